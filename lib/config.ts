@@ -1,0 +1,177 @@
+import type { ControlId, Mode } from './controls/types.js';
+
+/**
+ * The one place that reads the environment. Names are the Function App settings (infra/ sets
+ * exactly these). Fails fast, naming the bad setting.
+ */
+export const SETTINGS = {
+  subscriptions: 'DW_SUBSCRIPTION_IDS', // comma-separated subscription ids to sweep
+  /** identity-based storage connection (Functions convention): DW_STORAGE__tableServiceUri etc.; or a connection string in DW_STORAGE (local/Azurite only) */
+  storageConnection: 'DW_STORAGE',
+  tableServiceUri: 'DW_STORAGE__tableServiceUri',
+  blobServiceUri: 'DW_STORAGE__blobServiceUri',
+  queueServiceUri: 'DW_STORAGE__queueServiceUri',
+  evidenceTable: 'DW_EVIDENCE_TABLE',
+  exceptionsTable: 'DW_EXCEPTIONS_TABLE',
+  reportsContainer: 'DW_REPORTS_CONTAINER',
+  sweepQueue: 'DW_SWEEP_QUEUE',
+  sweepSchedule: 'DW_SWEEP_SCHEDULE',
+  auditOnly: 'DW_AUDIT_ONLY', // global switch: every remediation becomes audit
+  modes: 'DW_CONTROL_MODES', // e.g. "STG-CMK-PHI=remediate,NSG-OPEN-INBOUND=audit"
+  phiTagName: 'DW_PHI_TAG_NAME',
+  phiTagValues: 'DW_PHI_TAG_VALUES',
+  managementPorts: 'DW_MANAGEMENT_PORTS',
+  internetPrefixMaxLength: 'DW_INTERNET_PREFIX_MAX_LENGTH',
+  selfObjectId: 'DW_SELF_OBJECT_ID', // loop guard: our managed identity's object id
+  selfAppId: 'DW_SELF_APP_ID', // loop guard: our managed identity's client/app id
+  armEndpoint: 'DW_ARM_ENDPOINT', // default https://management.azure.com (the sandbox in local mode)
+  notifyTopicEndpoint: 'DW_NOTIFY_TOPIC_ENDPOINT', // optional Event Grid custom topic
+  exceptionMaxDays: 'DW_EXCEPTION_MAX_DAYS',
+  managedIdentityClientId: 'AZURE_CLIENT_ID', // user-assigned identity for DefaultAzureCredential
+  devPrincipal: 'DW_DEV_PRINCIPAL', // local mode only: the principal the HTTP API acts as
+} as const;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`Configuration error in ${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  subscriptions: string[];
+  storage: { connectionString: string } | { tableServiceUri: string; blobServiceUri: string | null; queueServiceUri: string | null };
+  evidenceTable: string;
+  exceptionsTable: string;
+  reportsContainer: string;
+  sweepQueue: string;
+  sweepSchedule: string;
+  auditOnly: boolean;
+  modeOverrides: Partial<Record<ControlId, Mode>>;
+  phiTagName: string | null;
+  phiTagValues: string[] | null;
+  managementPorts: string[] | null;
+  internetPrefixMaxLength: number | null;
+  selfObjectId: string | null;
+  selfAppId: string | null;
+  armEndpoint: string;
+  notifyTopicEndpoint: string | null;
+  exceptionMaxDays: number;
+  devPrincipal: string | null;
+}
+
+type Env = Record<string, string | undefined>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+const CONTAINER_OR_QUEUE = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
+const MODES: readonly Mode[] = ['remediate', 'audit', 'off'];
+
+function text(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function list(env: Env, name: string): string[] | null {
+  const value = text(env, name);
+  return value ? value.split(',').map((part) => part.trim()).filter(Boolean) : null;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new ConfigError(name, `expected true or false, got "${value}"`);
+}
+
+function int(env: Env, name: string, min: number, max: number): number | null {
+  const value = text(env, name);
+  if (value === null) return null;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+function named(env: Env, name: string, fallback: string, pattern: RegExp, what: string): string {
+  const value = text(env, name) ?? fallback;
+  if (!pattern.test(value)) throw new ConfigError(name, `"${value}" is not a valid ${what} name`);
+  return value;
+}
+
+function httpsUri(env: Env, name: string): string | null {
+  const value = text(env, name);
+  if (value === null) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') {
+    throw new ConfigError(name, 'must be https (plain http is accepted only for 127.0.0.1/localhost)');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** Parses and validates configuration from an environment (default: process.env). */
+export function loadConfig(env: Env = process.env): Config {
+  const subscriptions = list(env, SETTINGS.subscriptions) ?? [];
+  for (const id of subscriptions) {
+    if (!GUID.test(id)) throw new ConfigError(SETTINGS.subscriptions, `"${id}" is not a subscription id (GUID)`);
+  }
+
+  const connectionString = text(env, SETTINGS.storageConnection);
+  const tableServiceUri = httpsUri(env, SETTINGS.tableServiceUri);
+  let storage: Config['storage'];
+  if (tableServiceUri) {
+    storage = {
+      tableServiceUri,
+      blobServiceUri: httpsUri(env, SETTINGS.blobServiceUri),
+      queueServiceUri: httpsUri(env, SETTINGS.queueServiceUri),
+    };
+  } else if (connectionString) {
+    storage = { connectionString };
+  } else {
+    throw new ConfigError(
+      SETTINGS.tableServiceUri,
+      `set ${SETTINGS.tableServiceUri} (managed identity) or ${SETTINGS.storageConnection} (local connection string)`,
+    );
+  }
+
+  const modeOverrides: Partial<Record<ControlId, Mode>> = {};
+  for (const pair of list(env, SETTINGS.modes) ?? []) {
+    const [id, mode] = pair.split('=').map((part) => part.trim());
+    if (!id || !mode || !MODES.includes(mode as Mode)) {
+      throw new ConfigError(SETTINGS.modes, `"${pair}" must look like CONTROL-ID=remediate|audit|off`);
+    }
+    modeOverrides[id.toUpperCase() as ControlId] = mode as Mode;
+  }
+
+  return {
+    subscriptions,
+    storage,
+    evidenceTable: named(env, SETTINGS.evidenceTable, 'driftwardenEvidence', TABLE_NAME, 'table'),
+    exceptionsTable: named(env, SETTINGS.exceptionsTable, 'driftwardenExceptions', TABLE_NAME, 'table'),
+    reportsContainer: named(env, SETTINGS.reportsContainer, 'driftwarden-reports', CONTAINER_OR_QUEUE, 'container'),
+    sweepQueue: named(env, SETTINGS.sweepQueue, 'driftwarden-sweep', CONTAINER_OR_QUEUE, 'queue'),
+    sweepSchedule: text(env, SETTINGS.sweepSchedule) ?? '0 0 3 1 * *',
+    auditOnly: bool(env, SETTINGS.auditOnly, false),
+    modeOverrides,
+    phiTagName: text(env, SETTINGS.phiTagName),
+    phiTagValues: list(env, SETTINGS.phiTagValues),
+    managementPorts: list(env, SETTINGS.managementPorts),
+    internetPrefixMaxLength: int(env, SETTINGS.internetPrefixMaxLength, 0, 128),
+    selfObjectId: text(env, SETTINGS.selfObjectId),
+    selfAppId: text(env, SETTINGS.selfAppId),
+    armEndpoint: httpsUri(env, SETTINGS.armEndpoint) ?? 'https://management.azure.com',
+    notifyTopicEndpoint: httpsUri(env, SETTINGS.notifyTopicEndpoint),
+    exceptionMaxDays: int(env, SETTINGS.exceptionMaxDays, 1, 365) ?? 90,
+    devPrincipal: text(env, SETTINGS.devPrincipal),
+  };
+}

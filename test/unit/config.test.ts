@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+
+const base = { DW_STORAGE: 'UseDevelopmentStorage=true' };
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const config = loadConfig(base);
+    expect(config.evidenceTable).toBe('driftwardenEvidence');
+    expect(config.sweepSchedule).toBe('0 0 3 1 * *');
+    expect(config.auditOnly).toBe(false);
+    expect(config.armEndpoint).toBe('https://management.azure.com');
+    expect(config.exceptionMaxDays).toBe(90);
+  });
+
+  it('prefers the identity-based table uri over a connection string', () => {
+    const config = loadConfig({ ...base, DW_STORAGE__tableServiceUri: 'https://acct.table.core.windows.net/' });
+    expect(config.storage).toEqual({ tableServiceUri: 'https://acct.table.core.windows.net', blobServiceUri: null, queueServiceUri: null });
+  });
+
+  it.each([
+    [{ DW_SUBSCRIPTION_IDS: 'not-a-guid' }, 'DW_SUBSCRIPTION_IDS'],
+    [{ DW_AUDIT_ONLY: 'maybe' }, 'DW_AUDIT_ONLY'],
+    [{ DW_CONTROL_MODES: 'NSG-MGMT-PORT=fix' }, 'DW_CONTROL_MODES'],
+    [{ DW_EVIDENCE_TABLE: 'bad-name' }, 'DW_EVIDENCE_TABLE'],
+    [{ DW_INTERNET_PREFIX_MAX_LENGTH: '200' }, 'DW_INTERNET_PREFIX_MAX_LENGTH'],
+    [{ DW_ARM_ENDPOINT: 'http://example.com' }, 'DW_ARM_ENDPOINT'],
+  ])('names the bad setting %o', (env, name) => {
+    expect(() => loadConfig({ ...base, ...env })).toThrowError(ConfigError);
+    expect(() => loadConfig({ ...base, ...env })).toThrowError(name);
+  });
+
+  it('requires some storage setting', () => {
+    expect(() => loadConfig({})).toThrowError(/DW_STORAGE__tableServiceUri/);
+  });
+
+  it('parses mode overrides', () => {
+    const config = loadConfig({ ...base, DW_CONTROL_MODES: 'stg-cmk-phi=remediate, NSG-OPEN-INBOUND=audit' });
+    expect(config.modeOverrides).toEqual({ 'STG-CMK-PHI': 'remediate', 'NSG-OPEN-INBOUND': 'audit' });
+  });
+});
