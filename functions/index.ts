@@ -1,0 +1,2 @@
+// Entry point for the Functions runtime (package.json "main" → dist/functions/index.js).
+// Each import registers one function; local mode imports this same file.
