@@ -1,0 +1,24 @@
+import type { ControlException, ControlId } from '../controls/types.js';
+
+/** What an approver supplies; the store assigns id and approvedOn. */
+export interface NewException {
+  controlId: ControlId;
+  scope: string;
+  ruleName?: string;
+  justification: string;
+  ticket: string;
+  approvedBy: string;
+  expiresOn: string; // ISO 8601, must be in the future and within the configured maximum
+}
+
+export interface ExceptionStore {
+  /** Validates (non-empty justification/ticket, known control, expiry bounded) and stores. */
+  create(input: NewException): Promise<ControlException>;
+  get(id: string): Promise<ControlException | null>;
+  /** All exceptions, including expired and revoked (the registry is an audit trail). */
+  list(): Promise<ControlException[]>;
+  /** Exceptions not revoked and not expired at `now` (evaluation filters further by scope). */
+  active(now: Date): Promise<ControlException[]>;
+  /** Records the revocation (revokedOn/revokedBy); never deletes. */
+  revoke(id: string, revokedBy: string): Promise<ControlException>;
+}
