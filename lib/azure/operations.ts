@@ -1,0 +1,28 @@
+/**
+ * The ARM operations driftwarden reacts to (event routing, and the infra's Event Grid advanced
+ * filter on data.operationName) and the ARM actions it performs (the infra's custom role).
+ * infra/ is cross-checked against these lists by a test.
+ */
+export const HANDLED_OPERATIONS = [
+  'Microsoft.Storage/storageAccounts/write',
+  'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+  'Microsoft.Network/networkSecurityGroups/write',
+  'Microsoft.Network/networkSecurityGroups/securityRules/write',
+] as const;
+
+/** Event types the event function accepts from the subscription system topic. */
+export const HANDLED_EVENT_TYPES = [
+  'Microsoft.Resources.ResourceWriteSuccess',
+  'Microsoft.Resources.ResourceDeleteSuccess',
+] as const;
+
+/** Least privilege: exactly what the adapters call. Reads for evaluation and enumeration, writes to revert/restore. */
+export const ARM_ACTIONS = [
+  'Microsoft.Storage/storageAccounts/read',
+  'Microsoft.Storage/storageAccounts/write',
+  'Microsoft.Storage/storageAccounts/blobServices/containers/read',
+  'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+  'Microsoft.Network/networkSecurityGroups/read',
+  'Microsoft.Network/networkSecurityGroups/securityRules/read',
+  'Microsoft.Network/networkSecurityGroups/securityRules/write',
+] as const;
