@@ -99,7 +99,15 @@ export interface ThrottleStats {
   waitedMs: number;
 }
 
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+/** The part of an abort signal we use (the SDK hands us its own AbortSignalLike). */
+export interface AbortLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+export type Sleep = (ms: number, signal?: AbortLike) => Promise<void>;
 
 export const realSleep: Sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
