@@ -1,0 +1,25 @@
+import type { Config } from '../config.js';
+import type { Control } from '../controls/types.js';
+import type { EvidenceStore } from '../evidence/types.js';
+import type { ExceptionStore } from '../exceptions/types.js';
+import type { Principal } from './auth.js';
+import type { Restorer } from './restorer.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Everything the API handlers touch, injected (functions/ build it from config; tests from Azurite). */
+export interface ApiDeps {
+  evidence: EvidenceStore;
+  exceptions: ExceptionStore;
+  /** the control catalog; modes in force are derived from config */
+  controls: readonly Control[];
+  config: Config;
+  restorer: Restorer;
+  clock: Clock;
+  /** parsed DW_DEV_PRINCIPAL, or null (production) */
+  devPrincipal: Principal | null;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

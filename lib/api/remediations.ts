@@ -1,0 +1,126 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { EvidenceRecord } from '../evidence/types.js';
+import type { Principal } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, badRequest, conflict, json, notFound, readJsonObject } from './http.js';
+import { RestoreConflictError } from './restorer.js';
+import { parseApproval, parseEvidenceQuery } from './validate.js';
+
+/** The API's view of an evidence record: `id` instead of `recordId`, everything else as stored. */
+export interface RemediationItem {
+  id: string;
+  time: string;
+  trigger: EvidenceRecord['trigger'];
+  eventId: string | null;
+  correlationId: string | null;
+  subscriptionId: string;
+  resourceId: string;
+  resourceType: string;
+  ruleName: string | null;
+  controlId: string | null;
+  criteria: string[];
+  outcome: EvidenceRecord['outcome'];
+  actor: string | null;
+  action: string;
+  message: string;
+  before: unknown;
+  after: unknown;
+  exceptionId: string | null;
+  sweepId: string | null;
+  remediatorIdentity: string;
+  remediatorVersion: string;
+  chainId: string;
+  sequence: number;
+  hash: string;
+  /** whether POST remediations/{id}/restore applies */
+  restorable: boolean;
+}
+
+/** Only a revert we made can be undone: there must be a recorded `before` to put back. */
+export function isRestorable(record: EvidenceRecord): boolean {
+  return record.outcome === 'remediated' && record.before !== null && record.before !== undefined;
+}
+
+export function toItem(record: EvidenceRecord): RemediationItem {
+  return {
+    id: record.recordId,
+    time: record.time,
+    trigger: record.trigger,
+    eventId: record.eventId,
+    correlationId: record.correlationId,
+    subscriptionId: record.subscriptionId,
+    resourceId: record.resourceId,
+    resourceType: record.resourceType,
+    ruleName: record.ruleName ?? null,
+    controlId: record.controlId,
+    criteria: record.criteria,
+    outcome: record.outcome,
+    actor: record.actor,
+    action: record.action,
+    message: record.message,
+    before: record.before,
+    after: record.after,
+    exceptionId: record.exceptionId,
+    sweepId: record.sweepId ?? null,
+    remediatorIdentity: record.remediatorIdentity,
+    remediatorVersion: record.remediatorVersion,
+    chainId: record.chainId,
+    sequence: record.sequence,
+    hash: record.hash,
+    restorable: isRestorable(record),
+  };
+}
+
+const RECORD_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+
+async function findRecord(request: HttpRequest, deps: ApiDeps): Promise<EvidenceRecord> {
+  const id = request.params.id ?? '';
+  // Ids we never issue cannot exist: answer 404 without a storage round trip (and without echoing them).
+  const record = RECORD_ID.test(id) ? await deps.evidence.get(id) : null;
+  if (!record) throw notFound('Remediation record');
+  return record;
+}
+
+/** GET /api/remediations — newest first, filtered, paged. */
+export async function listRemediations(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  const query = parseEvidenceQuery(request.query, deps.controls);
+  let page: Awaited<ReturnType<ApiDeps['evidence']['query']>>;
+  try {
+    page = await deps.evidence.query(query);
+  } catch (error) {
+    // A token from another filter set, or tampered with, is the caller's mistake, not a 500.
+    if (query.continuationToken && isBadToken(error)) throw badRequest('continuationToken is not valid.');
+    throw error;
+  }
+  return json(200, { items: page.items.map(toItem), continuationToken: page.continuationToken ?? null });
+}
+
+function isBadToken(error: unknown): boolean {
+  return error instanceof Error && /token/i.test(error.message) && !('statusCode' in error);
+}
+
+/** GET /api/remediations/{id} */
+export async function getRemediation(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  return json(200, toItem(await findRecord(request, deps)));
+}
+
+/** POST /api/remediations/{id}/restore — body { justification, ticket, expiresOn }. */
+export async function restoreRemediation(
+  request: HttpRequest,
+  deps: ApiDeps,
+  principal: Principal,
+): Promise<HttpResponseInit> {
+  const body = await readJsonObject(request);
+  const approval = parseApproval(body, deps.clock.now(), deps.config.exceptionMaxDays);
+  const record = await findRecord(request, deps);
+  if (!isRestorable(record)) {
+    throw conflict('Only a remediated record with a recorded before-state can be restored.');
+  }
+  try {
+    const result = await deps.restorer.restore(record, { approver: principal.name, ...approval });
+    return json(201, { exception: result.exception, record: toItem(result.record) });
+  } catch (error) {
+    if (error instanceof RestoreConflictError) throw new ApiError(409, 'Conflict', error.message);
+    throw error;
+  }
+}

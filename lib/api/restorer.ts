@@ -1,0 +1,49 @@
+import type { Config } from '../config.js';
+import type { ControlException } from '../controls/types.js';
+import type { EvidenceRecord } from '../evidence/types.js';
+
+export interface RestoreRequest {
+  /** the approving principal's name; recorded on the exception and as the `restored` record's actor */
+  approver: string;
+  justification: string;
+  ticket: string;
+  /** ISO 8601, already validated: in the future and within DW_EXCEPTION_MAX_DAYS */
+  expiresOn: string;
+}
+
+/**
+ * Puts a remediated resource back to its recorded `before` state (on-call restore): creates the
+ * exception that keeps it from being reverted again, writes the resource via ARM (ETag-guarded),
+ * and appends a `restored` evidence record naming the approver. Returns both.
+ */
+export interface Restorer {
+  restore(
+    record: EvidenceRecord,
+    request: RestoreRequest,
+  ): Promise<{ exception: ControlException; record: EvidenceRecord }>;
+}
+
+/**
+ * A failure the caller may see (the resource changed or vanished since the record): the API
+ * answers 409 with `message`. Anything else thrown by a Restorer becomes an opaque 500.
+ */
+export class RestoreConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreConflictError';
+  }
+}
+
+/**
+ * Builds the production Restorer (ARM-backed). Placeholder until the ARM adapters land: the
+ * engineer wiring restore to ARM replaces this body; callers (functions/, CLI) already use it.
+ */
+export function createRestorer(_config: Config): Restorer {
+  return {
+    async restore() {
+      throw new Error(
+        'restore is not wired yet: createRestorer() in lib/api/restorer.ts has no ARM implementation',
+      );
+    },
+  };
+}
