@@ -1,0 +1,68 @@
+import { nsgMgmtPort } from './nsg-mgmt-port.js';
+import { nsgOpenInbound } from './nsg-open-inbound.js';
+import { stgCmkPhi } from './stg-cmk-phi.js';
+import { stgContainerPublic } from './stg-container-public.js';
+import { stgHttpsOnly } from './stg-https-only.js';
+import { stgMinTls } from './stg-min-tls.js';
+import { stgNetworkPhi } from './stg-network-phi.js';
+import { stgPublicBlob } from './stg-public-blob.js';
+import type { Control, ControlId, Mode, ResourceKind } from './types.js';
+
+/**
+ * The control registry (Cloud Custodian style: data in, lookups out). To add a control: write a
+ * module exporting a `Control`, add its id to `ControlId` in types.ts, and list it here.
+ */
+export const CONTROLS: readonly Control[] = Object.freeze([
+  stgPublicBlob,
+  stgContainerPublic,
+  stgHttpsOnly,
+  stgMinTls,
+  stgCmkPhi,
+  stgNetworkPhi,
+  nsgMgmtPort,
+  nsgOpenInbound,
+]);
+
+/** Throws when two controls share an id (ids are public API: exceptions and reports use them). */
+export function assertUniqueIds(controls: readonly Pick<Control, 'id'>[]): void {
+  const seen = new Set<string>();
+  for (const control of controls) {
+    if (seen.has(control.id)) throw new Error(`Duplicate control id in catalog: ${control.id}`);
+    seen.add(control.id);
+  }
+}
+
+assertUniqueIds(CONTROLS);
+
+const BY_ID = new Map<string, Control>(CONTROLS.map((control) => [control.id, control]));
+
+export const CONTROL_IDS: readonly ControlId[] = Object.freeze(CONTROLS.map((control) => control.id));
+
+export function isControlId(value: unknown): value is ControlId {
+  return typeof value === 'string' && BY_ID.has(value);
+}
+
+/** The control with this id; throws for an unknown id (callers validate user input with isControlId). */
+export function getControl(id: ControlId): Control {
+  const control = BY_ID.get(id);
+  if (!control) throw new Error(`Unknown control id: ${id}`);
+  return control;
+}
+
+/** Controls that judge a resource kind, in catalog order. */
+export function controlsFor(kind: ResourceKind): Control[] {
+  return CONTROLS.filter((control) => control.resourceKinds.includes(kind));
+}
+
+/**
+ * Effective mode: per-control override (DW_CONTROL_MODES) beats the default; the global
+ * audit-only switch (DW_AUDIT_ONLY) downgrades remediate to audit but never turns a control on.
+ */
+export function effectiveMode(
+  id: ControlId,
+  overrides: Partial<Record<ControlId, Mode>> = {},
+  auditOnly = false,
+): Mode {
+  const mode = overrides[id] ?? getControl(id).defaultMode;
+  return auditOnly && mode === 'remediate' ? 'audit' : mode;
+}

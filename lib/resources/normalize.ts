@@ -1,0 +1,337 @@
+import { classifySource, parsePortList } from '../controls/network.js';
+import {
+  type BlobContainerResource,
+  type NetworkSecurityGroupResource,
+  type NormalizedResource,
+  RESOURCE_TYPES,
+  type ResourceKind,
+  type SecurityRule,
+  type SecurityRuleResource,
+  type StorageAccountResource,
+} from '../controls/types.js';
+
+/**
+ * Turns resource JSON from any source real users have — the ARM REST shape (`properties: {...}`),
+ * the flattened shape `az ... show` and the SDKs print, Resource Notifications payloads (booleans
+ * as 0/1) — into one shape for the controls.
+ *
+ * Input is untrusted: only own properties are read (a `__proto__` key is just data), sizes are
+ * bounded, and a resource of a known type that cannot be judged raises InvalidResourceError with
+ * a one-line message. Resources of other types are not an error: they yield null.
+ */
+export class InvalidResourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidResourceError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const MAX_TEXT = 4096; // ARM ids are far shorter; anything longer is not a real resource
+const MAX_TYPE = 256;
+const MAX_ITEMS = 10_000; // ARM caps an NSG at 1000 rules and a rule at 4000 prefixes
+const DEFAULT_RULES_TYPE = 'microsoft.network/networksecuritygroups/defaultsecurityrules';
+
+const ID_SHAPES: [RegExp, ResourceKind | 'defaultSecurityRule'][] = [
+  [/\/providers\/microsoft\.storage\/storageaccounts\/[^/]+$/, 'storageAccount'],
+  [/\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/containers\/[^/]+$/, 'blobContainer'],
+  [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+$/, 'networkSecurityGroup'],
+  [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+\/securityrules\/[^/]+$/, 'securityRule'],
+  [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+\/defaultsecurityrules\/[^/]+$/, 'defaultSecurityRule'],
+];
+
+const KIND_BY_TYPE = new Map<string, ResourceKind | 'defaultSecurityRule'>([
+  ...Object.entries(RESOURCE_TYPES).map(([kind, type]) => [type, kind as ResourceKind] as const),
+  [DEFAULT_RULES_TYPE, 'defaultSecurityRule'],
+]);
+
+export function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Own property only: never walks the prototype chain, so hostile keys stay inert. */
+function own(obj: Json, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** A property from `properties` (ARM shape) or from the top level (flattened shape). */
+function field(obj: Json, key: string): unknown {
+  const properties = own(obj, 'properties');
+  if (isRecord(properties) && Object.hasOwn(properties, key)) return properties[key];
+  return own(obj, key);
+}
+
+/** For messages: short, one line, quoted. */
+export function quote(value: string): string {
+  const short = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return JSON.stringify(short);
+}
+
+function text(value: unknown, what: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new InvalidResourceError(`${what} must be a string, got ${typeof value}`);
+  if (value.length > MAX_TEXT) throw new InvalidResourceError(`${what} is too long (${value.length} characters)`);
+  return value;
+}
+
+function requiredText(value: unknown, what: string): string {
+  const result = text(value, what);
+  if (result === null || result.trim() === '') throw new InvalidResourceError(`${what} is missing`);
+  return result;
+}
+
+/** Booleans may arrive as true/false, 0/1 (Resource Notifications) or strings. */
+function flag(value: unknown, what: string): boolean | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'boolean') return value;
+  if (value === 1 || value === 0) return value === 1;
+  if (typeof value === 'string' && value.length <= 8) {
+    const lower = value.trim().toLowerCase();
+    if (lower === 'true' || lower === '1') return true;
+    if (lower === 'false' || lower === '0') return false;
+  }
+  const shown = typeof value === 'string' ? quote(value) : typeof value;
+  throw new InvalidResourceError(`${what} must be true or false, got ${shown}`);
+}
+
+function list(value: unknown, what: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new InvalidResourceError(`${what} must be an array`);
+  if (value.length > MAX_ITEMS) throw new InvalidResourceError(`${what} has too many entries (${value.length})`);
+  return value;
+}
+
+function tags(value: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (value === undefined || value === null) return result;
+  if (!isRecord(value)) throw new InvalidResourceError('tags must be an object');
+  const names = Object.keys(value);
+  if (names.length > MAX_ITEMS) throw new InvalidResourceError(`tags has too many entries (${names.length})`);
+  for (const name of names) {
+    const raw = value[name];
+    if (name.length > MAX_TEXT) throw new InvalidResourceError('a tag name is too long');
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      throw new InvalidResourceError(`tag ${quote(name)} must be a string`);
+    }
+    const tagValue = String(raw);
+    if (tagValue.length > MAX_TEXT) throw new InvalidResourceError(`tag ${quote(name)} is too long`);
+    // defineProperty, not assignment: a tag named "__proto__" stays a plain own property.
+    Object.defineProperty(result, name, { value: tagValue, enumerable: true, writable: true, configurable: true });
+  }
+  return result;
+}
+
+function kindOf(obj: Json): ResourceKind | 'defaultSecurityRule' | null {
+  const type = own(obj, 'type');
+  if (typeof type === 'string' && type.trim() !== '') {
+    return type.length > MAX_TYPE ? null : (KIND_BY_TYPE.get(type.trim().toLowerCase()) ?? null);
+  }
+  const id = own(obj, 'id');
+  if (typeof id !== 'string' || id.length > MAX_TEXT) return null;
+  const lower = id.toLowerCase().replace(/\/+$/, '');
+  for (const [shape, kind] of ID_SHAPES) if (shape.test(lower)) return kind;
+  return null;
+}
+
+function lastSegment(id: string): string {
+  return id.replace(/\/+$/, '').split('/').at(-1) ?? '';
+}
+
+/** `id` with everything from the first case-insensitive match of `marker` onwards removed. */
+function parentId(id: string, marker: RegExp, what: string): string {
+  const match = marker.exec(id);
+  if (!match) throw new InvalidResourceError(`${what} id ${quote(id)} does not name its parent resource`);
+  return id.slice(0, match.index);
+}
+
+function normalizeStorageAccount(obj: Json, id: string, name: string): StorageAccountResource {
+  const encryption = field(obj, 'encryption');
+  // ARM REST calls the firewall `networkAcls`; az CLI and the SDK call it `networkRuleSet`.
+  const acls = field(obj, 'networkAcls') ?? field(obj, 'networkRuleSet');
+  if (encryption !== undefined && encryption !== null && !isRecord(encryption)) {
+    throw new InvalidResourceError('encryption must be an object');
+  }
+  if (acls !== undefined && acls !== null && !isRecord(acls)) throw new InvalidResourceError('networkAcls must be an object');
+  const https = field(obj, 'supportsHttpsTrafficOnly') ?? field(obj, 'enableHttpsTrafficOnly');
+  return {
+    kind: 'storageAccount',
+    id,
+    name,
+    tags: tags(own(obj, 'tags')),
+    allowBlobPublicAccess: flag(field(obj, 'allowBlobPublicAccess'), 'allowBlobPublicAccess'),
+    supportsHttpsTrafficOnly: flag(https, 'supportsHttpsTrafficOnly'),
+    minimumTlsVersion: text(field(obj, 'minimumTlsVersion'), 'minimumTlsVersion'),
+    encryptionKeySource: isRecord(encryption) ? text(own(encryption, 'keySource'), 'encryption.keySource') : null,
+    publicNetworkAccess: text(field(obj, 'publicNetworkAccess'), 'publicNetworkAccess'),
+    networkDefaultAction: isRecord(acls) ? text(own(acls, 'defaultAction'), 'networkAcls.defaultAction') : null,
+  };
+}
+
+const PUBLIC_ACCESS = new Map([
+  ['none', 'None'],
+  ['blob', 'Blob'],
+  ['container', 'Container'],
+]);
+
+function normalizeBlobContainer(obj: Json, id: string, name: string): BlobContainerResource {
+  const raw = text(field(obj, 'publicAccess'), 'publicAccess');
+  let publicAccess: string | null = null;
+  if (raw !== null) {
+    publicAccess = PUBLIC_ACCESS.get(raw.trim().toLowerCase()) ?? null;
+    if (publicAccess === null) throw new InvalidResourceError(`publicAccess ${quote(raw)} is not None, Blob or Container`);
+  }
+  return {
+    kind: 'blobContainer',
+    id,
+    name,
+    storageAccountId: parentId(id, /\/blobservices\//i, 'container'),
+    publicAccess,
+  };
+}
+
+function unionOf(single: unknown, many: unknown, what: string): string[] {
+  const values: string[] = [];
+  const first = text(single, what);
+  if (first !== null && first !== '') values.push(first);
+  for (const item of list(many, `${what}s`)) {
+    const value = text(item, `${what}s entry`);
+    if (value !== null && value !== '' && !values.includes(value)) values.push(value);
+  }
+  return values;
+}
+
+function priorityOf(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^\d{1,6}$/.test(value)) return Number(value);
+  return null;
+}
+
+/** One security rule in either shape. Throws on a rule that cannot be judged or remediated. */
+export function normalizeSecurityRule(raw: unknown, isDefault: boolean): SecurityRule {
+  if (!isRecord(raw)) throw new InvalidResourceError('a security rule is not an object');
+  const name = requiredText(own(raw, 'name'), 'security rule name');
+  const where = `rule ${quote(name)}`;
+  const sourceAddressPrefixes = unionOf(
+    field(raw, 'sourceAddressPrefix'),
+    field(raw, 'sourceAddressPrefixes'),
+    `${where} sourceAddressPrefix`,
+  );
+  for (const source of sourceAddressPrefixes) {
+    if (classifySource(source, 0) === 'invalid') {
+      throw new InvalidResourceError(`${where}: source ${quote(source)} is not an address prefix or service tag`);
+    }
+  }
+  const destinationPortRanges = unionOf(
+    field(raw, 'destinationPortRange'),
+    field(raw, 'destinationPortRanges'),
+    `${where} destinationPortRange`,
+  );
+  for (const spec of destinationPortRanges) {
+    if (parsePortList([spec]) === null) throw new InvalidResourceError(`${where}: port range ${quote(spec)} is not valid`);
+  }
+  return {
+    name,
+    id: text(own(raw, 'id'), `${where} id`),
+    etag: text(own(raw, 'etag'), `${where} etag`),
+    priority: priorityOf(field(raw, 'priority')),
+    direction: requiredText(field(raw, 'direction'), `${where} direction`),
+    access: requiredText(field(raw, 'access'), `${where} access`),
+    protocol: requiredText(field(raw, 'protocol'), `${where} protocol`),
+    sourceAddressPrefixes,
+    destinationPortRanges,
+    isDefault,
+  };
+}
+
+function normalizeNsg(obj: Json, id: string, name: string): NetworkSecurityGroupResource {
+  return {
+    kind: 'networkSecurityGroup',
+    id,
+    name,
+    tags: tags(own(obj, 'tags')),
+    securityRules: list(field(obj, 'securityRules'), 'securityRules').map((rule) => normalizeSecurityRule(rule, false)),
+    defaultSecurityRules: list(field(obj, 'defaultSecurityRules'), 'defaultSecurityRules').map((rule) =>
+      normalizeSecurityRule(rule, true),
+    ),
+  };
+}
+
+function normalizeRuleResource(obj: Json, id: string, isDefault: boolean): SecurityRuleResource {
+  const rule = normalizeSecurityRule(obj, isDefault);
+  return {
+    kind: 'securityRule',
+    id,
+    name: rule.name,
+    networkSecurityGroupId: parentId(id, /\/(default)?securityrules\//i, 'security rule'),
+    rule: rule.id === null ? { ...rule, id } : rule,
+  };
+}
+
+/**
+ * Normalises one resource. Null for anything driftwarden does not judge (other types, or no
+ * recognisable type/id). Throws InvalidResourceError for a known type that is unusable.
+ */
+export function normalizeResource(json: unknown): NormalizedResource | null {
+  if (!isRecord(json)) return null;
+  const kind = kindOf(json);
+  if (kind === null) return null;
+  const id = requiredText(own(json, 'id'), 'id').trim();
+  const name = text(own(json, 'name'), 'name') ?? lastSegment(id);
+  switch (kind) {
+    case 'storageAccount':
+      return normalizeStorageAccount(json, id, name);
+    case 'blobContainer':
+      return normalizeBlobContainer(json, id, name);
+    case 'networkSecurityGroup':
+      return normalizeNsg(json, id, name);
+    case 'securityRule':
+      return normalizeRuleResource(withName(json, name), id, false);
+    case 'defaultSecurityRule':
+      return normalizeRuleResource(withName(json, name), id, true);
+  }
+}
+
+/** A rule read on its own may omit `name` (it is in the id). */
+function withName(obj: Json, name: string): Json {
+  return typeof own(obj, 'name') === 'string' ? obj : { ...obj, name };
+}
+
+export interface DocumentItem {
+  /** position in the document (0 for a single resource) */
+  index: number;
+  raw: Json;
+  /** null when driftwarden does not judge this resource type */
+  resource: NormalizedResource | null;
+}
+
+/**
+ * Accepts one resource, an array of resources, or an ARM list response `{ "value": [...] }`
+ * (what `az resource show` / `az network nsg list` print). Throws InvalidResourceError, naming
+ * the item, when the document or an item of a known type is unusable.
+ */
+export function parseResourceDocument(json: unknown): DocumentItem[] {
+  let items: unknown[];
+  if (Array.isArray(json)) items = json;
+  else if (isRecord(json) && Array.isArray(own(json, 'value')) && own(json, 'id') === undefined) {
+    items = own(json, 'value') as unknown[];
+  } else if (isRecord(json)) items = [json];
+  else {
+    throw new InvalidResourceError(
+      `expected a resource object, an array of resources or {"value": [...]}, got ${json === null ? 'null' : typeof json}`,
+    );
+  }
+  const single = items.length === 1 && items[0] === json;
+  return items.map((raw, index) => {
+    const where = single ? 'resource' : `item ${index}`;
+    if (!isRecord(raw)) throw new InvalidResourceError(`${where} is not a JSON object`);
+    try {
+      return { index, raw, resource: normalizeResource(raw) };
+    } catch (error) {
+      if (!(error instanceof InvalidResourceError)) throw error;
+      const id = own(raw, 'id');
+      const label = typeof id === 'string' ? ` (${quote(id)})` : '';
+      throw new InvalidResourceError(`${where}${label}: ${error.message}`);
+    }
+  });
+}
