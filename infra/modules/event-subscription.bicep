@@ -1,0 +1,74 @@
+// Delivers a monitored subscription's resource-write events to the Event Grid-triggered function.
+// The event is a hint (the function re-reads the resource), so one event per invocation, retried
+// for 24 h, then dead-lettered for review. Filter lists must equal lib/azure/operations.ts
+// HANDLED_EVENT_TYPES / HANDLED_OPERATIONS (test/unit/infra checks it).
+param systemTopicName string
+
+@description('Resource id of the Function App.')
+param functionAppId string
+
+@description('Name of the Event Grid-triggered function.')
+param functionName string
+
+param deadLetterStorageAccountId string
+param deadLetterContainerName string
+
+var handledEventTypes = [
+  'Microsoft.Resources.ResourceWriteSuccess'
+  'Microsoft.Resources.ResourceDeleteSuccess'
+]
+
+var handledOperations = [
+  'Microsoft.Storage/storageAccounts/write'
+  'Microsoft.Storage/storageAccounts/blobServices/containers/write'
+  'Microsoft.Network/networkSecurityGroups/write'
+  'Microsoft.Network/networkSecurityGroups/securityRules/write'
+]
+
+resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
+  name: systemTopicName
+}
+
+resource toFunction 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
+  parent: topic
+  name: 'driftwarden-${functionName}'
+  properties: {
+    eventDeliverySchema: 'EventGridSchema'
+    destination: {
+      endpointType: 'AzureFunction'
+      properties: {
+        resourceId: '${functionAppId}/functions/${functionName}'
+        maxEventsPerBatch: 1
+        preferredBatchSizeInKilobytes: 64
+      }
+    }
+    filter: {
+      includedEventTypes: handledEventTypes
+      advancedFilters: [
+        {
+          operatorType: 'StringIn'
+          key: 'data.operationName'
+          values: handledOperations
+        }
+      ]
+    }
+    retryPolicy: {
+      maxDeliveryAttempts: 30
+      eventTimeToLiveInMinutes: 1440
+    }
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: deadLetterStorageAccountId
+          blobContainerName: deadLetterContainerName
+        }
+      }
+    }
+  }
+}
+
+output name string = toFunction.name

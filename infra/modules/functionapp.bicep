@@ -1,0 +1,266 @@
+// Function App on Flex Consumption (Linux, Node 20) running as the user-assigned identity.
+// App settings are named exactly as lib/config.ts reads them (checked by test/unit/infra).
+// No FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION: Flex takes the runtime from
+// functionAppConfig and rejects those settings. No shared keys: every storage connection is
+// identity-based (`<prefix>__credential: managedidentity` + `__clientId`).
+param planName string
+param appName string
+param location string
+param tags object
+
+param identityId string
+param identityClientId string
+param identityPrincipalId string
+
+param storageAccountName string
+param blobServiceUri string
+param tableServiceUri string
+param queueServiceUri string
+
+param names {
+  evidenceTable: string
+  exceptionsTable: string
+  intentsTable: string
+  sweepQueue: string
+  reportsContainer: string
+  deadLetterContainer: string
+  deploymentContainer: string
+}
+
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+param maximumInstanceCount int
+
+param appInsightsConnectionString string
+param workspaceId string
+
+param monitoredSubscriptionIds string[]
+@description('Event Grid custom topic endpoint for notifications; empty when notifications are off.')
+param notifyTopicEndpoint string
+param sweepSchedule string
+param auditOnly bool
+param controlModes string
+param phiTagName string
+param phiTagValues string
+param managementPorts string
+param internetPrefixMaxLength string
+param exceptionMaxDays int
+
+param authClientId string
+param authClientSecretSettingName string
+param unauthenticatedClientAction string
+
+// The Event Grid extension's webhook: reached with the system key, so App Service Authentication
+// must let it through. Everything else (the /api/ routes, the log page) requires a signed-in user.
+var eventGridWebhookPath = '/runtime/webhooks/eventgrid'
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true // Linux
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-11-01' = {
+  name: appName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    publicNetworkAccess: 'Enabled'
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobServiceUri}${names.deploymentContainer}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'node'
+        version: '20'
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------ app settings
+
+var appSettings = {
+  // Functions host storage, identity-based
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+
+  // Telemetry with Entra ID auth (the component has local auth disabled)
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+
+  // DefaultAzureCredential picks the user-assigned identity
+  AZURE_CLIENT_ID: identityClientId
+
+  // Evidence storage (lib/config.ts) and the sweep queue trigger's connection "DW_STORAGE"
+  DW_STORAGE__tableServiceUri: tableServiceUri
+  DW_STORAGE__blobServiceUri: blobServiceUri
+  DW_STORAGE__queueServiceUri: queueServiceUri
+  DW_STORAGE__credential: 'managedidentity'
+  DW_STORAGE__clientId: identityClientId
+  DW_EVIDENCE_TABLE: names.evidenceTable
+  DW_EXCEPTIONS_TABLE: names.exceptionsTable
+  DW_REPORTS_CONTAINER: names.reportsContainer
+  DW_SWEEP_QUEUE: names.sweepQueue
+  DW_SWEEP_SCHEDULE: sweepSchedule
+
+  // What to watch, and the loop guard (our own writes raise events too)
+  DW_SUBSCRIPTION_IDS: join(monitoredSubscriptionIds, ',')
+  DW_SELF_OBJECT_ID: identityPrincipalId
+  DW_SELF_APP_ID: identityClientId
+  DW_ARM_ENDPOINT: environment().resourceManager
+
+  // Behaviour
+  DW_AUDIT_ONLY: auditOnly ? 'true' : 'false'
+  DW_CONTROL_MODES: controlModes
+  DW_PHI_TAG_NAME: phiTagName
+  DW_PHI_TAG_VALUES: phiTagValues
+  DW_MANAGEMENT_PORTS: managementPorts
+  DW_INTERNET_PREFIX_MAX_LENGTH: internetPrefixMaxLength
+  DW_EXCEPTION_MAX_DAYS: string(exceptionMaxDays)
+}
+
+// Only when the notification topic exists.
+var notifySettings = empty(notifyTopicEndpoint) ? {} : {
+  DW_NOTIFY_TOPIC_ENDPOINT: notifyTopicEndpoint
+}
+
+resource siteAppSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(appSettings, notifySettings)
+}
+
+// ------------------------------------------------------------------- authentication (Easy Auth)
+
+resource siteAuth 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+      runtimeVersion: '~1'
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: unauthenticatedClientAction
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        eventGridWebhookPath
+      ]
+    }
+    httpSettings: {
+      requireHttps: true
+      routes: {
+        apiPrefix: '/.auth'
+      }
+      forwardProxy: {
+        convention: 'NoProxy'
+      }
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          clientSecretSettingName: empty(authClientSecretSettingName) ? null : authClientSecretSettingName
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+  dependsOn: [
+    siteAppSettings
+  ]
+}
+
+// Deployments use Entra ID (az functionapp deploy), never publishing passwords.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource siteDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = site.id
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName
