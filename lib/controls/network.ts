@@ -178,7 +178,11 @@ function coveredBy(intervals: Interval[], from: bigint, to: bigint): boolean {
 export function isPublicCidr(cidr: Cidr): boolean {
   if (cidr.version === 4) return !coveredBy(NON_PUBLIC_V4_INTERVALS, cidr.network, lastAddress(cidr));
   if (cidrContains(V4_MAPPED, cidr)) {
-    return isPublicCidr({ version: 4, network: cidr.network & 0xffffffffn, prefixLength: cidr.prefixLength - 96 });
+    return isPublicCidr({
+      version: 4,
+      network: cidr.network & 0xffffffffn,
+      prefixLength: cidr.prefixLength - 96,
+    });
   }
   // A prefix wide enough to contain the whole mapped block contains public IPv4-mapped addresses.
   if (cidrContains(cidr, V4_MAPPED)) return true;

@@ -30,6 +30,14 @@ export const nsgMgmtPort: Control = {
     }
     if (failures.length > 0) return failures;
     const extra = resource.kind === 'securityRule' ? { ruleName: resource.rule.name } : {};
-    return [finding(nsgMgmtPort, resource, 'pass', 'No inbound rule opens a management port to the internet.', extra)];
+    return [
+      finding(
+        nsgMgmtPort,
+        resource,
+        'pass',
+        'No inbound rule opens a management port to the internet.',
+        extra,
+      ),
+    ];
   },
 };

@@ -40,6 +40,14 @@ export const nsgOpenInbound: Control = {
     }
     if (failures.length > 0) return failures;
     const extra = resource.kind === 'securityRule' ? { ruleName: resource.rule.name } : {};
-    return [finding(nsgOpenInbound, resource, 'pass', 'No inbound rule admits internet traffic beyond management ports.', extra)];
+    return [
+      finding(
+        nsgOpenInbound,
+        resource,
+        'pass',
+        'No inbound rule admits internet traffic beyond management ports.',
+        extra,
+      ),
+    ];
   },
 };

@@ -1,10 +1,10 @@
 import {
   classifySource,
   hasPortOutside,
+  isPortlessProtocol,
   mergePortRanges,
   type PortRange,
   parsePortList,
-  isPortlessProtocol,
   protocolCarriesPorts,
   type SourceClass,
 } from './network.js';
@@ -84,7 +84,11 @@ export function assessRule(rule: SecurityRule, settings: EvaluationSettings): Ru
   return exposure;
 }
 
-function computeExposure(rule: SecurityRule, settings: EvaluationSettings, cache: SettingsCache): RuleExposure | null {
+function computeExposure(
+  rule: SecurityRule,
+  settings: EvaluationSettings,
+  cache: SettingsCache,
+): RuleExposure | null {
   if (rule.isDefault || !sameText(rule.direction, 'inbound') || !sameText(rule.access, 'allow')) return null;
   const internetSources: string[] = [];
   let otherSources = 0;
@@ -111,7 +115,8 @@ function computeExposure(rule: SecurityRule, settings: EvaluationSettings, cache
 
 /** The rules an NSG control judges: custom rules only; default rules are never flagged. */
 export function judgedRules(resource: NormalizedResource): SecurityRule[] {
-  if (resource.kind === 'networkSecurityGroup') return resource.securityRules.filter((rule) => !rule.isDefault);
+  if (resource.kind === 'networkSecurityGroup')
+    return resource.securityRules.filter((rule) => !rule.isDefault);
   if (resource.kind === 'securityRule') return resource.rule.isDefault ? [] : [resource.rule];
   return [];
 }

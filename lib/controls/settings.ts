@@ -54,7 +54,8 @@ export function evaluationSettingsFromConfig(config: Config): EvaluationSettings
   if (managementPorts.length === 0 || parsePortList(managementPorts) === null) {
     throw new ConfigError(SETTINGS.managementPorts, 'expected ports or ranges such as "22,3389,5985-5986"');
   }
-  const internetPrefixMaxLength = config.internetPrefixMaxLength ?? defaultEvaluationSettings.internetPrefixMaxLength;
+  const internetPrefixMaxLength =
+    config.internetPrefixMaxLength ?? defaultEvaluationSettings.internetPrefixMaxLength;
   if (internetPrefixMaxLength > 32) {
     throw new ConfigError(SETTINGS.internetPrefixMaxLength, 'an IPv4 prefix length is at most 32');
   }

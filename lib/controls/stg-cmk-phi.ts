@@ -15,12 +15,21 @@ export const stgCmkPhi: Control = {
   evaluate(resource, settings) {
     if (resource.kind !== 'storageAccount') return [];
     if (!isPhi(resource, settings)) {
-      return [finding(stgCmkPhi, resource, 'not-applicable', `Not tagged ${settings.phiTagName} as PHI.`)];
+      return [
+        finding(
+          stgCmkPhi,
+          resource,
+          'not-applicable',
+          `Not tagged as PHI (${settings.phiTagName}=${settings.phiTagValues.join('|')}).`,
+        ),
+      ];
     }
     if (sameText(resource.encryptionKeySource, 'Microsoft.Keyvault')) {
       return [finding(stgCmkPhi, resource, 'pass', 'Encrypted with a customer-managed key from Key Vault.')];
     }
     const source = resource.encryptionKeySource ?? 'not reported (Microsoft-managed)';
-    return [finding(stgCmkPhi, resource, 'fail', `PHI account encryption key source is ${source}, not Key Vault.`)];
+    return [
+      finding(stgCmkPhi, resource, 'fail', `PHI account encryption key source is ${source}, not Key Vault.`),
+    ];
   },
 };

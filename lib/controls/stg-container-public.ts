@@ -17,9 +17,15 @@ export const stgContainerPublic: Control = {
     if (sameText(level, 'blob') || sameText(level, 'container')) {
       const what = sameText(level, 'container') ? 'list and read' : 'read';
       return [
-        finding(stgContainerPublic, resource, 'fail', `publicAccess is ${level}: anyone can ${what} blobs without credentials.`, {
-          remediation: { kind: 'blob-container-public-access', set: { publicAccess: 'None' } },
-        }),
+        finding(
+          stgContainerPublic,
+          resource,
+          'fail',
+          `publicAccess is ${level}: anyone can ${what} blobs without credentials.`,
+          {
+            remediation: { kind: 'blob-container-public-access', set: { publicAccess: 'None' } },
+          },
+        ),
       ];
     }
     return [finding(stgContainerPublic, resource, 'pass', 'Container does not allow anonymous access.')];

@@ -18,9 +18,15 @@ export const stgHttpsOnly: Control = {
     if (resource.kind !== 'storageAccount') return [];
     if (resource.supportsHttpsTrafficOnly === false) {
       return [
-        finding(stgHttpsOnly, resource, 'fail', 'Secure transfer is disabled: the account accepts plain HTTP.', {
-          remediation: { kind: 'storage-account-properties', set: { supportsHttpsTrafficOnly: true } },
-        }),
+        finding(
+          stgHttpsOnly,
+          resource,
+          'fail',
+          'Secure transfer is disabled: the account accepts plain HTTP.',
+          {
+            remediation: { kind: 'storage-account-properties', set: { supportsHttpsTrafficOnly: true } },
+          },
+        ),
       ];
     }
     const message =

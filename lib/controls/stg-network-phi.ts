@@ -18,10 +18,19 @@ export const stgNetworkPhi: Control = {
   evaluate(resource, settings) {
     if (resource.kind !== 'storageAccount') return [];
     if (!isPhi(resource, settings)) {
-      return [finding(stgNetworkPhi, resource, 'not-applicable', `Not tagged ${settings.phiTagName} as PHI.`)];
+      return [
+        finding(
+          stgNetworkPhi,
+          resource,
+          'not-applicable',
+          `Not tagged as PHI (${settings.phiTagName}=${settings.phiTagValues.join('|')}).`,
+        ),
+      ];
     }
-    const publicEnabled = resource.publicNetworkAccess === null || sameText(resource.publicNetworkAccess, 'enabled');
-    const allowAll = resource.networkDefaultAction === null || sameText(resource.networkDefaultAction, 'allow');
+    const publicEnabled =
+      resource.publicNetworkAccess === null || sameText(resource.publicNetworkAccess, 'enabled');
+    const allowAll =
+      resource.networkDefaultAction === null || sameText(resource.networkDefaultAction, 'allow');
     if (publicEnabled && allowAll) {
       return [
         finding(
@@ -32,7 +41,9 @@ export const stgNetworkPhi: Control = {
         ),
       ];
     }
-    const why = publicEnabled ? 'firewall default action is Deny' : `public network access is ${resource.publicNetworkAccess}`;
+    const why = publicEnabled
+      ? 'firewall default action is Deny'
+      : `public network access is ${resource.publicNetworkAccess}`;
     return [finding(stgNetworkPhi, resource, 'pass', `Network access is restricted: ${why}.`)];
   },
 };

@@ -10,11 +10,13 @@ export const stgPublicBlob: Control = {
   azurePolicyDefinitionIds: ['4fa4b6c0-31ca-4c0d-b10d-24b96f62a751'],
   resourceKinds: ['storageAccount'],
   defaultMode: 'remediate',
-  remediationDescription: 'Set allowBlobPublicAccess to false on the storage account (covers every container in it).',
+  remediationDescription:
+    'Set allowBlobPublicAccess to false on the storage account (covers every container in it).',
   evaluate(resource) {
     if (resource.kind !== 'storageAccount') return [];
     const value = resource.allowBlobPublicAccess;
-    if (value === false) return [finding(stgPublicBlob, resource, 'pass', 'Anonymous blob access is disallowed.')];
+    if (value === false)
+      return [finding(stgPublicBlob, resource, 'pass', 'Anonymous blob access is disallowed.')];
     const why =
       value === null
         ? 'allowBlobPublicAccess is not set, which permits anonymous blob access on older accounts.'

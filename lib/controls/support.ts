@@ -46,7 +46,8 @@ export function isPhi(account: StorageAccountResource, settings: EvaluationSetti
   const wantedName = settings.phiTagName.trim().toLowerCase();
   const wantedValues = settings.phiTagValues.map((value) => value.trim().toLowerCase());
   for (const [name, value] of Object.entries(account.tags)) {
-    if (name.trim().toLowerCase() === wantedName && wantedValues.includes(value.trim().toLowerCase())) return true;
+    if (name.trim().toLowerCase() === wantedName && wantedValues.includes(value.trim().toLowerCase()))
+      return true;
   }
   return false;
 }

@@ -102,7 +102,14 @@ export type NormalizedResource =
  * evidence all describe the same change. Applying it is the adapters' job.
  */
 export type RemediationPlan =
-  | { kind: 'storage-account-properties'; set: Partial<{ allowBlobPublicAccess: false; supportsHttpsTrafficOnly: true; minimumTlsVersion: 'TLS1_2' }> }
+  | {
+      kind: 'storage-account-properties';
+      set: Partial<{
+        allowBlobPublicAccess: false;
+        supportsHttpsTrafficOnly: true;
+        minimumTlsVersion: 'TLS1_2';
+      }>;
+    }
   | { kind: 'blob-container-public-access'; set: { publicAccess: 'None' } }
   | { kind: 'nsg-rule-remove-sources'; ruleName: string; removeSources: string[] }
   | { kind: 'nsg-rule-deny'; ruleName: string };

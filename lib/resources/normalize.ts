@@ -35,10 +35,16 @@ const DEFAULT_RULES_TYPE = 'microsoft.network/networksecuritygroups/defaultsecur
 
 const ID_SHAPES: [RegExp, ResourceKind | 'defaultSecurityRule'][] = [
   [/\/providers\/microsoft\.storage\/storageaccounts\/[^/]+$/, 'storageAccount'],
-  [/\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/containers\/[^/]+$/, 'blobContainer'],
+  [
+    /\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/containers\/[^/]+$/,
+    'blobContainer',
+  ],
   [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+$/, 'networkSecurityGroup'],
   [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+\/securityrules\/[^/]+$/, 'securityRule'],
-  [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+\/defaultsecurityrules\/[^/]+$/, 'defaultSecurityRule'],
+  [
+    /\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+\/defaultsecurityrules\/[^/]+$/,
+    'defaultSecurityRule',
+  ],
 ];
 
 const KIND_BY_TYPE = new Map<string, ResourceKind | 'defaultSecurityRule'>([
@@ -70,8 +76,10 @@ export function quote(value: string): string {
 
 function text(value: unknown, what: string): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new InvalidResourceError(`${what} must be a string, got ${typeof value}`);
-  if (value.length > MAX_TEXT) throw new InvalidResourceError(`${what} is too long (${value.length} characters)`);
+  if (typeof value !== 'string')
+    throw new InvalidResourceError(`${what} must be a string, got ${typeof value}`);
+  if (value.length > MAX_TEXT)
+    throw new InvalidResourceError(`${what} is too long (${value.length} characters)`);
   return value;
 }
 
@@ -98,7 +106,8 @@ function flag(value: unknown, what: string): boolean | null {
 function list(value: unknown, what: string): unknown[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new InvalidResourceError(`${what} must be an array`);
-  if (value.length > MAX_ITEMS) throw new InvalidResourceError(`${what} has too many entries (${value.length})`);
+  if (value.length > MAX_ITEMS)
+    throw new InvalidResourceError(`${what} has too many entries (${value.length})`);
   return value;
 }
 
@@ -117,7 +126,12 @@ function tags(value: unknown): Record<string, string> {
     const tagValue = String(raw);
     if (tagValue.length > MAX_TEXT) throw new InvalidResourceError(`tag ${quote(name)} is too long`);
     // defineProperty, not assignment: a tag named "__proto__" stays a plain own property.
-    Object.defineProperty(result, name, { value: tagValue, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(result, name, {
+      value: tagValue,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return result;
 }
@@ -152,7 +166,8 @@ function normalizeStorageAccount(obj: Json, id: string, name: string): StorageAc
   if (encryption !== undefined && encryption !== null && !isRecord(encryption)) {
     throw new InvalidResourceError('encryption must be an object');
   }
-  if (acls !== undefined && acls !== null && !isRecord(acls)) throw new InvalidResourceError('networkAcls must be an object');
+  if (acls !== undefined && acls !== null && !isRecord(acls))
+    throw new InvalidResourceError('networkAcls must be an object');
   const https = field(obj, 'supportsHttpsTrafficOnly') ?? field(obj, 'enableHttpsTrafficOnly');
   return {
     kind: 'storageAccount',
@@ -162,9 +177,13 @@ function normalizeStorageAccount(obj: Json, id: string, name: string): StorageAc
     allowBlobPublicAccess: flag(field(obj, 'allowBlobPublicAccess'), 'allowBlobPublicAccess'),
     supportsHttpsTrafficOnly: flag(https, 'supportsHttpsTrafficOnly'),
     minimumTlsVersion: text(field(obj, 'minimumTlsVersion'), 'minimumTlsVersion'),
-    encryptionKeySource: isRecord(encryption) ? text(own(encryption, 'keySource'), 'encryption.keySource') : null,
+    encryptionKeySource: isRecord(encryption)
+      ? text(own(encryption, 'keySource'), 'encryption.keySource')
+      : null,
     publicNetworkAccess: text(field(obj, 'publicNetworkAccess'), 'publicNetworkAccess'),
-    networkDefaultAction: isRecord(acls) ? text(own(acls, 'defaultAction'), 'networkAcls.defaultAction') : null,
+    networkDefaultAction: isRecord(acls)
+      ? text(own(acls, 'defaultAction'), 'networkAcls.defaultAction')
+      : null,
   };
 }
 
@@ -179,7 +198,8 @@ function normalizeBlobContainer(obj: Json, id: string, name: string): BlobContai
   let publicAccess: string | null = null;
   if (raw !== null) {
     publicAccess = PUBLIC_ACCESS.get(raw.trim().toLowerCase()) ?? null;
-    if (publicAccess === null) throw new InvalidResourceError(`publicAccess ${quote(raw)} is not None, Blob or Container`);
+    if (publicAccess === null)
+      throw new InvalidResourceError(`publicAccess ${quote(raw)} is not None, Blob or Container`);
   }
   return {
     kind: 'blobContainer',
@@ -219,7 +239,9 @@ export function normalizeSecurityRule(raw: unknown, isDefault: boolean): Securit
   );
   for (const source of sourceAddressPrefixes) {
     if (classifySource(source, 0) === 'invalid') {
-      throw new InvalidResourceError(`${where}: source ${quote(source)} is not an address prefix or service tag`);
+      throw new InvalidResourceError(
+        `${where}: source ${quote(source)} is not an address prefix or service tag`,
+      );
     }
   }
   const destinationPortRanges = unionOf(
@@ -228,7 +250,8 @@ export function normalizeSecurityRule(raw: unknown, isDefault: boolean): Securit
     `${where} destinationPortRange`,
   );
   for (const spec of destinationPortRanges) {
-    if (parsePortList([spec]) === null) throw new InvalidResourceError(`${where}: port range ${quote(spec)} is not valid`);
+    if (parsePortList([spec]) === null)
+      throw new InvalidResourceError(`${where}: port range ${quote(spec)} is not valid`);
   }
   return {
     name,
@@ -250,7 +273,9 @@ function normalizeNsg(obj: Json, id: string, name: string): NetworkSecurityGroup
     id,
     name,
     tags: tags(own(obj, 'tags')),
-    securityRules: list(field(obj, 'securityRules'), 'securityRules').map((rule) => normalizeSecurityRule(rule, false)),
+    securityRules: list(field(obj, 'securityRules'), 'securityRules').map((rule) =>
+      normalizeSecurityRule(rule, false),
+    ),
     defaultSecurityRules: list(field(obj, 'defaultSecurityRules'), 'defaultSecurityRules').map((rule) =>
       normalizeSecurityRule(rule, true),
     ),

@@ -1,0 +1,12 @@
+import type { CliCommand } from '../types.js';
+import { evaluateCommand } from './evaluate.js';
+
+/**
+ * The command registry. To add a command: create lib/cli/commands/<name>.ts exporting a
+ * CliCommand ({ name, summary, usage, run(args, io) }) and add ONE line to this list.
+ * `driftwarden --help` lists commands in this order.
+ */
+export const COMMANDS: readonly CliCommand[] = [
+  evaluateCommand,
+  // sweep, log, verify, exceptions, restore, sandbox: one import + one line each
+];

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { COMMANDS } from './commands/index.js';
+import { type CliCommand, CliError, type CliIo, EXIT } from './types.js';
+
+function version(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function helpText(commands: readonly CliCommand[] = COMMANDS): string {
+  const width = Math.max(...commands.map((command) => command.name.length));
+  return [
+    'driftwarden: SOC 2 drift remediator for Azure storage accounts and NSGs.',
+    '',
+    'Usage: driftwarden <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    "Run `driftwarden <command> --help` for a command's options.",
+    '',
+  ].join('\n');
+}
+
+/** Runs one CLI invocation; returns the exit code. Never throws for expected failures. */
+export async function main(
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly CliCommand[] = COMMANDS,
+): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.stderr.write(helpText(commands));
+    return EXIT.usage;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? commands.find((command) => command.name === rest[0]) : undefined;
+    io.stdout.write(topic ? `${topic.usage}\n` : helpText(commands));
+    return EXIT.ok;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  const command = commands.find((candidate) => candidate.name === first);
+  if (!command) {
+    const shown = first.length > 40 ? `${first.slice(0, 40)}...` : first;
+    io.stderr.write(
+      `driftwarden: unknown command ${JSON.stringify(shown)}. Run driftwarden --help for the list.\n`,
+    );
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const oneLine = message.replace(/\s*\n\s*/g, ' ');
+    if (error instanceof CliError) {
+      io.stderr.write(`driftwarden ${command.name}: ${oneLine}\n`);
+      return error.exitCode;
+    }
+    // Unexpected: still one line unless asked for the stack.
+    io.stderr.write(`driftwarden ${command.name}: unexpected error: ${oneLine}\n`);
+    if (io.env.DRIFTWARDEN_DEBUG && error instanceof Error && error.stack)
+      io.stderr.write(`${error.stack}\n`);
+    return EXIT.usage;
+  }
+}
