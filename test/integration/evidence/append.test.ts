@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { GENESIS_HASH, recordHash } from '../../../lib/evidence/hash.js';
+import { RECORDS_PER_TRANSACTION, TableEvidenceStore } from '../../../lib/evidence/table-store.js';
+import { input, manualClock, newStore, SUB_A, SUB_B } from './helpers.js';
+
+describe('TableEvidenceStore append', () => {
+  it('appends, links and reads back by id and by idempotency key', async () => {
+    const { store } = await newStore({ clock: () => new Date('2026-11-03T10:00:00.000Z') });
+    const first = await store.append(input());
+    const second = await store.append(input({ before: { nested: { z: 1, a: [1, 'x'] } }, after: null }));
+    expect(first).toMatchObject({
+      sequence: 1,
+      previousHash: GENESIS_HASH,
+      chainId: `${SUB_A}:2026-11`,
+      time: '2026-11-03T10:00:00.000Z',
+      remediatorIdentity: 'mi-test',
+      remediatorVersion: '0.0.0-test',
+      sweepId: null,
+      ruleName: null,
+    });
+    expect(second.sequence).toBe(2);
+    expect(second.previousHash).toBe(first.hash);
+    expect(recordHash(second)).toBe(second.hash);
+    expect(await store.get(first.recordId)).toEqual(first);
+    expect(await store.get(second.recordId)).toEqual(second);
+    expect(await store.findByIdempotencyKey(second.idempotencyKey)).toEqual(second);
+    expect(await store.findByIdempotencyKey('event:never:-')).toBeNull();
+    expect(await store.get('not-an-id')).toBeNull();
+    expect(await store.get(`${first.recordId.split('.')[0]}.99`)).toBeNull();
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('is idempotent: the same key twice gives one record and writes nothing', async () => {
+    const { store } = await newStore();
+    const data = input();
+    const first = await store.append(data);
+    const transactions = store.stats.chainTransactions;
+    const again = await store.append({ ...data, message: 'redelivered, different text' });
+    expect(again).toEqual(first);
+    expect(store.stats.chainTransactions).toBe(transactions);
+    expect((await store.query({})).items).toHaveLength(1);
+  });
+
+  it('a redelivery next month still finds the record (claim pins the chain)', async () => {
+    const time = manualClock('2026-11-30T23:59:59.900Z');
+    const { store } = await newStore({ clock: time.clock });
+    const data = input();
+    const first = await store.append(data);
+    time.set('2026-12-01T00:00:05.000Z');
+    const again = await store.append(data);
+    expect(again).toEqual(first);
+    const next = await store.append(input());
+    expect(next.chainId).toBe(`${SUB_A}:2026-12`);
+    expect((await store.verify()).chains).toBe(2);
+  });
+
+  it('20 concurrent appenders on one chain give one unbroken chain of 20', async () => {
+    const { store, client } = await newStore();
+    const inputs = Array.from({ length: 20 }, () => input());
+    // separate store instances = separate function instances sharing the table
+    const writers = inputs.map(
+      () => new TableEvidenceStore({ client, remediatorIdentity: 'mi-test', remediatorVersion: '0.0.0-test' }),
+    );
+    const records = await Promise.all(inputs.map((data, i) => writers[i]?.append(data)));
+    const sequences = records.map((record) => record?.sequence).sort((a, b) => (a ?? 0) - (b ?? 0));
+    expect(sequences).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const result = await store.verify();
+    expect(result).toEqual({ ok: true, chains: 1, records: 20, problems: [] });
+    expect(writers.reduce((sum, writer) => sum + writer.stats.conflicts, 0)).toBeGreaterThan(0); // they did race
+    // concurrent duplicates of the same key: still one record
+    const dup = input();
+    const same = await Promise.all(writers.slice(0, 8).map((writer) => writer.append(dup)));
+    expect(new Set(same.map((record) => record.recordId)).size).toBe(1);
+    expect((await store.verify()).records).toBe(21);
+  });
+
+  it('appendMany: 250 inputs in transactions of ≤ 49 records, duplicates skipped', async () => {
+    const { store } = await newStore();
+    const inputs = [
+      ...Array.from({ length: 200 }, () => input({ trigger: 'sweep', sweepId: '2026-11', outcome: 'compliant' })),
+      ...Array.from({ length: 50 }, () => input({ subscriptionId: SUB_B, trigger: 'sweep', sweepId: '2026-11' })),
+    ];
+    const records = await store.appendMany(inputs);
+    expect(records).toHaveLength(250);
+    expect(records.map((record) => record.idempotencyKey)).toEqual(inputs.map((item) => item.idempotencyKey));
+    // 200 on chain A -> 5 transactions (49*4 + 4); 50 on chain B -> 2 transactions
+    expect(store.stats.chainTransactions).toBe(7);
+    expect(store.stats.recordsWritten).toBe(250);
+    expect(Math.ceil(200 / RECORDS_PER_TRANSACTION) + Math.ceil(50 / RECORDS_PER_TRANSACTION)).toBe(7);
+    expect(await store.verify()).toEqual({ ok: true, chains: 2, records: 250, problems: [] });
+
+    // re-run of the same sweep plus 10 new ones: only the new ones are written
+    const more = Array.from({ length: 10 }, () => input({ trigger: 'sweep', sweepId: '2026-11' }));
+    const before = store.stats.recordsWritten;
+    const rerun = await store.appendMany([...inputs, ...more, inputs[0] as (typeof inputs)[0]]);
+    expect(rerun.slice(0, 250)).toEqual(records);
+    expect(store.stats.recordsWritten - before).toBe(10);
+    expect((await store.verify()).records).toBe(260);
+    expect((await store.query({ limit: 500 })).items).toHaveLength(260);
+  });
+
+  it('stores huge states as a bounded marker and still verifies', async () => {
+    const { store } = await newStore();
+    const big = { rules: Array.from({ length: 5000 }, (_, i) => ({ name: `rule-${i}`, note: '"\\'.repeat(10) })) };
+    const record = await store.append(input({ before: big, message: 'm'.repeat(100_000) }));
+    expect(record.before).toMatchObject({ truncated: true });
+    expect(record.message.length).toBeLessThan(9000);
+    expect(await store.get(record.recordId)).toEqual(record);
+    expect((await store.verify()).ok).toBe(true);
+  });
+});
