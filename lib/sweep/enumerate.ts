@@ -1,0 +1,66 @@
+import type { ArmClients } from '../azure/clients.js';
+
+/**
+ * Enumeration that respects ARM: whole-subscription list calls with `nextLink` paging (the SDK
+ * follows it; one ARM read per page, never one GET per resource), and blob containers only
+ * where they can matter.
+ */
+
+/** The account-level switch decides whether container settings can expose anything. */
+export function containersMatter(account: { allowBlobPublicAccess?: boolean | null }): boolean {
+  // false overrides every container's publicAccess (DESIGN.md: "account-level
+  // allowBlobPublicAccess=false covers containers"); true or absent/null lets containers decide.
+  return account.allowBlobPublicAccess !== false;
+}
+
+/** Resource group and account name from `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/name`. */
+export function parseStorageAccountId(id: string): { resourceGroup: string; accountName: string } | null {
+  const match = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)$/i.exec(
+    id,
+  );
+  return match?.[1] && match[2] ? { resourceGroup: match[1], accountName: match[2] } : null;
+}
+
+/** The storage accounts of a subscription, one ARM page at a time. */
+export async function* storageAccountPages(
+  arm: ArmClients,
+  subscriptionId: string,
+): AsyncGenerator<StorageAccountLike[]> {
+  for await (const page of arm.storageFor(subscriptionId).storageAccounts.list().byPage()) yield page;
+}
+
+/** The NSGs of a subscription (all resource groups), one ARM page at a time. */
+export async function* networkSecurityGroupPages(
+  arm: ArmClients,
+  subscriptionId: string,
+): AsyncGenerator<ListedResource[]> {
+  for await (const page of arm.networkFor(subscriptionId).networkSecurityGroups.listAll().byPage())
+    yield page;
+}
+
+/** Every blob container of one account (usually a single page). */
+export async function listContainers(
+  arm: ArmClients,
+  subscriptionId: string,
+  accountId: string,
+): Promise<ListedResource[]> {
+  const parsed = parseStorageAccountId(accountId);
+  if (!parsed) throw new Error(`not a storage account id: ${accountId}`);
+  const containers: ListedResource[] = [];
+  const pages = arm
+    .storageFor(subscriptionId)
+    .blobContainers.list(parsed.resourceGroup, parsed.accountName)
+    .byPage();
+  for await (const page of pages) containers.push(...page);
+  return containers;
+}
+
+/** What the sweep needs from a listed resource; the engine gets the whole object. */
+export interface ListedResource {
+  id?: string;
+  type?: string;
+}
+
+export interface StorageAccountLike extends ListedResource {
+  allowBlobPublicAccess?: boolean | null;
+}
