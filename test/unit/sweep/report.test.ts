@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlException } from '../../../lib/controls/types.js';
-import { emptyCounts } from '../../../lib/sweep/counts.js';
+import { countOutcome, emptyCounts } from '../../../lib/sweep/counts.js';
 import {
   buildReport,
   csvCell,
