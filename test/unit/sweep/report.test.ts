@@ -33,12 +33,9 @@ function item(overrides: Partial<SweepItem>): SweepItem {
 }
 
 function part(subscriptionId: string, items: SweepItem[], pass: number): SubscriptionResult {
-  const counts = { ...emptyCounts(), evaluated: pass + items.length, pass };
-  for (const i of items) {
-    if (i.outcome === 'remediated') counts.fail++, counts.remediated++;
-    if (i.outcome === 'audit-only') counts.fail++, counts.audit++;
-    if (i.outcome === 'exempted') counts.exempt++;
-  }
+  const counts = emptyCounts();
+  for (let i = 0; i < pass; i++) countOutcome(counts, 'compliant');
+  for (const i of items) countOutcome(counts, i.outcome);
   return {
     subscriptionId,
     status: 'ok',
@@ -168,12 +165,16 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') {
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
       row.push(cell);
       rows.push(row);
       row = [];
