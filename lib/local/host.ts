@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventGridEvent, Timer } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 import type { FunctionDefinition } from '../host/registration.js';
@@ -77,6 +78,7 @@ type QueueFunction = Extract<FunctionDefinition, { kind: 'storageQueue' }>;
 
 const DEFAULT_PORT = 7071;
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const STOP_GRACE_MS = 5000;
 const ALLOWED_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 function parseJsonInput(input: unknown): unknown {
@@ -413,7 +415,13 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
           ...pollers.map((poller) => poller.stop()),
         ]);
         await invoker.drain();
-        await Promise.all(openResponses);
+        // Bounded: a client that never finishes sending its body must not hold stop() forever.
+        const grace = new AbortController();
+        await Promise.race([
+          Promise.all(openResponses),
+          sleep(STOP_GRACE_MS, undefined, { signal: grace.signal }).catch(() => undefined),
+        ]);
+        grace.abort();
         // Responses are written by now; drop keep-alive sockets so close() can finish.
         server.closeAllConnections();
         await closed;
