@@ -1,0 +1,65 @@
+/**
+ * Loading an estate into the sandbox: a scenario is a list of ARM resources (as `az resource show`
+ * prints them). Seeding writes state directly: no events, no validation of who may do what, but
+ * the same shape rules as the REST API (so a seeded NSG looks exactly like a PUT one).
+ */
+import { readFileSync } from 'node:fs';
+import { canonicalId, parseResourceId } from './ids.js';
+import { buildContainer, buildNsg, buildRule, buildStorageAccount, withRule } from './shapes.js';
+import type { ResourceStore } from './state.js';
+import type { Scenario, ScenarioResource } from './types.js';
+
+const ORDER = { storageAccount: 0, networkSecurityGroup: 1, blobContainer: 2, securityRule: 3 } as const;
+
+export function loadScenarioFile(file: string): Scenario {
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (Array.isArray(parsed)) return { resources: parsed as ScenarioResource[] };
+  const scenario = parsed as Partial<Scenario> & { value?: ScenarioResource[] };
+  const resources = scenario.resources ?? scenario.value;
+  if (!Array.isArray(resources)) throw new Error(`${file}: expected { "resources": [...] }`);
+  return { ...scenario, resources } as Scenario;
+}
+
+export function seedScenario(store: ResourceStore, scenario: Scenario): void {
+  const items = scenario.resources.map((resource) => {
+    const parsed = parseResourceId(resource.id);
+    if (!parsed) throw new Error(`scenario: unsupported resource id ${resource.id}`);
+    return { resource, parsed };
+  });
+  items.sort((a, b) => ORDER[a.parsed.kind] - ORDER[b.parsed.kind]);
+  for (const { resource, parsed } of items) {
+    const id = canonicalId(parsed);
+    try {
+      switch (parsed.kind) {
+        case 'storageAccount':
+          store.put('storageAccount', buildStorageAccount(id, parsed.parent, resource, false, 'Succeeded'));
+          break;
+        case 'networkSecurityGroup':
+          store.put('networkSecurityGroup', buildNsg(id, parsed.parent, resource, undefined, 'Succeeded'));
+          break;
+        case 'blobContainer': {
+          const accountId = id.slice(0, id.toLowerCase().indexOf('/blobservices/'));
+          const account = store.get(accountId);
+          if (!account) throw new Error(`its storage account ${accountId} is not in the scenario`);
+          // Seeding may represent drift Azure would refuse via the API today, so no public-access check.
+          store.put(
+            'blobContainer',
+            buildContainer(id, parsed.child ?? '', account, resource, undefined, false),
+          );
+          break;
+        }
+        case 'securityRule': {
+          const nsgIdText = id.slice(0, id.toLowerCase().indexOf('/securityrules/'));
+          const nsg = store.get(nsgIdText);
+          if (!nsg) throw new Error(`its network security group ${nsgIdText} is not in the scenario`);
+          const rule = buildRule(id, parsed.child ?? '', resource, undefined, 'Succeeded');
+          store.put('networkSecurityGroup', withRule(nsg, rule.name, rule));
+          break;
+        }
+      }
+    } catch (thrown) {
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      throw new Error(`scenario: cannot seed ${resource.id}: ${message}`);
+    }
+  }
+}
