@@ -228,7 +228,7 @@ module functionApp 'modules/functionapp.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     workspaceId: monitoring.outputs.workspaceId
     monitoredSubscriptionIds: monitoredSubscriptionIds
-    notifyTopicEndpoint: enableNotifications ? notifications!.outputs.endpoint : ''
+    notifyTopicEndpoint: enableNotifications ? notifications.outputs.endpoint : ''
     sweepSchedule: sweepSchedule
     auditOnly: auditOnly
     controlModes: controlModes
@@ -301,5 +301,5 @@ output functionAppHostName string = functionApp.outputs.defaultHostName
 output identityPrincipalId string = identity.outputs.principalId
 output identityClientId string = identity.outputs.clientId
 output storageAccountName string = storage.outputs.name
-output notifyTopicEndpoint string = enableNotifications ? notifications!.outputs.endpoint : ''
-output customRoleDefinitionIds string[] = [for (subscriptionId, i) in monitoredSubscriptionIds: monitored[i].outputs.roleDefinitionId]
+output notifyTopicEndpoint string = enableNotifications ? notifications.outputs.endpoint : ''
+output customRoleDefinitionIds string[] = [for i in range(0, length(monitoredSubscriptionIds)): monitored[i].outputs.roleDefinitionId]

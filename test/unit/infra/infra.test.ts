@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ROLES } from '../../../lib/api/auth.js';
 import { ARM_ACTIONS, HANDLED_EVENT_TYPES, HANDLED_OPERATIONS } from '../../../lib/azure/operations.js';
 import { loadConfig, SETTINGS } from '../../../lib/config.js';
 import {
@@ -270,5 +272,20 @@ describe('infra: retention and storage hardening', () => {
     expect(param(main, 'logRetentionDays').minValue).toBeGreaterThanOrEqual(365);
     expect(param(monitoring, 'retentionInDays').minValue).toBeGreaterThanOrEqual(365);
     expect(property(resource(monitoring, 'workspace').body, 'retentionInDays')).toBe('retentionInDays');
+  });
+});
+
+describe('infra: app registration roles', () => {
+  it('app-roles.json defines exactly the roles the API checks', () => {
+    const roles = JSON.parse(
+      readFileSync(new URL('../../../infra/app-roles.json', import.meta.url), 'utf8'),
+    ) as {
+      value: string;
+      id: string;
+      isEnabled: boolean;
+    }[];
+    expect(sorted(roles.map((role) => role.value))).toEqual(sorted(Object.values(ROLES)));
+    expect(new Set(roles.map((role) => role.id)).size).toBe(roles.length);
+    expect(roles.every((role) => role.isEnabled)).toBe(true);
   });
 });
