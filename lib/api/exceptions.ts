@@ -7,65 +7,96 @@ import { parseNewException } from './validate.js';
 
 export type ExceptionStatus = 'active' | 'expired' | 'revoked';
 const STATUSES: readonly ExceptionStatus[] = ['active', 'expired', 'revoked'];
+export type ExceptionView = ControlException & { status: ExceptionStatus };
 
 export function exceptionStatus(exception: ControlException, now: Date): ExceptionStatus {
   if (exception.revokedOn) return 'revoked';
   return Date.parse(exception.expiresOn) <= now.getTime() ? 'expired' : 'active';
 }
 
-const EXCEPTION_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+const view = (exception: ControlException, now: Date): ExceptionView => ({
+  ...exception,
+  status: exceptionStatus(exception, now),
+});
 
-async function findException(request: HttpRequest, deps: ApiDeps): Promise<ControlException> {
-  const id = request.params.id ?? '';
+/** What the exception registry functions need (the CLI builds just this much). */
+export type ExceptionDeps = Pick<ApiDeps, 'exceptions' | 'controls' | 'config' | 'clock'>;
+
+const EXCEPTION_ID = /^[A-Za-z0-9._:~-]{1,1500}$/;
+
+/** The exception with this id, or 404 (ids we never issue are not looked up, nor echoed). */
+export async function findException(
+  deps: Pick<ApiDeps, 'exceptions'>,
+  id: string,
+): Promise<ControlException> {
   const exception = EXCEPTION_ID.test(id) ? await deps.exceptions.get(id) : null;
   if (!exception) throw notFound('Exception');
   return exception;
 }
 
-const view = (exception: ControlException, now: Date) => ({
-  ...exception,
-  status: exceptionStatus(exception, now),
-});
+// The functions below are shared by the API handlers and the CLI (`driftwarden exceptions`).
 
-/** GET /api/exceptions — the whole registry (expired and revoked included: it is an audit trail), newest first. */
-export async function listExceptions(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
-  const now = deps.clock.now();
-  const wanted = request.query.get('status')?.trim() || null;
-  if (wanted && !STATUSES.includes(wanted as ExceptionStatus)) {
+/** The registry (expired and revoked included: it is an audit trail), newest first, optionally by status. */
+export async function listExceptionViews(
+  deps: ExceptionDeps,
+  status: string | null,
+): Promise<ExceptionView[]> {
+  if (status && !STATUSES.includes(status as ExceptionStatus)) {
     throw badRequest(`status must be one of: ${STATUSES.join(', ')}.`);
   }
-  const all = (await deps.exceptions.list())
+  const now = deps.clock.now();
+  return (await deps.exceptions.list())
     .map((exception) => view(exception, now))
-    .filter((exception) => !wanted || exception.status === wanted)
+    .filter((exception) => !status || exception.status === status)
     .sort((a, b) => b.approvedOn.localeCompare(a.approvedOn));
-  return json(200, { items: all });
+}
+
+/** Validates and stores a new exception; approvedBy is the caller, never taken from the body. */
+export async function addException(
+  deps: ExceptionDeps,
+  body: Record<string, unknown>,
+  approvedBy: string,
+): Promise<ExceptionView> {
+  const now = deps.clock.now();
+  const input = parseNewException(body, deps.controls, approvedBy, now, deps.config.exceptionMaxDays);
+  return view(await deps.exceptions.create(input), now);
+}
+
+/** Records a revocation (who, when); never deletes. Idempotent: a revoked exception is returned as is. */
+export async function revokeExceptionById(
+  deps: ExceptionDeps,
+  id: string,
+  revokedBy: string,
+): Promise<ExceptionView> {
+  const existing = await findException(deps, id);
+  const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, revokedBy);
+  return view(revoked, deps.clock.now());
+}
+
+/** GET /api/exceptions[?status=active|expired|revoked] */
+export async function listExceptions(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  return json(200, { items: await listExceptionViews(deps, request.query.get('status')?.trim() || null) });
 }
 
 /** GET /api/exceptions/{id} */
 export async function getException(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
-  return json(200, view(await findException(request, deps), deps.clock.now()));
+  return json(200, view(await findException(deps, request.params.id ?? ''), deps.clock.now()));
 }
 
-/** POST /api/exceptions — approvedBy is the calling principal, never the body. */
+/** POST /api/exceptions */
 export async function createException(
   request: HttpRequest,
   deps: ApiDeps,
   principal: Principal,
 ): Promise<HttpResponseInit> {
-  const body = await readJsonObject(request);
-  const now = deps.clock.now();
-  const input = parseNewException(body, deps.controls, principal.name, now, deps.config.exceptionMaxDays);
-  const created = await deps.exceptions.create(input);
-  return json(201, view(created, now));
+  return json(201, await addException(deps, await readJsonObject(request), principal.name));
 }
 
-/** DELETE /api/exceptions/{id} — revokes (recorded with who and when); never deletes. Idempotent. */
+/** DELETE /api/exceptions/{id} — revoke. */
 export async function revokeException(
   request: HttpRequest,
   deps: ApiDeps,
   principal: Principal,
 ): Promise<HttpResponseInit> {
-  const existing = await findException(request, deps);
-  const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, principal.name);
-  return json(200, view(revoked, deps.clock.now()));
+  return json(200, await revokeExceptionById(deps, request.params.id ?? '', principal.name));
 }

@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
 import type { Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -71,19 +72,21 @@ export function toItem(record: EvidenceRecord): RemediationItem {
   };
 }
 
-const RECORD_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+const RECORD_ID = /^[A-Za-z0-9._:~-]{1,1500}$/;
 
-async function findRecord(request: HttpRequest, deps: ApiDeps): Promise<EvidenceRecord> {
-  const id = request.params.id ?? '';
-  // Ids we never issue cannot exist: answer 404 without a storage round trip (and without echoing them).
+/** The record with this id, or 404. Ids we never issue cannot exist: no storage round trip (and no echo). */
+export async function findRecord(deps: Pick<ApiDeps, 'evidence'>, id: string): Promise<EvidenceRecord> {
   const record = RECORD_ID.test(id) ? await deps.evidence.get(id) : null;
   if (!record) throw notFound('Remediation record');
   return record;
 }
 
-/** GET /api/remediations — newest first, filtered, paged. */
-export async function listRemediations(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
-  const query = parseEvidenceQuery(request.query, deps.controls);
+/** One page of the log, from query-string style filters (the API and `driftwarden log` share this). */
+export async function queryRemediations(
+  deps: Pick<ApiDeps, 'evidence' | 'controls'>,
+  params: URLSearchParams,
+): Promise<{ items: RemediationItem[]; continuationToken: string | null }> {
+  const query = parseEvidenceQuery(params, deps.controls);
   let page: Awaited<ReturnType<ApiDeps['evidence']['query']>>;
   try {
     page = await deps.evidence.query(query);
@@ -92,16 +95,45 @@ export async function listRemediations(request: HttpRequest, deps: ApiDeps): Pro
     if (query.continuationToken && isBadToken(error)) throw badRequest('continuationToken is not valid.');
     throw error;
   }
-  return json(200, { items: page.items.map(toItem), continuationToken: page.continuationToken ?? null });
+  return { items: page.items.map(toItem), continuationToken: page.continuationToken ?? null };
 }
 
 function isBadToken(error: unknown): boolean {
-  return error instanceof Error && /token/i.test(error.message) && !('statusCode' in error);
+  return error instanceof TypeError && /continuationToken/i.test(error.message);
+}
+
+/**
+ * Validates an approval ({ justification, ticket, expiresOn }), checks the record can be restored
+ * and hands it to the Restorer (the API and `driftwarden restore` share this).
+ */
+export async function restoreRecord(
+  deps: Pick<ApiDeps, 'evidence' | 'restorer' | 'clock' | 'config'>,
+  id: string,
+  body: Record<string, unknown>,
+  approver: string,
+): Promise<{ exception: ControlException; record: RemediationItem }> {
+  const approval = parseApproval(body, deps.clock.now(), deps.config.exceptionMaxDays);
+  const record = await findRecord(deps, id);
+  if (!isRestorable(record)) {
+    throw conflict('Only a remediated record with a recorded before-state can be restored.');
+  }
+  try {
+    const result = await deps.restorer.restore(record, { approver, ...approval });
+    return { exception: result.exception, record: toItem(result.record) };
+  } catch (error) {
+    if (error instanceof RestoreConflictError) throw new ApiError(409, 'Conflict', error.message);
+    throw error;
+  }
+}
+
+/** GET /api/remediations — newest first, filtered, paged. */
+export async function listRemediations(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  return json(200, await queryRemediations(deps, request.query));
 }
 
 /** GET /api/remediations/{id} */
 export async function getRemediation(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
-  return json(200, toItem(await findRecord(request, deps)));
+  return json(200, toItem(await findRecord(deps, request.params.id ?? '')));
 }
 
 /** POST /api/remediations/{id}/restore — body { justification, ticket, expiresOn }. */
@@ -111,16 +143,5 @@ export async function restoreRemediation(
   principal: Principal,
 ): Promise<HttpResponseInit> {
   const body = await readJsonObject(request);
-  const approval = parseApproval(body, deps.clock.now(), deps.config.exceptionMaxDays);
-  const record = await findRecord(request, deps);
-  if (!isRestorable(record)) {
-    throw conflict('Only a remediated record with a recorded before-state can be restored.');
-  }
-  try {
-    const result = await deps.restorer.restore(record, { approver: principal.name, ...approval });
-    return json(201, { exception: result.exception, record: toItem(result.record) });
-  } catch (error) {
-    if (error instanceof RestoreConflictError) throw new ApiError(409, 'Conflict', error.message);
-    throw error;
-  }
+  return json(201, await restoreRecord(deps, request.params.id ?? '', body, principal.name));
 }

@@ -1,0 +1,54 @@
+import { CliError, type CliIo } from '../cli/types.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { ApiError } from './http.js';
+
+/**
+ * Plumbing shared by the on-call CLI commands (log, verify, exceptions, restore): they read the
+ * same settings as the Function app and reuse the API's validation and store code, so the
+ * API's error messages become one-line CLI errors.
+ */
+export function cliConfig(env: CliIo['env']): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** Runs `work`, turning API validation errors (400/404/409/413) into CLI usage errors. */
+export async function asCli<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ApiError && error.status < 500) throw new CliError(error.message.replace(/\.$/, ''));
+    throw error;
+  }
+}
+
+/** `--since 24h` / `7d` / `30m` means that long ago; anything else is passed on (ISO, validated later). */
+export function relativeSince(value: string | undefined, now: Date): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d{1,5})([mhd])$/.exec(value.trim());
+  if (!match) return value;
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
+  return new Date(now.getTime() - Number(match[1]) * unit).toISOString();
+}
+
+/** Fixed-width columns, the last one clipped to the terminal width when known. */
+export function formatColumns(header: string[], rows: string[][], columns?: number): string {
+  const widths = header.map((title, index) =>
+    Math.min(60, Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length))),
+  );
+  const line = (cells: string[]) => {
+    const text = cells
+      .map((cell, index) => {
+        const width = widths[index] ?? cell.length;
+        const clipped = cell.length > width ? `${cell.slice(0, width - 1)}…` : cell;
+        return index === cells.length - 1 ? clipped : clipped.padEnd(width);
+      })
+      .join('  ');
+    return columns && text.length > columns ? `${text.slice(0, columns - 1)}…` : text;
+  };
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
