@@ -44,10 +44,13 @@ export type ResourceIdResult = { ok: true; id: ParsedResourceId | null } | { ok:
 export function parseResourceId(value: unknown): ResourceIdResult {
   if (typeof value !== 'string') return { ok: false, reason: 'resource id is not a string' };
   if (value.length === 0) return { ok: false, reason: 'resource id is empty' };
-  if (value.length > MAX_RESOURCE_ID_LENGTH) return { ok: false, reason: `resource id longer than ${MAX_RESOURCE_ID_LENGTH}` };
+  if (value.length > MAX_RESOURCE_ID_LENGTH)
+    return { ok: false, reason: `resource id longer than ${MAX_RESOURCE_ID_LENGTH}` };
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f#?\\%]/.test(value)) return { ok: false, reason: 'resource id contains an illegal character' };
-  if (!value.startsWith('/') || value.endsWith('/')) return { ok: false, reason: 'resource id must start with / and not end with /' };
+  if (/[\u0000-\u001f\u007f#?\\%]/.test(value))
+    return { ok: false, reason: 'resource id contains an illegal character' };
+  if (!value.startsWith('/') || value.endsWith('/'))
+    return { ok: false, reason: 'resource id must start with / and not end with /' };
   const parts = value.slice(1).split('/');
   if (parts.some((part) => part.length === 0 || part === '.' || part === '..')) {
     return { ok: false, reason: 'resource id has an empty or relative segment' };
@@ -62,22 +65,46 @@ export function parseResourceId(value: unknown): ResourceIdResult {
   if (!RESOURCE_GROUP.test(resourceGroup) || resourceGroup.endsWith('.')) {
     return { ok: false, reason: 'resource group name is not valid' };
   }
-  if (!eq(providers, 'providers') || namespace === undefined || type === undefined || parentName === undefined) {
+  if (
+    !eq(providers, 'providers') ||
+    namespace === undefined ||
+    type === undefined ||
+    parentName === undefined
+  ) {
     // a resource group or subscription id: well-formed, not a resource we handle
-    return parts.length <= 4 ? { ok: true, id: null } : { ok: false, reason: 'resource id has no provider segment' };
+    return parts.length <= 4
+      ? { ok: true, id: null }
+      : { ok: false, reason: 'resource id has no provider segment' };
   }
-  if (rest.length % 2 !== 0) return { ok: false, reason: 'resource id has an odd number of type/name segments' };
+  if (rest.length % 2 !== 0)
+    return { ok: false, reason: 'resource id has an odd number of type/name segments' };
   const base = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers`;
 
   if (eq(namespace, 'Microsoft.Storage') && eq(type, 'storageAccounts')) {
     if (!STORAGE_ACCOUNT.test(parentName)) return { ok: false, reason: 'storage account name is not valid' };
     const account = `${base}/Microsoft.Storage/storageAccounts/${parentName}`;
     if (rest.length === 0) {
-      return { ok: true, id: { target: 'storageAccount', subscriptionId, resourceGroup, parentName, childName: null, canonicalId: account } };
+      return {
+        ok: true,
+        id: {
+          target: 'storageAccount',
+          subscriptionId,
+          resourceGroup,
+          parentName,
+          childName: null,
+          canonicalId: account,
+        },
+      };
     }
     const [blobServices, service, containers, container, ...deeper] = rest;
-    if (eq(blobServices, 'blobServices') && eq(service, 'default') && eq(containers, 'containers') && deeper.length === 0) {
-      if (container === undefined || !CONTAINER.test(container)) return { ok: false, reason: 'container name is not valid' };
+    if (
+      eq(blobServices, 'blobServices') &&
+      eq(service, 'default') &&
+      eq(containers, 'containers') &&
+      deeper.length === 0
+    ) {
+      if (container === undefined || !CONTAINER.test(container))
+        return { ok: false, reason: 'container name is not valid' };
       return {
         ok: true,
         id: {
@@ -94,17 +121,36 @@ export function parseResourceId(value: unknown): ResourceIdResult {
   }
 
   if (eq(namespace, 'Microsoft.Network') && eq(type, 'networkSecurityGroups')) {
-    if (!NETWORK_NAME.test(parentName)) return { ok: false, reason: 'network security group name is not valid' };
+    if (!NETWORK_NAME.test(parentName))
+      return { ok: false, reason: 'network security group name is not valid' };
     const nsg = `${base}/Microsoft.Network/networkSecurityGroups/${parentName}`;
     if (rest.length === 0) {
-      return { ok: true, id: { target: 'networkSecurityGroup', subscriptionId, resourceGroup, parentName, childName: null, canonicalId: nsg } };
+      return {
+        ok: true,
+        id: {
+          target: 'networkSecurityGroup',
+          subscriptionId,
+          resourceGroup,
+          parentName,
+          childName: null,
+          canonicalId: nsg,
+        },
+      };
     }
     const [securityRules, rule, ...deeper] = rest;
     if (eq(securityRules, 'securityRules') && deeper.length === 0) {
-      if (rule === undefined || !NETWORK_NAME.test(rule)) return { ok: false, reason: 'security rule name is not valid' };
+      if (rule === undefined || !NETWORK_NAME.test(rule))
+        return { ok: false, reason: 'security rule name is not valid' };
       return {
         ok: true,
-        id: { target: 'securityRule', subscriptionId, resourceGroup, parentName, childName: rule, canonicalId: `${nsg}/securityRules/${rule}` },
+        id: {
+          target: 'securityRule',
+          subscriptionId,
+          resourceGroup,
+          parentName,
+          childName: rule,
+          canonicalId: `${nsg}/securityRules/${rule}`,
+        },
       };
     }
     return { ok: true, id: null };

@@ -7,8 +7,14 @@ import { parseResourceId, type ResourceTarget } from '../azure/resource-id.js';
  * (`__proto__`, `constructor`) are inert, and strings are length-capped before use.
  */
 
-export const WRITE_EVENT_TYPES = ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.ResourceNotifications.Resources.CreatedOrUpdated'] as const;
-export const DELETE_EVENT_TYPES = ['Microsoft.Resources.ResourceDeleteSuccess', 'Microsoft.ResourceNotifications.Resources.Deleted'] as const;
+export const WRITE_EVENT_TYPES = [
+  'Microsoft.Resources.ResourceWriteSuccess',
+  'Microsoft.ResourceNotifications.Resources.CreatedOrUpdated',
+] as const;
+export const DELETE_EVENT_TYPES = [
+  'Microsoft.Resources.ResourceDeleteSuccess',
+  'Microsoft.ResourceNotifications.Resources.Deleted',
+] as const;
 
 export type ChangeTarget = ResourceTarget | 'unsupported';
 
@@ -69,7 +75,12 @@ function str(value: unknown, max = MAX_TEXT): string | null {
 }
 
 const CLAIM = {
-  upn: ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', 'upn', 'unique_name', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name'],
+  upn: [
+    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn',
+    'upn',
+    'unique_name',
+    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+  ],
   appId: ['appid', 'azp', 'http://schemas.microsoft.com/identity/claims/appid'],
   objectId: ['http://schemas.microsoft.com/identity/claims/objectidentifier', 'oid', 'objectidentifier'],
 };
@@ -102,8 +113,12 @@ function routeByOperation(operationName: string): ChangeTarget | null {
   const op = operationName.toLowerCase();
   if (op.startsWith('microsoft.storage/storageaccounts/blobservices/containers/')) return 'blobContainer';
   if (op.startsWith('microsoft.network/networksecuritygroups/securityrules/')) return 'securityRule';
-  if (op === 'microsoft.storage/storageaccounts/write' || op === 'microsoft.storage/storageaccounts/delete') return 'storageAccount';
-  if (op === 'microsoft.network/networksecuritygroups/write' || op === 'microsoft.network/networksecuritygroups/delete') {
+  if (op === 'microsoft.storage/storageaccounts/write' || op === 'microsoft.storage/storageaccounts/delete')
+    return 'storageAccount';
+  if (
+    op === 'microsoft.network/networksecuritygroups/write' ||
+    op === 'microsoft.network/networksecuritygroups/delete'
+  ) {
     return 'networkSecurityGroup';
   }
   return null;
@@ -119,7 +134,8 @@ export function parseResourceChange(input: unknown): ResourceChange {
     throw new MalformedEventError(reason, eventId);
   };
   if (isCloudEvent && own(input, 'specversion') !== '1.0') fail('unsupported CloudEvents specversion');
-  const eventType = str(own(input, isCloudEvent ? 'type' : 'eventType'), MAX_ID) ?? fail('missing or invalid event type');
+  const eventType =
+    str(own(input, isCloudEvent ? 'type' : 'eventType'), MAX_ID) ?? fail('missing or invalid event type');
   const isWrite = (WRITE_EVENT_TYPES as readonly string[]).includes(eventType);
   const isDelete = (DELETE_EVENT_TYPES as readonly string[]).includes(eventType);
   if (!isWrite && !isDelete) fail(`unsupported event type "${eventType.slice(0, 100)}"`);
@@ -137,7 +153,11 @@ export function parseResourceChange(input: unknown): ResourceChange {
   if (!parsed.ok) fail(parsed.reason);
   const resourceId = candidate as string;
   // subject and data disagreeing means a forged or corrupted event: act on neither
-  if (subject !== undefined && dataUri !== undefined && (typeof dataUri !== 'string' || dataUri.toLowerCase() !== resourceId.toLowerCase())) {
+  if (
+    subject !== undefined &&
+    dataUri !== undefined &&
+    (typeof dataUri !== 'string' || dataUri.toLowerCase() !== resourceId.toLowerCase())
+  ) {
     fail('subject and data resource id disagree');
   }
 
@@ -155,9 +175,15 @@ export function parseResourceChange(input: unknown): ResourceChange {
     if (byOperation === null) target = 'unsupported';
   }
 
-  const subscriptionId = (parsed.ok && parsed.id?.subscriptionId) || resourceId.split('/')[2] || fail('no subscription in resource id');
+  const subscriptionId =
+    (parsed.ok && parsed.id?.subscriptionId) ||
+    resourceId.split('/')[2] ||
+    fail('no subscription in resource id');
   const dataSubscription = own(body, 'subscriptionId');
-  if (dataSubscription !== undefined && (typeof dataSubscription !== 'string' || dataSubscription.toLowerCase() !== subscriptionId.toLowerCase())) {
+  if (
+    dataSubscription !== undefined &&
+    (typeof dataSubscription !== 'string' || dataSubscription.toLowerCase() !== subscriptionId.toLowerCase())
+  ) {
     fail('data.subscriptionId does not match the resource id');
   }
 
@@ -190,7 +216,9 @@ export function parseResourceChange(input: unknown): ResourceChange {
     change.resourceInfo = {
       id: resourceId,
       type: str(own(resourceInfo, 'type'), MAX_ID),
-      properties: isObject(properties) ? (safeCopy(properties, 0, { keys: MAX_PROPERTY_KEYS }) as Obj) : Object.create(null),
+      properties: isObject(properties)
+        ? (safeCopy(properties, 0, { keys: MAX_PROPERTY_KEYS }) as Obj)
+        : Object.create(null),
     };
   }
   return change;

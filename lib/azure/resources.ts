@@ -1,0 +1,336 @@
+import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { RemediationPlan } from '../controls/types.js';
+import {
+  PreconditionFailedError,
+  type ResourceGateway,
+  type ResourceSnapshot,
+} from '../remediation/types.js';
+import { isRestError } from '../util/errors.js';
+import type { ArmClients } from './clients.js';
+import { type ParsedResourceId, requireResourceId } from './resource-id.js';
+
+/**
+ * ARM adapter of the remediation core: reads one resource, writes only what a plan changes.
+ *
+ * - Storage account: PATCH (`storageAccounts.update`) with just the plan's properties, so
+ *   concurrent edits of other account settings survive.
+ * - Blob container: PATCH `publicAccess: 'None'`.
+ * - Security rule: PUT of that one rule (never the whole NSG, which would clobber a concurrent
+ *   edit of a sibling rule), built from the rule as read, with `If-Match: <rule ETag>`.
+ *   The SDK sends per-call custom headers on the LRO poll GETs too; the policy below keeps
+ *   If-Match on writes only (a GET with a stale If-Match would be refused by ARM).
+ */
+
+export interface GatewayOptions {
+  /** upper bound for one ARM call including the SDK's own retries and LRO polling; default 60 s */
+  operationTimeoutMs?: number;
+  /** LRO poll interval when ARM sends no Retry-After; default 1000 ms */
+  pollIntervalMs?: number;
+}
+
+type Json = Record<string, unknown>;
+
+/** Storage properties we write, in the names DESIGN.md and evidence use (SDK: enableHttpsTrafficOnly). */
+export interface StorageProperties {
+  allowBlobPublicAccess?: boolean | null;
+  supportsHttpsTrafficOnly?: boolean | null;
+  minimumTlsVersion?: string | null;
+}
+
+const IF_MATCH_POLICY = 'driftwardenIfMatchOnWritesOnly';
+const ifMatchOnWritesOnly: PipelinePolicy = {
+  name: IF_MATCH_POLICY,
+  sendRequest(request, next) {
+    if (request.method === 'GET') request.headers.delete('If-Match');
+    return next(request);
+  },
+};
+
+function plain(value: unknown): Json {
+  // SDK models may carry Date objects; evidence and restore want plain JSON
+  return JSON.parse(JSON.stringify(value ?? {})) as Json;
+}
+
+function isNotFound(error: unknown): boolean {
+  return isRestError(error) && error.statusCode === 404;
+}
+
+function rethrow412(error: unknown, resourceId: string): never {
+  if (isRestError(error) && error.statusCode === 412) throw new PreconditionFailedError(resourceId);
+  throw error;
+}
+
+/** The body for a PUT of `rule`: what the rule is, minus server-populated fields. */
+function writableRule(rule: Json): SdkSecurityRule {
+  const { etag: _etag, provisioningState: _state, ...rest } = rule;
+  return rest as SdkSecurityRule;
+}
+
+function sameText(a: unknown, b: string): boolean {
+  return typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * The rule after the plan: internet sources removed, or (when nothing else would remain, or the
+ * plan says so) access set to Deny with sources untouched, so the rule stays visible and restorable.
+ */
+export function remediatedRule(rule: Json, plan: RemediationPlan): Json {
+  const next: Json = { ...rule };
+  if (plan.kind === 'nsg-rule-remove-sources') {
+    const remove = (source: unknown) => plan.removeSources.some((bad) => sameText(source, bad));
+    const single =
+      typeof rule.sourceAddressPrefix === 'string' && rule.sourceAddressPrefix !== ''
+        ? [rule.sourceAddressPrefix]
+        : [];
+    const list = Array.isArray(rule.sourceAddressPrefixes) ? (rule.sourceAddressPrefixes as unknown[]) : [];
+    const keptSingle = single.filter((source) => !remove(source));
+    const keptList = list.filter((source) => !remove(source));
+    if (keptSingle.length + keptList.length > 0) {
+      if (single.length > 0) next.sourceAddressPrefix = keptSingle[0] ?? undefined;
+      if (list.length > 0) next.sourceAddressPrefixes = keptList;
+      if (next.sourceAddressPrefix === undefined) delete next.sourceAddressPrefix;
+      return next;
+    }
+  } else if (plan.kind !== 'nsg-rule-deny') {
+    throw new Error(`plan ${plan.kind} is not a security rule plan`);
+  }
+  next.access = 'Deny';
+  return next;
+}
+
+export class ArmResourceGateway implements ResourceGateway {
+  private readonly timeoutMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly patched = new WeakSet<object>();
+
+  constructor(
+    private readonly clients: ArmClients,
+    options: GatewayOptions = {},
+  ) {
+    this.timeoutMs = options.operationTimeoutMs ?? 60_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+  }
+
+  private signal() {
+    return AbortSignal.timeout(this.timeoutMs);
+  }
+
+  private storage(id: ParsedResourceId) {
+    return this.clients.storageFor(id.subscriptionId);
+  }
+
+  private network(id: ParsedResourceId) {
+    const client = this.clients.networkFor(id.subscriptionId);
+    if (!this.patched.has(client)) {
+      this.patched.add(client);
+      if (!client.pipeline.getOrderedPolicies().some((policy) => policy.name === IF_MATCH_POLICY)) {
+        client.pipeline.addPolicy(ifMatchOnWritesOnly);
+      }
+    }
+    return client;
+  }
+
+  private snapshot(id: ParsedResourceId, raw: unknown): ResourceSnapshot {
+    const json = plain(raw);
+    return {
+      resourceId: id.canonicalId,
+      target: id.target,
+      subscriptionId: id.subscriptionId,
+      raw: json,
+      etag: typeof json.etag === 'string' ? json.etag : null,
+    };
+  }
+
+  async read(resourceId: string): Promise<ResourceSnapshot | null> {
+    const id = requireResourceId(resourceId);
+    const abortSignal = this.signal();
+    try {
+      switch (id.target) {
+        case 'storageAccount':
+          return this.snapshot(
+            id,
+            await this.storage(id).storageAccounts.getProperties(id.resourceGroup, id.parentName, {
+              abortSignal,
+            }),
+          );
+        case 'blobContainer':
+          return this.snapshot(
+            id,
+            await this.storage(id).blobContainers.get(
+              id.resourceGroup,
+              id.parentName,
+              id.childName as string,
+              { abortSignal },
+            ),
+          );
+        case 'networkSecurityGroup':
+          return this.snapshot(
+            id,
+            await this.network(id).networkSecurityGroups.get(id.resourceGroup, id.parentName, {
+              abortSignal,
+            }),
+          );
+        case 'securityRule':
+          return this.snapshot(
+            id,
+            await this.network(id).securityRules.get(
+              id.resourceGroup,
+              id.parentName,
+              id.childName as string,
+              { abortSignal },
+            ),
+          );
+      }
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async apply(plan: RemediationPlan, current: ResourceSnapshot): Promise<ResourceSnapshot> {
+    const id = requireResourceId(current.resourceId);
+    switch (plan.kind) {
+      case 'storage-account-properties':
+        if (id.target !== 'storageAccount') throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
+        return this.patchStorage(id, plan.set);
+      case 'blob-container-public-access':
+        if (id.target !== 'blobContainer') throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
+        return this.patchContainer(id, plan.set.publicAccess, null);
+      case 'nsg-rule-remove-sources':
+      case 'nsg-rule-deny': {
+        const { rule, ruleId } = this.ruleFrom(current, id, plan.ruleName);
+        return this.putRule(
+          ruleId,
+          remediatedRule(rule, plan),
+          typeof rule.etag === 'string' ? rule.etag : null,
+        );
+      }
+    }
+  }
+
+  async restoreState(resourceId: string, before: unknown, etag?: string | null): Promise<ResourceSnapshot> {
+    const id = requireResourceId(resourceId);
+    if (typeof before !== 'object' || before === null)
+      throw new Error('restore: the recorded before state is not an object');
+    const state = before as Json;
+    switch (id.target) {
+      case 'storageAccount': {
+        // Absent (null) before-values cannot be PATCHed back to "absent": write their effective
+        // meaning instead (absent allowBlobPublicAccess permits anonymous access; absent TLS = 1.0).
+        const set: StorageProperties = {};
+        if ('allowBlobPublicAccess' in state)
+          set.allowBlobPublicAccess = (state.allowBlobPublicAccess as boolean | null) ?? true;
+        if ('minimumTlsVersion' in state)
+          set.minimumTlsVersion = (state.minimumTlsVersion as string | null) ?? 'TLS1_0';
+        if (typeof state.supportsHttpsTrafficOnly === 'boolean')
+          set.supportsHttpsTrafficOnly = state.supportsHttpsTrafficOnly;
+        if (Object.keys(set).length === 0)
+          throw new Error('restore: no storage property to restore in the recorded state');
+        return this.patchStorage(id, set);
+      }
+      case 'blobContainer': {
+        if (typeof state.publicAccess !== 'string')
+          throw new Error('restore: the recorded state has no publicAccess');
+        return this.patchContainer(id, state.publicAccess, etag ?? null);
+      }
+      case 'networkSecurityGroup':
+      case 'securityRule': {
+        const name = id.target === 'securityRule' ? (id.childName as string) : state.name;
+        if (
+          typeof name !== 'string' ||
+          (id.target === 'securityRule' && !sameText(state.name ?? name, name))
+        ) {
+          throw new Error('restore: the recorded rule does not name the rule being restored');
+        }
+        const ruleId = requireResourceId(
+          id.target === 'securityRule' ? id.canonicalId : `${id.canonicalId}/securityRules/${name}`,
+        );
+        return this.putRule(ruleId, state, etag ?? null);
+      }
+    }
+  }
+
+  private async patchStorage(id: ParsedResourceId, set: StorageProperties): Promise<ResourceSnapshot> {
+    const parameters: Json = {};
+    if (set.allowBlobPublicAccess != null) parameters.allowBlobPublicAccess = set.allowBlobPublicAccess;
+    if (set.supportsHttpsTrafficOnly != null)
+      parameters.enableHttpsTrafficOnly = set.supportsHttpsTrafficOnly;
+    if (set.minimumTlsVersion != null) parameters.minimumTlsVersion = set.minimumTlsVersion;
+    const result = await this.storage(id).storageAccounts.update(
+      id.resourceGroup,
+      id.parentName,
+      parameters,
+      {
+        abortSignal: this.signal(),
+      },
+    );
+    return this.snapshot(id, result);
+  }
+
+  private async patchContainer(
+    id: ParsedResourceId,
+    publicAccess: string,
+    etag: string | null,
+  ): Promise<ResourceSnapshot> {
+    try {
+      const result = await this.storage(id).blobContainers.update(
+        id.resourceGroup,
+        id.parentName,
+        id.childName as string,
+        // biome-ignore lint/suspicious/noExplicitAny: the SDK's PublicAccess is a string union; we pass a validated value
+        { publicAccess: publicAccess as any },
+        { abortSignal: this.signal(), requestOptions: etag ? { headers: { 'If-Match': etag } } : undefined },
+      );
+      return this.snapshot(id, result);
+    } catch (error) {
+      rethrow412(error, id.canonicalId);
+    }
+  }
+
+  /** The rule a plan targets: the snapshot itself (rule read) or one of the NSG's custom rules. */
+  private ruleFrom(
+    current: ResourceSnapshot,
+    id: ParsedResourceId,
+    ruleName: string,
+  ): { rule: Json; ruleId: ParsedResourceId } {
+    if (id.target === 'securityRule') {
+      if (!sameText(id.childName, ruleName))
+        throw new Error(`plan names rule ${ruleName}, snapshot is ${id.childName}`);
+      return { rule: current.raw, ruleId: id };
+    }
+    if (id.target !== 'networkSecurityGroup') throw new Error(`a rule plan does not fit ${id.target}`);
+    const defaults = Array.isArray(current.raw.defaultSecurityRules)
+      ? (current.raw.defaultSecurityRules as Json[])
+      : [];
+    if (defaults.some((rule) => sameText(rule.name, ruleName)))
+      throw new Error(`refusing to modify default rule ${ruleName}`);
+    const rules = Array.isArray(current.raw.securityRules) ? (current.raw.securityRules as Json[]) : [];
+    const rule = rules.find((candidate) => sameText(candidate.name, ruleName));
+    if (!rule) throw new PreconditionFailedError(`${id.canonicalId}/securityRules/${ruleName}`);
+    return { rule, ruleId: requireResourceId(`${id.canonicalId}/securityRules/${rule.name as string}`) };
+  }
+
+  private async putRule(
+    ruleId: ParsedResourceId,
+    rule: Json,
+    etag: string | null,
+  ): Promise<ResourceSnapshot> {
+    try {
+      const result = await this.network(ruleId).securityRules.beginCreateOrUpdateAndWait(
+        ruleId.resourceGroup,
+        ruleId.parentName,
+        ruleId.childName as string,
+        writableRule(rule),
+        {
+          abortSignal: this.signal(),
+          updateIntervalInMs: this.pollIntervalMs,
+          requestOptions: etag ? { customHeaders: { 'If-Match': etag } } : undefined,
+        },
+      );
+      return this.snapshot(ruleId, result);
+    } catch (error) {
+      rethrow412(error, ruleId.canonicalId);
+    }
+  }
+}

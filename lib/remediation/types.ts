@@ -1,0 +1,101 @@
+import type { ResourceTarget } from '../azure/resource-id.js';
+import type { ControlId, RemediationPlan } from '../controls/types.js';
+import type { EvidenceRecord } from '../evidence/types.js';
+
+/**
+ * Ports of the remediation core. The engine decides; these adapters read and write ARM, keep
+ * write intents and publish notifications. Azure adapters live in lib/azure and lib/notify.
+ */
+
+/** A resource as ARM returned it (SDK model: flattened properties), with its ETag. */
+export interface ResourceSnapshot {
+  /** canonical id of what was read */
+  resourceId: string;
+  target: ResourceTarget;
+  subscriptionId: string;
+  raw: Record<string, unknown>;
+  /** resource ETag (NSG, rule, container); storage accounts have none */
+  etag: string | null;
+}
+
+export interface ResourceGateway {
+  /** Current state from ARM, or null when the resource does not exist (404). */
+  read(resourceId: string): Promise<ResourceSnapshot | null>;
+  /**
+   * Writes only what `plan` changes on `current` (PATCH of the named storage properties, PATCH of
+   * container publicAccess, or PUT of the one security rule with If-Match on its ETag) and returns
+   * the state ARM reports afterwards (for a rule plan: the rule). Throws PreconditionFailedError
+   * on 412 (caller re-reads and re-evaluates), RestError otherwise.
+   */
+  apply(plan: RemediationPlan, current: ResourceSnapshot): Promise<ResourceSnapshot>;
+  /**
+   * Puts a recorded `before` state back (on-call restore): storage properties
+   * ({ allowBlobPublicAccess, supportsHttpsTrafficOnly, minimumTlsVersion } subset), container
+   * ({ publicAccess }) or a security rule (the rule as recorded). `etag`, when given, must match
+   * the resource's current ETag (rule, container), else PreconditionFailedError.
+   */
+  restoreState(resourceId: string, before: unknown, etag?: string | null): Promise<ResourceSnapshot>;
+}
+
+/** ARM answered 412: someone changed the resource since we read it. */
+export class PreconditionFailedError extends Error {
+  constructor(readonly resourceId: string) {
+    super(`ARM rejected the write to ${resourceId}: the resource changed since it was read (412)`);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/**
+ * Another invocation is handling the same idempotency key right now. Transient: the delivery
+ * fails, Event Grid redelivers, and the redelivery finds the work done.
+ */
+export class InProgressError extends Error {
+  constructor(readonly key: string) {
+    super(`another invocation is handling ${key}`);
+    this.name = 'InProgressError';
+  }
+}
+
+/** One planned ARM write, with the state it is about to replace. */
+export interface IntentWrite {
+  /** 'properties' (storage account / container) or 'rule:<name>' */
+  writeKey: string;
+  controls: ControlId[];
+  plan: RemediationPlan;
+  before: unknown;
+}
+
+/**
+ * Written before any ARM write so that "we changed the resource" can never exist without a record:
+ * if the invocation dies after the write, the redelivery finds the intent, sees the resource
+ * compliant, and records `remediated` from the intent's before-state.
+ */
+export interface Intent {
+  /** `<idempotency prefix>|<resource id, lower-cased>` */
+  key: string;
+  resourceId: string;
+  state: 'pending' | 'done';
+  /** while in the future, the holder is working; afterwards anyone may take over */
+  leaseUntil: string;
+  writes: IntentWrite[];
+  /** storage concurrency token (opaque) */
+  etag?: string;
+}
+
+export interface IntentStore {
+  get(key: string): Promise<Intent | null>;
+  /**
+   * Inserts (expected null) or replaces (expected = the version read). Returns the stored intent
+   * (with its new concurrency token), or null when someone else got there first.
+   */
+  claim(intent: Intent, expected: Intent | null): Promise<Intent | null>;
+  /** Marks done: later deliveries of the same key skip. */
+  complete(key: string): Promise<void>;
+  /** Ends the lease now so a redelivery can take over immediately (best effort). */
+  release(key: string): Promise<void>;
+}
+
+export interface Notifier {
+  /** Publishes Driftwarden.RemediationRecorded for stored records; failures are the caller's to log. */
+  remediationRecorded(records: EvidenceRecord[]): Promise<void>;
+}
