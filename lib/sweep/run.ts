@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ArmClients } from '../azure/clients.js';
 import type { ControlId } from '../controls/types.js';
-import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../evidence/types.js';
+import type { EvidenceInput, EvidenceRecord } from '../evidence/types.js';
 import { isRestError, isTransient, toError } from '../util/errors.js';
 import { createPool } from '../util/pool.js';
 import { countOutcome, emptyCounts, summarize } from './counts.js';
@@ -27,9 +27,8 @@ import type {
 export interface SweepDeps {
   /** ARM clients carrying the sweep's throttle policy (see dependencies.ts) */
   arm: ArmClients;
-  /** the remediation engine: the event path's decision code and evidence shape */
+  /** the remediation engine: the event path's decision code, evidence shape and chain */
   engine: SweepDecider;
-  evidence: Pick<EvidenceStore, 'appendMany'>;
 }
 
 export interface RunSweepOptions {
@@ -143,13 +142,6 @@ export async function sweepOneSubscription(
     failed: 0,
   };
   const report = () => options.onProgress?.({ ...progress });
-  const writer = new EvidenceWriter(
-    deps.evidence,
-    (records) => {
-      for (const record of records) tally.add(record);
-    },
-    options.evidenceChunk,
-  );
   const context: SweepDecisionContext = {
     trigger: 'sweep',
     idempotencyPrefix: `sweep:${sweepId}`,
@@ -159,6 +151,13 @@ export async function sweepOneSubscription(
     actor: null,
     dryRun,
   };
+  const writer = new EvidenceWriter(
+    (inputs) => deps.engine.record(inputs, context),
+    (records) => {
+      for (const record of records) tally.add(record);
+    },
+    options.evidenceChunk,
+  );
 
   const decide = async (resource: ListedResource) => {
     try {

@@ -1,5 +1,5 @@
 import type { ControlId } from '../controls/types.js';
-import type { EvidenceInput, Outcome, VerifyResult } from '../evidence/types.js';
+import type { EvidenceInput, EvidenceRecord, Outcome, VerifyResult } from '../evidence/types.js';
 
 /**
  * Counts per control / subscription. `fail` is drift found and not covered by an exception;
@@ -90,9 +90,17 @@ export interface SweepDecisionContext {
   dryRun: boolean;
 }
 
-/** The remediation engine as the sweep uses it: same decision code, same evidence chain as the event path. */
+/**
+ * The remediation engine (lib/remediation/engine.ts) as the sweep uses it: the event path's
+ * decision code and evidence chain. `decide` acts on a listed resource and returns its evidence
+ * inputs; `record` stores a batch (appendMany) and closes the write intents of those resources.
+ */
 export interface SweepDecider {
   decide(raw: unknown, ctx: SweepDecisionContext): Promise<EvidenceInput[]>;
+  record(
+    inputs: EvidenceInput[],
+    ctx?: Pick<SweepDecisionContext, 'idempotencyPrefix'>,
+  ): Promise<EvidenceRecord[]>;
 }
 
 /** The monthly report: everything an auditor reads, rendered to JSON / CSV / HTML by report.ts. */
