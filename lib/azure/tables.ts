@@ -19,19 +19,18 @@ export function createTableClient(
   options: TableClientOptions = {},
 ): TableClient {
   const { credential, ...clientOptions } = options;
+  let client: TableClient;
   if ('connectionString' in storage) {
     const insecure = /DefaultEndpointsProtocol=http;|TableEndpoint=http:\/\//i.test(storage.connectionString);
-    return TableClient.fromConnectionString(storage.connectionString, tableName, {
+    client = TableClient.fromConnectionString(storage.connectionString, tableName, {
       ...clientOptions,
       allowInsecureConnection: clientOptions.allowInsecureConnection ?? insecure,
     });
+  } else {
+    const tokenCredential = credential ?? new DefaultAzureCredential();
+    client = new TableClient(storage.tableServiceUri, tableName, tokenCredential, clientOptions);
   }
-  return new TableClient(
-    storage.tableServiceUri,
-    tableName,
-    credential ?? new DefaultAzureCredential(),
-    clientOptions,
-  );
+  return client;
 }
 
 /** Creates the table if missing; "already exists" (409) is success, anything else propagates. */

@@ -15,9 +15,20 @@ export const MAX_STATE_JSON = 30_000;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** String.prototype.toWellFormed (ES2024) for our ES2023 lib: lone surrogates would not survive UTF-8. */
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+
+/**
+ * Text as stored: lone surrogates become U+FFFD (they cannot survive UTF-8; String.prototype.
+ * toWellFormed is ES2024, our lib is ES2023) and U+2028/U+2029 become '\n' (Azurite's batch parser
+ * rejects a transaction containing them raw). JSON fields keep both losslessly (see jsonText).
+ */
 export function wellFormed(value: string): string {
-  return value.replace(LONE_SURROGATE, '\ufffd');
+  return value.replace(LONE_SURROGATE, '\ufffd').replace(LINE_SEPARATORS, '\n');
+}
+
+/** JSON text with U+2028/U+2029 written as escapes: the same JSON value, safe in a batch body. */
+export function jsonText(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(LINE_SEPARATORS, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
 }
 
 export function boundedText(value: string, max = MAX_TEXT): string {
@@ -36,11 +47,11 @@ function optionalText(value: unknown): string | null {
 
 /** JSON text for before/after: exact when small, else a marker carrying the full text's hash. */
 export function stateJson(value: unknown): string {
-  const json = JSON.stringify(value) ?? 'null';
+  const json = jsonText(value);
   if (json.length <= MAX_STATE_JSON) return json;
   let previewLength = 8_000;
   for (;;) {
-    const marker = JSON.stringify({
+    const marker = jsonText({
       truncated: true,
       originalLength: json.length,
       sha256: sha256Hex(json),
@@ -114,9 +125,9 @@ export function toEntity(partitionKey: string, rowKey: string, record: EvidenceR
     const value = record[field];
     if (value !== null && value !== undefined) entity[field] = value; // Table Storage has no null
   }
-  entity.criteria = JSON.stringify(record.criteria);
-  entity.before = JSON.stringify(record.before) ?? 'null';
-  entity.after = JSON.stringify(record.after) ?? 'null';
+  entity.criteria = jsonText(record.criteria);
+  entity.before = jsonText(record.before);
+  entity.after = jsonText(record.after);
   return entity;
 }
 
