@@ -31,6 +31,7 @@ const PAGE = String.raw`<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>driftwarden — remediation log</title>
 <style nonce="__NONCE__">
   :root { --fg:#1a1a1a; --muted:#4a4a4a; --bg:#fff; --line:#c8c8c8; --accent:#0b57d0; --panel:#f4f6f8;
@@ -53,6 +54,7 @@ const PAGE = String.raw`<!doctype html>
   th, td { text-align:left; padding:.4rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
   th { font-size:.9rem; color:var(--muted); }
   tbody tr:hover { background:var(--panel); cursor:pointer; }
+  td.time, td.outcome, td.control { white-space:nowrap; }
   td.res { font-family:ui-monospace, Menlo, Consolas, monospace; font-size:.9rem; word-break:break-all; }
   .badge { display:inline-block; padding:0 .45rem; border-radius:3px; font-size:.85rem; border:1px solid currentColor; white-space:nowrap; }
   .o-remediated, .o-restored { color:var(--good); }
@@ -210,16 +212,16 @@ const PAGE = String.raw`<!doctype html>
   function renderRow(item) {
     var tr = el('tr');
     tr.dataset.id = item.id;
-    var timeCell = el('td');
+    var timeCell = el('td', null, 'time');
     var link = el('a', fmtTime(item.time));
     link.href = '#record=' + encodeURIComponent(item.id);
     link.setAttribute('aria-label', 'Open record from ' + fmtTime(item.time) + ', ' + item.outcome + ', ' + (item.controlId || 'no control'));
     timeCell.appendChild(link);
     tr.appendChild(timeCell);
-    var outcome = el('td');
+    var outcome = el('td', null, 'outcome');
     outcome.appendChild(el('span', item.outcome, 'badge o-' + item.outcome));
     tr.appendChild(outcome);
-    tr.appendChild(el('td', item.controlId || '—'));
+    tr.appendChild(el('td', item.controlId || '—', 'control'));
     var res = el('td', shortResource(item.resourceId), 'res');
     res.title = item.resourceId;
     tr.appendChild(res);
