@@ -26,7 +26,7 @@ export const nsgOpenInbound: Control = {
       const target = exposure.portlessTraffic
         ? `${rule.protocol} traffic (no ports)`
         : exposure.managementPorts.length > 0
-          ? `ports beyond the management ports ${formatPorts(exposure.managementPorts)} (${rule.destinationPortRanges.join(', ')})`
+          ? `port(s) ${rule.destinationPortRanges.join(', ')}, beyond management port(s) ${formatPorts(exposure.managementPorts)},`
           : `port(s) ${rule.destinationPortRanges.join(', ')}`;
       failures.push(
         finding(
