@@ -28,7 +28,10 @@ export function wellFormed(value: string): string {
 
 /** JSON text with U+2028/U+2029 written as escapes: the same JSON value, safe in a batch body. */
 export function jsonText(value: unknown): string {
-  return (JSON.stringify(value) ?? 'null').replace(LINE_SEPARATORS, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
+  return (JSON.stringify(value) ?? 'null').replace(
+    LINE_SEPARATORS,
+    (char) => `\\u${char.charCodeAt(0).toString(16)}`,
+  );
 }
 
 export function boundedText(value: string, max = MAX_TEXT): string {

@@ -21,10 +21,8 @@ export class KeyTooLongError extends RangeError {
 }
 
 /** Built from a string: the control-character ranges are exactly what must be escaped. */
-const ESCAPED = new RegExp(
-  '[%~/\\\\#?\\u0000-\\u001f\\u007f-\\u009f]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]',
-  'g',
-);
+const ESCAPED =
+  /[%~/\\#?\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function hex(code: number, width: number): string {
   return code.toString(16).toUpperCase().padStart(width, '0');

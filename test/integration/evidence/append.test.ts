@@ -59,7 +59,8 @@ describe('TableEvidenceStore append', () => {
     const inputs = Array.from({ length: 20 }, () => input());
     // separate store instances = separate function instances sharing the table
     const writers = inputs.map(
-      () => new TableEvidenceStore({ client, remediatorIdentity: 'mi-test', remediatorVersion: '0.0.0-test' }),
+      () =>
+        new TableEvidenceStore({ client, remediatorIdentity: 'mi-test', remediatorVersion: '0.0.0-test' }),
     );
     const records = await Promise.all(inputs.map((data, i) => writers[i]?.append(data)));
     const sequences = records.map((record) => record?.sequence).sort((a, b) => (a ?? 0) - (b ?? 0));
@@ -77,8 +78,12 @@ describe('TableEvidenceStore append', () => {
   it('appendMany: 250 inputs in transactions of ≤ 49 records, duplicates skipped', async () => {
     const { store } = await newStore();
     const inputs = [
-      ...Array.from({ length: 200 }, () => input({ trigger: 'sweep', sweepId: '2026-11', outcome: 'compliant' })),
-      ...Array.from({ length: 50 }, () => input({ subscriptionId: SUB_B, trigger: 'sweep', sweepId: '2026-11' })),
+      ...Array.from({ length: 200 }, () =>
+        input({ trigger: 'sweep', sweepId: '2026-11', outcome: 'compliant' }),
+      ),
+      ...Array.from({ length: 50 }, () =>
+        input({ subscriptionId: SUB_B, trigger: 'sweep', sweepId: '2026-11' }),
+      ),
     ];
     const records = await store.appendMany(inputs);
     expect(records).toHaveLength(250);
@@ -101,7 +106,9 @@ describe('TableEvidenceStore append', () => {
 
   it('stores huge states as a bounded marker and still verifies', async () => {
     const { store } = await newStore();
-    const big = { rules: Array.from({ length: 5000 }, (_, i) => ({ name: `rule-${i}`, note: '"\\'.repeat(10) })) };
+    const big = {
+      rules: Array.from({ length: 5000 }, (_, i) => ({ name: `rule-${i}`, note: '"\\'.repeat(10) })),
+    };
     const record = await store.append(input({ before: big, message: 'm'.repeat(100_000) }));
     expect(record.before).toMatchObject({ truncated: true });
     expect(record.message.length).toBeLessThan(9000);

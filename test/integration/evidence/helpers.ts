@@ -21,7 +21,12 @@ export async function rawTable(name = uniqueTableName()): Promise<TableClient> {
 
 export async function newStore(options: Partial<Omit<TableEvidenceStoreOptions, 'client'>> = {}) {
   const client = await rawTable();
-  const store = new TableEvidenceStore({ client, remediatorIdentity: 'mi-test', remediatorVersion: '0.0.0-test', ...options });
+  const store = new TableEvidenceStore({
+    client,
+    remediatorIdentity: 'mi-test',
+    remediatorVersion: '0.0.0-test',
+    ...options,
+  });
   return { store, client };
 }
 

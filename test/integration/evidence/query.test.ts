@@ -32,7 +32,10 @@ describe('TableEvidenceStore query', () => {
     expect((await store.query({})).items).toHaveLength(30); // default limit 50
 
     const ids = (page: { items: EvidenceRecord[] }) => page.items.map((r) => r.recordId);
-    const expectFilter = async (query: Parameters<typeof store.query>[0], predicate: (r: EvidenceRecord) => boolean) => {
+    const expectFilter = async (
+      query: Parameters<typeof store.query>[0],
+      predicate: (r: EvidenceRecord) => boolean,
+    ) => {
       const expected = newestFirst.filter(predicate).map((r) => r.recordId);
       expect(expected.length).toBeGreaterThan(0);
       expect(ids(await store.query({ ...query, limit: 500 })), JSON.stringify(query)).toEqual(expected);
@@ -49,8 +52,9 @@ describe('TableEvidenceStore query', () => {
     await expectFilter({ control: 'nsg-mgmt-port' }, (r) => r.controlId === 'NSG-MGMT-PORT');
     await expectFilter({ outcome: 'audit-only' }, (r) => r.outcome === 'audit-only');
     await expectFilter({ actor: 'bob@contoso.example' }, (r) => r.actor === 'Bob@Contoso.example');
-    await expectFilter({ subscription: SUB_A, outcome: 'remediated', actor: 'alice@contoso.example' }, (r) =>
-      r.subscriptionId === SUB_A && r.outcome === 'remediated' && r.actor === 'alice@contoso.example',
+    await expectFilter(
+      { subscription: SUB_A, outcome: 'remediated', actor: 'alice@contoso.example' },
+      (r) => r.subscriptionId === SUB_A && r.outcome === 'remediated' && r.actor === 'alice@contoso.example',
     );
     expect((await store.query({ actor: 'nobody' })).items).toEqual([]);
   });
@@ -99,10 +103,14 @@ describe('TableEvidenceStore query', () => {
     const weirdSub = "sub/with\\#?%~:'\u0001😀";
     const records = [];
     for (const resourceId of hostile) {
-      records.push(await store.append(input({ resourceId, subscriptionId: weirdSub, actor: "o'brien\u0000" })));
+      records.push(
+        await store.append(input({ resourceId, subscriptionId: weirdSub, actor: "o'brien\u0000" })),
+      );
     }
     records.push(
-      await store.append(input({ resourceId: 'lone \ud800 surrogate', before: { k: 'lone \udc00', s: 'a\u2028b\u2029' } })),
+      await store.append(
+        input({ resourceId: 'lone \ud800 surrogate', before: { k: 'lone \udc00', s: 'a\u2028b\u2029' } }),
+      ),
     );
     for (const record of records) expect(await store.get(record.recordId)).toEqual(record);
     expect(records[0]?.resourceId).toBe(hostile[0]);
@@ -112,7 +120,9 @@ describe('TableEvidenceStore query', () => {
     expect(records[0]?.subscriptionId).toBe(weirdSub);
     expect(records[4]?.resourceId).toBe('lone \ufffd surrogate');
     expect(records[4]?.before).toEqual({ k: 'lone \udc00', s: 'a\u2028b\u2029' }); // JSON keeps them exactly
-    const byPrefix = await store.query({ resource: "/subscriptions/x/resourceGroups/r#g?/providers/A\\B/c'" });
+    const byPrefix = await store.query({
+      resource: "/subscriptions/x/resourceGroups/r#g?/providers/A\\B/c'",
+    });
     expect(byPrefix.items.map((r) => r.recordId)).toEqual([records[0]?.recordId]);
     const bySub = await store.query({ subscription: weirdSub, actor: "O'BRIEN\u0000" });
     expect(bySub.items).toHaveLength(4);

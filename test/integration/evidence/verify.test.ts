@@ -27,12 +27,17 @@ describe('verify', () => {
     await client.updateEntity({ partitionKey: pk, rowKey: recordRow(2), outcome: 'compliant' }, 'Merge');
     const result = await store.verify();
     expect(result.ok).toBe(false);
-    expect(result.problems).toEqual([expect.objectContaining({ kind: 'edited', sequence: 2, recordId: records[1]?.recordId })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ kind: 'edited', sequence: 2, recordId: records[1]?.recordId }),
+    ]);
   });
 
   it('detects an edited state and a removed property', async () => {
     const { store, client, pk } = await chainOf(4);
-    await client.updateEntity({ partitionKey: pk, rowKey: recordRow(1), after: '{"allowBlobPublicAccess":true}' }, 'Merge');
+    await client.updateEntity(
+      { partitionKey: pk, rowKey: recordRow(1), after: '{"allowBlobPublicAccess":true}' },
+      'Merge',
+    );
     const row = await client.getEntity<Record<string, unknown>>(pk, recordRow(3));
     const { actor: _removed, ...rest } = row;
     await client.updateEntity(rest as TableEntity, 'Replace');
@@ -44,14 +49,19 @@ describe('verify', () => {
     const { store, client, records, pk } = await chainOf(5);
     await client.deleteEntity(pk, recordRow(3));
     const result = await store.verify();
-    expect(result.problems).toEqual([expect.objectContaining({ kind: 'deleted', sequence: 3, recordId: records[2]?.recordId })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ kind: 'deleted', sequence: 3, recordId: records[2]?.recordId }),
+    ]);
     expect(result.records).toBe(4);
   });
 
   it('detects a truncated tail even when the head is rewound (log index cross-check)', async () => {
     const { store, client, records, pk } = await chainOf(5);
     await client.deleteEntity(pk, recordRow(5));
-    await client.updateEntity({ partitionKey: pk, rowKey: HEAD_ROW, sequence: 4, hash: records[3]?.hash }, 'Merge');
+    await client.updateEntity(
+      { partitionKey: pk, rowKey: HEAD_ROW, sequence: 4, hash: records[3]?.hash },
+      'Merge',
+    );
     const result = await store.verify();
     expect(result.problems).toEqual([expect.objectContaining({ kind: 'deleted', sequence: 5 })]);
     expect((await store.verifyChain(records[0]?.chainId ?? '')).problems).toHaveLength(1);
@@ -60,7 +70,12 @@ describe('verify', () => {
   it('detects an inserted row (beyond the head, and out of place)', async () => {
     const { store, client, pk } = await chainOf(3);
     const last = await client.getEntity<Record<string, unknown>>(pk, recordRow(3));
-    await client.createEntity({ ...last, partitionKey: pk, rowKey: recordRow(4), message: 'forged' } as TableEntity);
+    await client.createEntity({
+      ...last,
+      partitionKey: pk,
+      rowKey: recordRow(4),
+      message: 'forged',
+    } as TableEntity);
     await client.createEntity({ partitionKey: pk, rowKey: 'r~zz', message: 'junk' });
     const kinds = (await store.verify()).problems.map((p) => `${p.kind}@${p.sequence}`);
     expect(kinds).toEqual(['inserted@0', 'inserted@4']);
@@ -71,7 +86,10 @@ describe('verify', () => {
     const { recordHash } = await import('../../../lib/evidence/hash.js');
     const forged = { ...(records[1] as EvidenceRecord), actor: 'nobody' };
     forged.hash = recordHash(forged);
-    await client.updateEntity({ partitionKey: pk, rowKey: recordRow(2), actor: 'nobody', hash: forged.hash }, 'Merge');
+    await client.updateEntity(
+      { partitionKey: pk, rowKey: recordRow(2), actor: 'nobody', hash: forged.hash },
+      'Merge',
+    );
     const kinds = (await store.verify()).problems.map((p) => `${p.kind}@${p.sequence}`);
     expect(kinds).toEqual(['broken-link@3']);
   });

@@ -11,7 +11,8 @@ function sample(): EvidenceRecord {
     eventId: 'e1',
     correlationId: null,
     subscriptionId: '00000000-0000-0000-0000-000000000001',
-    resourceId: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa',
+    resourceId:
+      '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa',
     resourceType: 'Microsoft.Storage/storageAccounts',
     controlId: 'STG-PUBLIC-BLOB',
     criteria: ['CC6.1', 'CC6.6'],
@@ -35,12 +36,16 @@ function sample(): EvidenceRecord {
 
 describe('canonical JSON', () => {
   it('sorts keys at every depth and ignores insertion order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
     expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
   });
 
   it('drops undefined members, maps non-finite numbers and undefined array items to null', () => {
-    expect(canonicalJson({ a: undefined, b: [undefined, Number.NaN, Number.POSITIVE_INFINITY] })).toBe('{"b":[null,null,null]}');
+    expect(canonicalJson({ a: undefined, b: [undefined, Number.NaN, Number.POSITIVE_INFINITY] })).toBe(
+      '{"b":[null,null,null]}',
+    );
     expect(canonicalJson(undefined)).toBe('null');
   });
 
@@ -73,7 +78,8 @@ describe('record hash', () => {
       { chainId: 'other:2026-11' },
       { sweepId: '2026-11' },
     ];
-    for (const edit of edits) expect(recordHash({ ...sample(), ...edit }), JSON.stringify(edit)).not.toBe(base);
+    for (const edit of edits)
+      expect(recordHash({ ...sample(), ...edit }), JSON.stringify(edit)).not.toBe(base);
   });
 
   it('genesis is 64 zeros', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKey, encodeKey, joinKey, KeyTooLongError, MAX_KEY_BYTES, splitKey } from '../../../lib/evidence/keys.js';
+import {
+  decodeKey,
+  encodeKey,
+  joinKey,
+  KeyTooLongError,
+  MAX_KEY_BYTES,
+  splitKey,
+} from '../../../lib/evidence/keys.js';
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
 function rng(seed: number): () => number {
@@ -13,7 +20,28 @@ function rng(seed: number): () => number {
   };
 }
 
-const HOSTILE = ['/', '\\', '#', '?', '%', '~', '%2F', '%u0041', '\u0000', '\u001f', '\u007f', '\u009f', '\ud800', '\udfff', '😀', 'é', "'", '"', ' ', '\u2028'];
+const HOSTILE = [
+  '/',
+  '\\',
+  '#',
+  '?',
+  '%',
+  '~',
+  '%2F',
+  '%u0041',
+  '\u0000',
+  '\u001f',
+  '\u007f',
+  '\u009f',
+  '\ud800',
+  '\udfff',
+  '😀',
+  'é',
+  "'",
+  '"',
+  ' ',
+  '\u2028',
+];
 
 function randomString(next: () => number, maxLength: number): string {
   const length = Math.floor(next() * maxLength);
@@ -29,7 +57,8 @@ function randomString(next: () => number, maxLength: number): string {
 
 // Characters the Table service rejects in keys, plus lone surrogates (not representable in UTF-8).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting that control characters are absent
-const ILLEGAL_IN_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const ILLEGAL_IN_KEY =
+  /[/\\#?\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 describe('table key encoding', () => {
   it('leaves ordinary ids readable', () => {
