@@ -69,8 +69,8 @@ function field(obj: Json, key: string): unknown {
 }
 
 /** For messages: short, one line, quoted. */
-export function quote(value: string): string {
-  const short = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+export function quote(value: string, max = 80): string {
+  const short = value.length > max ? `${value.slice(0, max - 3)}...` : value;
   return JSON.stringify(short);
 }
 
@@ -355,7 +355,7 @@ export function parseResourceDocument(json: unknown): DocumentItem[] {
     } catch (error) {
       if (!(error instanceof InvalidResourceError)) throw error;
       const id = own(raw, 'id');
-      const label = typeof id === 'string' ? ` (${quote(id)})` : '';
+      const label = typeof id === 'string' ? ` (${quote(id, 300)})` : '';
       throw new InvalidResourceError(`${where}${label}: ${error.message}`);
     }
   });
