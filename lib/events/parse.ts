@@ -147,6 +147,7 @@ export function parseResourceChange(input: unknown): ResourceChange {
   const resourceInfoRaw = own(body, 'resourceInfo');
   const resourceInfo = isObject(resourceInfoRaw) ? resourceInfoRaw : null;
   const subject = own(input, 'subject');
+  if (subject !== undefined && typeof subject !== 'string') fail('subject is not a string');
   const dataUri = own(body, 'resourceUri') ?? (resourceInfo ? own(resourceInfo, 'id') : undefined);
   const candidate = subject ?? dataUri;
   const parsed = parseResourceId(candidate);

@@ -1,0 +1,117 @@
+import type { EvidenceRecord } from '../evidence/types.js';
+import type { DecisionContext } from '../remediation/engine.js';
+import { MalformedEventError, parseResourceChange, type ResourceChange } from './parse.js';
+
+/**
+ * Use case behind the Event Grid function: one delivery in, at most one decision round out.
+ *
+ *  parse → loop guard → dedupe → re-read from ARM and decide (engine) → evidence (+ notification)
+ *
+ * - Malformed or hostile events are logged on one line and dropped (never thrown: redelivery
+ *   cannot make them valid) — no ARM call.
+ * - Writes by driftwarden's own identity (DW_SELF_OBJECT_ID / DW_SELF_APP_ID) are only logged:
+ *   our own writes are already recorded as `remediated`, a `skipped` row per write would double
+ *   the log. The guard is an optimisation; every step is idempotent anyway.
+ * - Duplicates: a per-process memory of completed event ids skips the ARM read; across processes
+ *   the engine's intent (done) and the evidence store's idempotency keys do the deduping.
+ * - Every other failure (ARM transient, evidence store down, a concurrent duplicate in flight)
+ *   propagates, so the invocation fails and Event Grid redelivers.
+ * - The event is a hint: storage account, container, NSG and rule events all re-read that
+ *   resource (a Resource Notifications payload is not trusted for the write decision).
+ */
+
+export interface EventEngine {
+  handleResourceId(resourceId: string, ctx: DecisionContext): Promise<EvidenceRecord[]>;
+}
+
+export interface HandleDeps {
+  engine: EventEngine;
+  selfObjectId: string | null;
+  selfAppId: string | null;
+  log: (line: string) => void;
+  /** completed event ids (shared per process); default: a module-level memory */
+  recent?: RecentEvents;
+}
+
+export type HandleResult =
+  | { status: 'malformed'; reason: string }
+  | { status: 'ignored'; reason: string }
+  | { status: 'own-write'; eventId: string }
+  | { status: 'duplicate'; eventId: string }
+  | { status: 'handled'; eventId: string; records: EvidenceRecord[] };
+
+/** Bounded memory of event ids already handled to completion in this process. */
+export class RecentEvents {
+  private readonly ids = new Map<string, true>();
+  constructor(private readonly limit = 10_000) {}
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+  add(id: string): void {
+    this.ids.set(id, true);
+    if (this.ids.size > this.limit) {
+      const oldest = this.ids.keys().next().value;
+      if (oldest !== undefined) this.ids.delete(oldest);
+    }
+  }
+}
+
+const processRecent = new RecentEvents();
+
+function same(a: string | null, b: string | null): boolean {
+  return a !== null && b !== null && a.toLowerCase() === b.toLowerCase();
+}
+
+export function isOwnWrite(
+  change: ResourceChange,
+  self: Pick<HandleDeps, 'selfObjectId' | 'selfAppId'>,
+): boolean {
+  return same(change.callerObjectId, self.selfObjectId) || same(change.callerAppId, self.selfAppId);
+}
+
+export function contextFor(change: ResourceChange): DecisionContext {
+  return {
+    trigger: 'event',
+    idempotencyPrefix: `event:${change.eventId}`,
+    eventId: change.eventId,
+    correlationId: change.correlationId,
+    actor: change.actor,
+  };
+}
+
+export async function handleResourceChange(event: unknown, deps: HandleDeps): Promise<HandleResult> {
+  let change: ResourceChange;
+  try {
+    change = parseResourceChange(event);
+  } catch (error) {
+    if (error instanceof MalformedEventError) {
+      deps.log(`event rejected: ${error.message}`);
+      return { status: 'malformed', reason: error.reason };
+    }
+    throw error;
+  }
+  const where = `event ${change.eventId} (${change.eventType}) on ${change.resourceId}`;
+  if (change.target === 'unsupported') {
+    deps.log(`event ignored: ${where}: not a resource driftwarden judges`);
+    return { status: 'ignored', reason: 'unsupported resource type' };
+  }
+  if (isOwnWrite(change, deps)) {
+    deps.log(`event skipped: ${where}: written by driftwarden itself (loop guard)`);
+    return { status: 'own-write', eventId: change.eventId };
+  }
+  const recent = deps.recent ?? processRecent;
+  // keyed with the resource too: a forged event reusing a real id must not suppress the real one
+  const seen = `${change.eventId}|${change.resourceId.toLowerCase()}`;
+  if (recent.has(seen)) {
+    deps.log(`event skipped: ${where}: duplicate delivery`);
+    return { status: 'duplicate', eventId: change.eventId };
+  }
+  const records = await deps.engine.handleResourceId(change.resourceId, contextFor(change));
+  recent.add(seen);
+  const summary =
+    records.length === 0
+      ? 'nothing to record'
+      : records.map((r) => `${r.controlId ?? '-'}=${r.outcome}`).join(', ');
+  deps.log(`event handled: ${where} by ${change.actor ?? 'unknown'}: ${summary}`);
+  return { status: 'handled', eventId: change.eventId, records };
+}
