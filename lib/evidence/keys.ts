@@ -20,8 +20,8 @@ export class KeyTooLongError extends RangeError {
   }
 }
 
-/** Built from a string: the control-character ranges are exactly what must be escaped. */
 const ESCAPED =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these control characters are exactly what must be escaped
   /[%~/\\#?\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function hex(code: number, width: number): string {

@@ -56,8 +56,8 @@ function randomString(next: () => number, maxLength: number): string {
 }
 
 // Characters the Table service rejects in keys, plus lone surrogates (not representable in UTF-8).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: asserting that control characters are absent
 const ILLEGAL_IN_KEY =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting that control characters are absent
   /[/\\#?\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 describe('table key encoding', () => {
