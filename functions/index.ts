@@ -1,2 +1,3 @@
 // Entry point for the Functions runtime (package.json "main" → dist/functions/index.js).
 // Each import registers one function; local mode imports this same file.
+import './onResourceChange.js';

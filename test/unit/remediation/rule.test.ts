@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { remediatedRule } from '../../../lib/azure/resources.js';
+import type { RemediationPlan } from '../../../lib/controls/types.js';
 import { mergePlans } from '../../../lib/remediation/state.js';
 
 const rule = {
@@ -63,8 +64,12 @@ describe('mergePlans', () => {
   });
 
   it('one write per rule: union of sources, Deny wins', () => {
-    const a = { kind: 'nsg-rule-remove-sources', ruleName: 'r', removeSources: ['*'] } as const;
-    const b = { kind: 'nsg-rule-remove-sources', ruleName: 'r', removeSources: ['Internet', '*'] } as const;
+    const a: RemediationPlan = { kind: 'nsg-rule-remove-sources', ruleName: 'r', removeSources: ['*'] };
+    const b: RemediationPlan = {
+      kind: 'nsg-rule-remove-sources',
+      ruleName: 'r',
+      removeSources: ['Internet', '*'],
+    };
     expect(mergePlans(a, b)).toEqual({
       kind: 'nsg-rule-remove-sources',
       ruleName: 'r',

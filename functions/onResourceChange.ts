@@ -1,0 +1,19 @@
+import { dependenciesFromEnvironment } from '../lib/app/dependencies.js';
+import { handleResourceChange } from '../lib/events/handle.js';
+import { register } from '../lib/host/registration.js';
+
+// Event Grid trigger (subscription system topic, DESIGN.md "Events"): adapt and delegate.
+// Malformed events resolve (logged, never retried); transient failures reject so Event Grid redelivers.
+register({
+  kind: 'eventGrid',
+  name: 'onResourceChange',
+  handler: async (event, context) => {
+    const deps = await dependenciesFromEnvironment();
+    await handleResourceChange(event, {
+      engine: deps.engine,
+      selfObjectId: deps.config.selfObjectId,
+      selfAppId: deps.config.selfAppId,
+      log: (line) => context.log(line),
+    });
+  },
+});
