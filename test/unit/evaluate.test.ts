@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_IDS, CONTROLS, assertUniqueIds, effectiveMode, getControl, isControlId } from '../../lib/controls/catalog.js';
-import { defaultEvaluationSettings, evaluationSettingsFromConfig } from '../../lib/controls/settings.js';
 import { loadConfig } from '../../lib/config.js';
+import {
+  assertUniqueIds,
+  CONTROL_IDS,
+  CONTROLS,
+  effectiveMode,
+  getControl,
+  isControlId,
+} from '../../lib/controls/catalog.js';
+import { defaultEvaluationSettings, evaluationSettingsFromConfig } from '../../lib/controls/settings.js';
 import { evaluateDocument, evaluateResource } from '../../lib/evaluate.js';
 import { normalizeResource } from '../../lib/resources/normalize.js';
 
@@ -28,7 +35,9 @@ describe('catalog', () => {
       expect(control.azurePolicyDefinitionIds.length).toBeGreaterThan(0);
       for (const id of control.azurePolicyDefinitionIds) expect(id).toMatch(GUID);
     }
-    expect(getControl('STG-HTTPS-ONLY').azurePolicyDefinitionIds).toContain('404c3081-a854-4457-ae30-26a93ef643f9');
+    expect(getControl('STG-HTTPS-ONLY').azurePolicyDefinitionIds).toContain(
+      '404c3081-a854-4457-ae30-26a93ef643f9',
+    );
     expect(getControl('STG-CMK-PHI').defaultMode).toBe('audit');
     expect(getControl('NSG-MGMT-PORT').criteria).toEqual(['CC6.1', 'CC6.6']);
   });
@@ -37,7 +46,9 @@ describe('catalog', () => {
     expect(isControlId('NSG-MGMT-PORT')).toBe(true);
     expect(isControlId('nsg-mgmt-port')).toBe(false);
     expect(isControlId('toString')).toBe(false);
-    expect(() => assertUniqueIds([{ id: 'STG-MIN-TLS' }, { id: 'STG-MIN-TLS' }])).toThrow(/Duplicate control id/);
+    expect(() => assertUniqueIds([{ id: 'STG-MIN-TLS' }, { id: 'STG-MIN-TLS' }])).toThrow(
+      /Duplicate control id/,
+    );
   });
 
   it('computes effective modes', () => {
@@ -53,7 +64,21 @@ describe('settings', () => {
     expect(defaultEvaluationSettings.phiTagName).toBe('data-classification');
     expect(defaultEvaluationSettings.phiTagValues).toEqual(['phi']);
     expect(defaultEvaluationSettings.internetPrefixMaxLength).toBe(16);
-    for (const port of ['22', '3389', '5985-5986', '23', '21', '445', '135-139', '1433', '1521', '3306', '5432', '6379', '9200']) {
+    for (const port of [
+      '22',
+      '3389',
+      '5985-5986',
+      '23',
+      '21',
+      '445',
+      '135-139',
+      '1433',
+      '1521',
+      '3306',
+      '5432',
+      '6379',
+      '9200',
+    ]) {
       expect(defaultEvaluationSettings.managementPorts).toContain(port);
     }
   });
@@ -61,17 +86,38 @@ describe('settings', () => {
   it('reads overrides from configuration and rejects a bad port list naming the setting', () => {
     const base = { DW_STORAGE: 'UseDevelopmentStorage=true' };
     const settings = evaluationSettingsFromConfig(
-      loadConfig({ ...base, DW_PHI_TAG_NAME: 'classification', DW_MANAGEMENT_PORTS: '22, 8443', DW_INTERNET_PREFIX_MAX_LENGTH: '8' }),
+      loadConfig({
+        ...base,
+        DW_PHI_TAG_NAME: 'classification',
+        DW_MANAGEMENT_PORTS: '22, 8443',
+        DW_INTERNET_PREFIX_MAX_LENGTH: '8',
+      }),
     );
-    expect(settings).toEqual({ phiTagName: 'classification', phiTagValues: ['phi'], managementPorts: ['22', '8443'], internetPrefixMaxLength: 8 });
-    expect(() => evaluationSettingsFromConfig(loadConfig({ ...base, DW_MANAGEMENT_PORTS: '22,ssh' }))).toThrow(/DW_MANAGEMENT_PORTS/);
+    expect(settings).toEqual({
+      phiTagName: 'classification',
+      phiTagValues: ['phi'],
+      managementPorts: ['22', '8443'],
+      internetPrefixMaxLength: 8,
+    });
+    expect(() =>
+      evaluationSettingsFromConfig(loadConfig({ ...base, DW_MANAGEMENT_PORTS: '22,ssh' })),
+    ).toThrow(/DW_MANAGEMENT_PORTS/);
   });
 
   it('changes evaluation: a custom management port and a narrower internet threshold', () => {
     const nsg = normalizeResource({
       id: NSG,
       type: 'Microsoft.Network/networkSecurityGroups',
-      securityRules: [{ name: 'r', access: 'Allow', direction: 'Inbound', protocol: 'Tcp', sourceAddressPrefix: '52.0.0.0/12', destinationPortRange: '8443' }],
+      securityRules: [
+        {
+          name: 'r',
+          access: 'Allow',
+          direction: 'Inbound',
+          protocol: 'Tcp',
+          sourceAddressPrefix: '52.0.0.0/12',
+          destinationPortRange: '8443',
+        },
+      ],
     });
     if (!nsg) throw new Error('expected NSG');
     const status = (settings: typeof defaultEvaluationSettings, control: string) =>
@@ -86,7 +132,11 @@ describe('settings', () => {
 });
 
 describe('evaluateResource / evaluateDocument', () => {
-  const account = { id: SA, type: 'Microsoft.Storage/storageAccounts', properties: { allowBlobPublicAccess: true } };
+  const account = {
+    id: SA,
+    type: 'Microsoft.Storage/storageAccounts',
+    properties: { allowBlobPublicAccess: true },
+  };
 
   it('returns one finding per applicable control, pass findings included', () => {
     const resource = normalizeResource(account);
@@ -99,7 +149,11 @@ describe('evaluateResource / evaluateDocument', () => {
       ['STG-CMK-PHI', 'not-applicable'],
       ['STG-NETWORK-PHI', 'not-applicable'],
     ]);
-    expect(findings[0]).toMatchObject({ resourceId: SA, resourceType: 'Microsoft.Storage/storageAccounts', severity: 'critical' });
+    expect(findings[0]).toMatchObject({
+      resourceId: SA,
+      resourceType: 'Microsoft.Storage/storageAccounts',
+      severity: 'critical',
+    });
   });
 
   it('skips controls switched off', () => {
@@ -111,7 +165,10 @@ describe('evaluateResource / evaluateDocument', () => {
   });
 
   it('marks unknown types not-applicable for every control and never fails on them', () => {
-    const vm = { id: '/subscriptions/s1/providers/Microsoft.Compute/virtualMachines/vm', type: 'Microsoft.Compute/virtualMachines' };
+    const vm = {
+      id: '/subscriptions/s1/providers/Microsoft.Compute/virtualMachines/vm',
+      type: 'Microsoft.Compute/virtualMachines',
+    };
     const findings = evaluateDocument({ value: [vm] });
     expect(findings).toHaveLength(CONTROLS.length);
     expect(new Set(findings.map((f) => f.status))).toEqual(new Set(['not-applicable']));

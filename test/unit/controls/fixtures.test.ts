@@ -35,7 +35,10 @@ function readJson<T>(path: string): T {
 
 function check(findings: Finding[], controlId: string, expected: ExpectedFinding[]): void {
   const got = findings.filter((finding) => finding.controlId === controlId);
-  expect(got.map((f) => f.status), `${controlId} statuses`).toEqual(expected.map((e) => e.status));
+  expect(
+    got.map((f) => f.status),
+    `${controlId} statuses`,
+  ).toEqual(expected.map((e) => e.status));
   expected.forEach((want, index) => {
     const finding = got[index];
     if (want.ruleName !== undefined) expect(finding?.ruleName).toBe(want.ruleName);
@@ -70,6 +73,7 @@ describe('control fixtures', () => {
       now: new Date(expected.now ?? '2026-01-01T00:00:00Z'),
     });
     check(findings, controlId, expected.findings);
-    for (const [other, otherExpected] of Object.entries(expected.also ?? {})) check(findings, other, otherExpected);
+    for (const [other, otherExpected] of Object.entries(expected.also ?? {}))
+      check(findings, other, otherExpected);
   });
 });

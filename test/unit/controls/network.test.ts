@@ -40,16 +40,38 @@ const isReservedAddress = (n: number) => reserved.some((r) => n >= r.from && n <
 function refIsPublicV4(base: number, length: number): boolean {
   const size = 2 ** (32 - length);
   const step = Math.min(size, 256);
-  for (let address = base; address < base + size; address += step) if (!isReservedAddress(address)) return true;
+  for (let address = base; address < base + size; address += step)
+    if (!isReservedAddress(address)) return true;
   return false;
 }
-const INTERESTING = ['10.1.2.3', '172.20.0.0', '172.32.0.1', '192.168.9.9', '100.64.1.1', '100.128.0.1', '52.1.2.3', '8.8.8.8',
-  '198.18.0.1', '198.20.0.1', '224.0.0.1', '240.1.1.1', '255.255.255.255', '169.254.1.1', '0.1.2.3', '127.0.0.1', '203.0.113.7', '1.1.1.1'];
+const INTERESTING = [
+  '10.1.2.3',
+  '172.20.0.0',
+  '172.32.0.1',
+  '192.168.9.9',
+  '100.64.1.1',
+  '100.128.0.1',
+  '52.1.2.3',
+  '8.8.8.8',
+  '198.18.0.1',
+  '198.20.0.1',
+  '224.0.0.1',
+  '240.1.1.1',
+  '255.255.255.255',
+  '169.254.1.1',
+  '0.1.2.3',
+  '127.0.0.1',
+  '203.0.113.7',
+  '1.1.1.1',
+];
 
 describe('parseCidr / isPublicCidr (IPv4, property)', () => {
   const random = prng(0xd1f7);
   const samples = Array.from({ length: 400 }, () => {
-    const seed = random() < 0.5 ? INTERESTING[int(random, 0, INTERESTING.length - 1)] : dotted(int(random, 0, 2 ** 32 - 1));
+    const seed =
+      random() < 0.5
+        ? INTERESTING[int(random, 0, INTERESTING.length - 1)]
+        : dotted(int(random, 0, 2 ** 32 - 1));
     return { address: seed as string, length: int(random, 8, 32) };
   });
 
@@ -69,7 +91,11 @@ describe('parseCidr / isPublicCidr (IPv4, property)', () => {
     for (let i = 0; i + 1 < samples.length; i += 2) {
       const a = parseCidr(`${samples[i]?.address}/${samples[i]?.length}`) as Cidr;
       const b = parseCidr(`${samples[i + 1]?.address}/${samples[i + 1]?.length}`) as Cidr;
-      for (const [outer, inner] of [[a, b], [b, a], [a, a]] as const) {
+      for (const [outer, inner] of [
+        [a, b],
+        [b, a],
+        [a, a],
+      ] as const) {
         const expected = outer.network <= inner.network && lastAddress(inner) <= lastAddress(outer);
         expect(cidrContains(outer, inner)).toBe(expected);
       }
@@ -77,7 +103,17 @@ describe('parseCidr / isPublicCidr (IPv4, property)', () => {
   });
 
   it('rejects what is not an IPv4 prefix', () => {
-    for (const text of ['256.0.0.0/8', '10.0.0/8', '10.0.0.0/33', '10.0.0.0/', '01.2.3.4', '1.2.3.4/08', '1.2.3.4 /8', 'a.b.c.d', '']) {
+    for (const text of [
+      '256.0.0.0/8',
+      '10.0.0/8',
+      '10.0.0.0/33',
+      '10.0.0.0/',
+      '01.2.3.4',
+      '1.2.3.4/08',
+      '1.2.3.4 /8',
+      'a.b.c.d',
+      '',
+    ]) {
       expect(parseCidr(text), text).toBeNull();
     }
     expect(parseCidr('10.1.2.3')).toEqual({ version: 4, network: 0x0a010203n, prefixLength: 32 });
@@ -106,13 +142,18 @@ describe('parseCidr (IPv6, property)', () => {
       const length = int(random, 0, 128);
       const mask = ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - length)) - 1n);
       for (const text of [full, compressed.toUpperCase()]) {
-        expect(parseCidr(`${text}/${length}`), text).toEqual({ version: 6, network: value & mask, prefixLength: length });
+        expect(parseCidr(`${text}/${length}`), text).toEqual({
+          version: 6,
+          network: value & mask,
+          prefixLength: length,
+        });
       }
     }
   });
 
   it('rejects malformed IPv6', () => {
-    for (const text of ['1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', '::/129', 'g::1', ':::']) expect(parseCidr(text), text).toBeNull();
+    for (const text of ['1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', '::/129', 'g::1', ':::'])
+      expect(parseCidr(text), text).toBeNull();
     expect(parseCidr('::ffff:10.0.0.1')?.network).toBe(0xffff0a000001n);
   });
 
@@ -168,7 +209,9 @@ describe('classifySource', () => {
       const length = int(random, 0, 32);
       const address = dotted(int(random, 1, 9) * 2 ** 24 + int(random, 0, 2 ** 24 - 1)); // 1.x-9.x: public
       const expected = length <= threshold ? 'internet' : 'not-internet';
-      expect(classifySource(`${address}/${length}`, threshold), `${address}/${length} t=${threshold}`).toBe(expected);
+      expect(classifySource(`${address}/${length}`, threshold), `${address}/${length} t=${threshold}`).toBe(
+        expected,
+      );
     }
   });
 });
@@ -203,7 +246,8 @@ describe('port helpers (property)', () => {
       { from: 3389, to: 3389 },
       { from: 5985, to: 5986 },
     ]);
-    for (const bad of ['65536', '30-20', '-1', '1-', 'ssh', '22.5', '0x16', '1--2', '']) expect(parsePortRange(bad), bad).toBeNull();
+    for (const bad of ['65536', '30-20', '-1', '1-', 'ssh', '22.5', '0x16', '1--2', ''])
+      expect(parsePortRange(bad), bad).toBeNull();
     expect(parsePortList(['22', 'nope'])).toBeNull();
   });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidResourceError, normalizeResource, parseResourceDocument } from '../../../lib/resources/normalize.js';
+import {
+  InvalidResourceError,
+  normalizeResource,
+  parseResourceDocument,
+} from '../../../lib/resources/normalize.js';
 
 const SA = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct';
 const NSG = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg1';
@@ -52,10 +56,20 @@ describe('normalizeResource', () => {
 
   it('detects the type from the id when type is absent, and returns null for other types', () => {
     expect(normalizeResource({ id: `${SA}/`, allowBlobPublicAccess: true })?.kind).toBe('storageAccount');
-    expect(normalizeResource({ id: `${NSG}/securityRules/r1`, access: 'Allow', direction: 'Inbound', protocol: 'Tcp' })?.kind).toBe(
-      'securityRule',
-    );
-    expect(normalizeResource({ id: '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm', type: 'Microsoft.Compute/virtualMachines' })).toBeNull();
+    expect(
+      normalizeResource({
+        id: `${NSG}/securityRules/r1`,
+        access: 'Allow',
+        direction: 'Inbound',
+        protocol: 'Tcp',
+      })?.kind,
+    ).toBe('securityRule');
+    expect(
+      normalizeResource({
+        id: '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm',
+        type: 'Microsoft.Compute/virtualMachines',
+      }),
+    ).toBeNull();
     expect(normalizeResource({ id: SA, type: 'Microsoft.Web/sites' })).toBeNull(); // explicit type wins over id shape
     expect(normalizeResource({ name: 'no id or type' })).toBeNull();
     expect(normalizeResource('a string')).toBeNull();
@@ -83,7 +97,9 @@ describe('normalizeResource', () => {
             },
           },
         ],
-        defaultSecurityRules: [{ name: 'DenyAllInBound', properties: { access: 'Deny', direction: 'Inbound', protocol: '*' } }],
+        defaultSecurityRules: [
+          { name: 'DenyAllInBound', properties: { access: 'Deny', direction: 'Inbound', protocol: '*' } },
+        ],
       },
     });
     if (resource?.kind !== 'networkSecurityGroup') throw new Error('expected an NSG');
@@ -98,8 +114,16 @@ describe('normalizeResource', () => {
   });
 
   it('derives parents for a container and a single rule', () => {
-    const container = normalizeResource({ id: `${SA}/blobServices/default/containers/c1`, properties: { publicAccess: 'blob' } });
-    expect(container).toMatchObject({ kind: 'blobContainer', name: 'c1', storageAccountId: SA, publicAccess: 'Blob' });
+    const container = normalizeResource({
+      id: `${SA}/blobServices/default/containers/c1`,
+      properties: { publicAccess: 'blob' },
+    });
+    expect(container).toMatchObject({
+      kind: 'blobContainer',
+      name: 'c1',
+      storageAccountId: SA,
+      publicAccess: 'Blob',
+    });
     const rule = normalizeResource({
       id: `${NSG}/securityRules/r2`,
       type: 'Microsoft.Network/networkSecurityGroups/securityRules',
@@ -107,7 +131,12 @@ describe('normalizeResource', () => {
       direction: 'Inbound',
       protocol: '*',
     });
-    expect(rule).toMatchObject({ kind: 'securityRule', name: 'r2', networkSecurityGroupId: NSG, rule: { id: `${NSG}/securityRules/r2` } });
+    expect(rule).toMatchObject({
+      kind: 'securityRule',
+      name: 'r2',
+      networkSecurityGroupId: NSG,
+      rule: { id: `${NSG}/securityRules/r2` },
+    });
   });
 
   it('keeps hostile keys inert: no prototype pollution, no crash', () => {
@@ -124,16 +153,68 @@ describe('normalizeResource', () => {
   });
 
   it.each([
-    [{ id: SA, type: 'Microsoft.Storage/storageAccounts', properties: { allowBlobPublicAccess: 'maybe' } }, /allowBlobPublicAccess must be true or false/],
-    [{ id: SA, type: 'Microsoft.Storage/storageAccounts', properties: { minimumTlsVersion: 12 } }, /minimumTlsVersion must be a string/],
-    [{ id: SA, type: 'Microsoft.Storage/storageAccounts', tags: { a: { b: 1 } } }, /tag "a" must be a string/],
+    [
+      { id: SA, type: 'Microsoft.Storage/storageAccounts', properties: { allowBlobPublicAccess: 'maybe' } },
+      /allowBlobPublicAccess must be true or false/,
+    ],
+    [
+      { id: SA, type: 'Microsoft.Storage/storageAccounts', properties: { minimumTlsVersion: 12 } },
+      /minimumTlsVersion must be a string/,
+    ],
+    [
+      { id: SA, type: 'Microsoft.Storage/storageAccounts', tags: { a: { b: 1 } } },
+      /tag "a" must be a string/,
+    ],
     [{ type: 'Microsoft.Storage/storageAccounts' }, /id is missing/],
     [{ id: 'x'.repeat(100_000), type: 'Microsoft.Storage/storageAccounts' }, /too long/],
-    [{ id: NSG, type: 'Microsoft.Network/networkSecurityGroups', securityRules: 'nope' }, /securityRules must be an array/],
-    [{ id: NSG, type: 'Microsoft.Network/networkSecurityGroups', securityRules: [{ name: 'r', access: 'Allow', direction: 'Inbound', protocol: 'Tcp', destinationPortRange: '99999' }] }, /port range "99999"/],
-    [{ id: NSG, type: 'Microsoft.Network/networkSecurityGroups', securityRules: [{ name: 'r', access: 'Allow', direction: 'Inbound', protocol: 'Tcp', sourceAddressPrefix: '1.2.3.4/99' }] }, /source "1.2.3.4\/99"/],
-    [{ id: NSG, type: 'Microsoft.Network/networkSecurityGroups', securityRules: [{ access: 'Allow' }] }, /security rule name is missing/],
-    [{ id: `${SA}/containers/x`, type: 'Microsoft.Storage/storageAccounts/blobServices/containers', publicAccess: 'Blob' }, /does not name its parent/],
+    [
+      { id: NSG, type: 'Microsoft.Network/networkSecurityGroups', securityRules: 'nope' },
+      /securityRules must be an array/,
+    ],
+    [
+      {
+        id: NSG,
+        type: 'Microsoft.Network/networkSecurityGroups',
+        securityRules: [
+          {
+            name: 'r',
+            access: 'Allow',
+            direction: 'Inbound',
+            protocol: 'Tcp',
+            destinationPortRange: '99999',
+          },
+        ],
+      },
+      /port range "99999"/,
+    ],
+    [
+      {
+        id: NSG,
+        type: 'Microsoft.Network/networkSecurityGroups',
+        securityRules: [
+          {
+            name: 'r',
+            access: 'Allow',
+            direction: 'Inbound',
+            protocol: 'Tcp',
+            sourceAddressPrefix: '1.2.3.4/99',
+          },
+        ],
+      },
+      /source "1.2.3.4\/99"/,
+    ],
+    [
+      { id: NSG, type: 'Microsoft.Network/networkSecurityGroups', securityRules: [{ access: 'Allow' }] },
+      /security rule name is missing/,
+    ],
+    [
+      {
+        id: `${SA}/containers/x`,
+        type: 'Microsoft.Storage/storageAccounts/blobServices/containers',
+        publicAccess: 'Blob',
+      },
+      /does not name its parent/,
+    ],
   ])('throws a one-line InvalidResourceError for unusable known resources (%#)', (json, pattern) => {
     let thrown: unknown;
     try {
@@ -151,12 +232,20 @@ describe('normalizeResource', () => {
 
 describe('parseResourceDocument', () => {
   const account = { id: SA, type: 'Microsoft.Storage/storageAccounts', properties: {} };
-  const vm = { id: '/subscriptions/s1/providers/Microsoft.Compute/virtualMachines/vm', type: 'Microsoft.Compute/virtualMachines' };
+  const vm = {
+    id: '/subscriptions/s1/providers/Microsoft.Compute/virtualMachines/vm',
+    type: 'Microsoft.Compute/virtualMachines',
+  };
 
   it('accepts one resource, an array and an ARM list response', () => {
     expect(parseResourceDocument(account).map((item) => item.resource?.kind)).toEqual(['storageAccount']);
-    expect(parseResourceDocument([account, vm]).map((item) => item.resource?.kind ?? null)).toEqual(['storageAccount', null]);
-    expect(parseResourceDocument({ value: [vm, account], nextLink: null }).map((item) => item.index)).toEqual([0, 1]);
+    expect(parseResourceDocument([account, vm]).map((item) => item.resource?.kind ?? null)).toEqual([
+      'storageAccount',
+      null,
+    ]);
+    expect(parseResourceDocument({ value: [vm, account], nextLink: null }).map((item) => item.index)).toEqual(
+      [0, 1],
+    );
     expect(parseResourceDocument([])).toEqual([]);
   });
 
@@ -166,6 +255,8 @@ describe('parseResourceDocument', () => {
 
   it('names the offending item', () => {
     expect(() => parseResourceDocument([account, 7])).toThrow(/item 1 is not a JSON object/);
-    expect(() => parseResourceDocument([vm, { ...account, properties: { allowBlobPublicAccess: [] } }])).toThrow(/^item 1 \(".*acct"\): allowBlobPublicAccess/);
+    expect(() =>
+      parseResourceDocument([vm, { ...account, properties: { allowBlobPublicAccess: [] } }]),
+    ).toThrow(/^item 1 \(".*acct"\): allowBlobPublicAccess/);
   });
 });

@@ -1,0 +1,124 @@
+import { asCli, cliConfig, formatColumns } from '../../api/cli.js';
+import { systemClock } from '../../api/deps.js';
+import {
+  addException,
+  type ExceptionDeps,
+  type ExceptionView,
+  listExceptionViews,
+  revokeExceptionById,
+} from '../../api/exceptions.js';
+import { createOnCallExceptionStore } from '../../api/production.js';
+import { CONTROLS } from '../../controls/catalog.js';
+import { parseCommandArgs } from '../args.js';
+import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
+
+const usage = `Usage:
+  driftwarden exceptions list [--status active|expired|revoked] [--format table|json]
+  driftwarden exceptions add --control ID --scope RESOURCE_ID [--rule NAME] --justification TEXT
+                             --ticket REF --expires DATE|30d [--approver NAME] [--format table|json]
+  driftwarden exceptions revoke EXCEPTION_ID [--by NAME] [--format table|json]
+
+The exception registry (same validation and store as /api/exceptions). An exception exempts one
+control on a resource, a resource group or a subscription (an ancestor covers what is below it),
+optionally only one NSG rule, until it expires. Revoking records who and when; nothing is deleted.
+
+Options:
+  --expires DATE|Nd|Nh  ISO 8601 date (midnight UTC) or date-time, or relative (30d, 12h);
+                        at most DW_EXCEPTION_MAX_DAYS (default 90) days ahead
+  --approver NAME       recorded as approvedBy (default: $USER)
+  --by NAME             recorded as revokedBy (default: $USER)
+  -h, --help            show this help`;
+
+function who(explicit: string | undefined, io: CliIo, flag: string): string {
+  const name = explicit?.trim() || io.env.USER?.trim() || io.env.USERNAME?.trim();
+  if (!name) throw new CliError(`${flag} is required (no $USER to default to)`);
+  return name;
+}
+
+function render(items: ExceptionView[], io: CliIo, json: boolean): string {
+  if (json) return `${JSON.stringify(items.length === 1 ? items[0] : { items }, null, 2)}\n`;
+  return formatColumns(
+    ['ID', 'STATUS', 'CONTROL', 'EXPIRES', 'APPROVED BY', 'TICKET', 'SCOPE'],
+    items.map((item) => [
+      item.id,
+      item.status,
+      item.controlId,
+      item.expiresOn.slice(0, 16).replace('T', ' '),
+      item.approvedBy,
+      item.ticket,
+      item.ruleName ? `${item.scope} [rule ${item.ruleName}]` : item.scope,
+    ]),
+    io.stdout.isTTY ? io.stdout.columns : undefined,
+  );
+}
+
+export const exceptionsCommand: CliCommand = {
+  name: 'exceptions',
+  summary: 'list, add or revoke approved exceptions (justification, ticket, expiry)',
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs('exceptions', args, {
+      status: { type: 'string' },
+      control: { type: 'string' },
+      scope: { type: 'string' },
+      rule: { type: 'string' },
+      justification: { type: 'string' },
+      ticket: { type: 'string' },
+      expires: { type: 'string' },
+      approver: { type: 'string' },
+      by: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    const [action, ...rest] = positionals;
+    if (values.format !== 'table' && values.format !== 'json')
+      throw new CliError('--format must be table or json');
+    const json = values.format === 'json';
+    const wrongFor = (names: (keyof typeof values)[]) => {
+      const given = names.find((name) => values[name] !== undefined);
+      if (given) throw new CliError(`--${given} does not apply to "exceptions ${action}"`);
+    };
+    if (action !== 'list' && action !== 'add' && action !== 'revoke') {
+      throw new CliError('expected list, add or revoke. See: driftwarden exceptions --help');
+    }
+    if (action !== 'revoke' && rest.length)
+      throw new CliError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    const config = cliConfig(io.env);
+    const deps: ExceptionDeps = {
+      exceptions: await createOnCallExceptionStore(config),
+      controls: CONTROLS,
+      config,
+      clock: systemClock,
+    };
+
+    if (action === 'list') {
+      wrongFor(['control', 'scope', 'rule', 'justification', 'ticket', 'expires', 'approver', 'by']);
+      const items = await asCli(() => listExceptionViews(deps, values.status ?? null));
+      io.stdout.write(json ? `${JSON.stringify({ items }, null, 2)}\n` : render(items, io, false));
+      return EXIT.ok;
+    }
+    if (action === 'add') {
+      wrongFor(['status', 'by']);
+      const body = {
+        control: values.control,
+        scope: values.scope,
+        ruleName: values.rule,
+        justification: values.justification,
+        ticket: values.ticket,
+        expiresOn: values.expires,
+      };
+      const created = await asCli(() => addException(deps, body, who(values.approver, io, '--approver')));
+      io.stdout.write(render([created], io, json));
+      return EXIT.ok;
+    }
+    wrongFor(['status', 'control', 'scope', 'rule', 'justification', 'ticket', 'expires', 'approver']);
+    const [id, ...extra] = rest;
+    if (!id || extra.length) throw new CliError('revoke takes exactly one exception id');
+    const revoked = await asCli(() => revokeExceptionById(deps, id, who(values.by, io, '--by')));
+    io.stdout.write(render([revoked], io, json));
+    return EXIT.ok;
+  },
+};
