@@ -1,3 +1,5 @@
 // Entry point for the Functions runtime (package.json "main" → dist/functions/index.js).
 // Each import registers one function; local mode imports this same file.
 import './onResourceChange.js';
+import './monthlySweep.js';
+import './sweepSubscription.js';

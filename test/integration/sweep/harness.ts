@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { loadConfig } from '../../../lib/config.js';
+import type { ControlId } from '../../../lib/controls/types.js';
+import {
+  createSweepRuntime,
+  type SweepRuntime,
+  type SweepRuntimeOverrides,
+} from '../../../lib/sweep/runtime.js';
+import { ArmThrottle } from '../../../lib/sweep/throttle.js';
+import {
+  type Sandbox,
+  type SandboxOptions,
+  type Scenario,
+  type ScenarioResource,
+  startSandbox,
+} from '../../sandbox/index.js';
+
+/** driftwarden's own managed identity in these tests (the loop guard ignores its writes). */
+export const SELF_OBJECT_ID = '11111111-2222-3333-4444-555555555555';
+
+export interface Harness {
+  sandbox: Sandbox;
+  runtime: SweepRuntime;
+  /** settings as the Function app would have them (for the local host's %SETTING% resolution) */
+  settings: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** A sandbox with `scenario` and a sweep runtime built by the production factory on it and the shared Azurite. */
+export async function startHarness(options: {
+  subscriptions: string[];
+  scenario: Scenario;
+  sandbox?: SandboxOptions;
+  overrides?: SweepRuntimeOverrides;
+  env?: Record<string, string>;
+}): Promise<Harness> {
+  const sandbox = await startSandbox({ pageSize: 5, ...options.sandbox, scenario: options.scenario });
+  const suffix = randomBytes(5).toString('hex');
+  const settings: Record<string, string> = {
+    DW_STORAGE: inject('azurite').connectionString,
+    DW_EVIDENCE_TABLE: `swev${suffix}`,
+    DW_EXCEPTIONS_TABLE: `swex${suffix}`,
+    DW_REPORTS_CONTAINER: `reports-${suffix}`,
+    DW_SWEEP_QUEUE: `sweep-${suffix}`,
+    DW_SWEEP_SCHEDULE: '0 0 3 1 * *',
+    DW_SUBSCRIPTION_IDS: options.subscriptions.join(','),
+    DW_ARM_ENDPOINT: sandbox.url,
+    DW_SELF_OBJECT_ID: SELF_OBJECT_ID,
+    ...options.env,
+  };
+  const runtime = await createSweepRuntime(loadConfig(settings), {
+    armConnection: {
+      credential: sandbox.credential({ oid: SELF_OBJECT_ID, appid: 'driftwarden-test' }),
+      endpoint: sandbox.url,
+      clientOptions: sandbox.clientOptions(),
+    },
+    log: () => {},
+    ...options.overrides,
+  });
+  return {
+    sandbox,
+    runtime,
+    settings,
+    async stop() {
+      await sandbox.stop();
+    },
+  };
+}
+
+export function throttleFor(limits: ConstructorParameters<typeof ArmThrottle>[0]): ArmThrottle {
+  return new ArmThrottle(limits);
+}
+
+// ------------------------------------------------------------------ a mixed estate
+
+const SECURE = { allowBlobPublicAccess: false, supportsHttpsTrafficOnly: true, minimumTlsVersion: 'TLS1_2' };
+
+export const rg = (sub: string) => `/subscriptions/${sub}/resourceGroups/rg-sweep`;
+export const accountId = (sub: string, name: string) =>
+  `${rg(sub)}/providers/Microsoft.Storage/storageAccounts/${name}`;
+export const containerIdOf = (account: string, name: string) =>
+  `${account}/blobServices/default/containers/${name}`;
+export const nsgIdOf = (sub: string, name: string) =>
+  `${rg(sub)}/providers/Microsoft.Network/networkSecurityGroups/${name}`;
+
+function account(
+  sub: string,
+  name: string,
+  properties: Record<string, unknown>,
+  tags: Record<string, string> = {},
+): ScenarioResource {
+  return {
+    id: accountId(sub, name),
+    location: 'eastus',
+    kind: 'StorageV2',
+    sku: { name: 'Standard_LRS' },
+    tags,
+    properties,
+  };
+}
+
+function rule(name: string, port: string, source: string, priority: number) {
+  return {
+    name,
+    properties: {
+      protocol: 'Tcp',
+      sourceAddressPrefix: source,
+      sourcePortRange: '*',
+      destinationAddressPrefix: '*',
+      destinationPortRange: port,
+      access: 'Allow',
+      priority,
+      direction: 'Inbound',
+    },
+  };
+}
+
+function nsg(
+  sub: string,
+  name: string,
+  rules: { name: string; properties: Record<string, unknown> }[],
+): ScenarioResource {
+  return { id: nsgIdOf(sub, name), location: 'eastus', properties: { securityRules: rules } };
+}
+
+/**
+ * Per subscription: drift in every control, plus compliant resources.
+ * - stpublic: allowBlobPublicAccess true, with a public container and a private one
+ * - stlegacy: allowBlobPublicAccess absent (null permits anonymous access), one private container
+ * - sthttp: https-only off; sttls: TLS 1.0
+ * - stphi: PHI tag, Microsoft-managed keys, public network Allow (two audit-mode findings)
+ * - stlocked: compliant, allowBlobPublicAccess false, holding a container marked public that the
+ *   account-level switch neutralises (never listed: no container evidence for it)
+ * - nsg-rdp (3389 from *), nsg-web (8080 from Internet), nsg-mixed (22 from Internet + 10.0.0.0/8),
+ *   nsg-ok (VirtualNetwork only)
+ */
+export function mixedEstate(subscriptions: string[]): Scenario {
+  const resources: ScenarioResource[] = [];
+  for (const sub of subscriptions) {
+    const publicAccount = accountId(sub, 'stpublic');
+    const legacyAccount = accountId(sub, 'stlegacy');
+    const lockedAccount = accountId(sub, 'stlocked');
+    resources.push(
+      account(sub, 'stpublic', { ...SECURE, allowBlobPublicAccess: true }),
+      { id: containerIdOf(publicAccount, 'web'), properties: { publicAccess: 'Container' } },
+      { id: containerIdOf(publicAccount, 'private'), properties: { publicAccess: 'None' } },
+      account(sub, 'stlegacy', { supportsHttpsTrafficOnly: true, minimumTlsVersion: 'TLS1_2' }),
+      { id: containerIdOf(legacyAccount, 'data'), properties: { publicAccess: 'None' } },
+      account(sub, 'sthttp', { ...SECURE, supportsHttpsTrafficOnly: false }),
+      account(sub, 'sttls', { ...SECURE, minimumTlsVersion: 'TLS1_0' }),
+      account(
+        sub,
+        'stphi',
+        {
+          ...SECURE,
+          publicNetworkAccess: 'Enabled',
+          networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' },
+        },
+        { 'data-classification': 'phi' },
+      ),
+      account(sub, 'stlocked', SECURE),
+      { id: containerIdOf(lockedAccount, 'ignored'), properties: { publicAccess: 'None' } },
+      nsg(sub, 'nsg-rdp', [
+        rule('allow-rdp', '3389', '*', 100),
+        rule('allow-vnet', '8000', 'VirtualNetwork', 200),
+      ]),
+      nsg(sub, 'nsg-web', [rule('allow-web', '8080', 'Internet', 100)]),
+      nsg(sub, 'nsg-mixed', [
+        {
+          name: 'allow-ssh',
+          properties: {
+            protocol: 'Tcp',
+            sourceAddressPrefixes: ['Internet', '10.0.0.0/8'],
+            sourcePortRange: '*',
+            destinationAddressPrefix: '*',
+            destinationPortRange: '22',
+            access: 'Allow',
+            priority: 110,
+            direction: 'Inbound',
+          },
+        },
+      ]),
+      nsg(sub, 'nsg-ok', [rule('allow-vnet', '8000', 'VirtualNetwork', 100)]),
+    );
+  }
+  return { subscriptions, resources };
+}
+
+/** What the sweep should conclude per subscription for mixedEstate (catalog default modes). */
+export const MIXED_EXPECTED_PER_SUBSCRIPTION: Partial<
+  Record<ControlId, { remediated: number; audit: number }>
+> = {
+  'STG-PUBLIC-BLOB': { remediated: 2, audit: 0 }, // stpublic (true) + stlegacy (absent)
+  'STG-CONTAINER-PUBLIC': { remediated: 1, audit: 0 }, // stpublic/web
+  'STG-HTTPS-ONLY': { remediated: 1, audit: 0 },
+  'STG-MIN-TLS': { remediated: 1, audit: 0 },
+  'STG-CMK-PHI': { remediated: 0, audit: 1 },
+  'STG-NETWORK-PHI': { remediated: 0, audit: 1 },
+  'NSG-MGMT-PORT': { remediated: 2, audit: 0 }, // nsg-rdp, nsg-mixed
+  'NSG-OPEN-INBOUND': { remediated: 1, audit: 0 }, // nsg-web
+};
