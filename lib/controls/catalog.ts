@@ -50,9 +50,16 @@ export function getControl(id: ControlId): Control {
 }
 
 /** Controls that judge a resource kind, in catalog order. */
-export function controlsFor(kind: ResourceKind): Control[] {
-  return CONTROLS.filter((control) => control.resourceKinds.includes(kind));
+export function controlsFor(kind: ResourceKind): readonly Control[] {
+  return BY_KIND.get(kind) ?? [];
 }
+
+const BY_KIND = new Map<ResourceKind, readonly Control[]>(
+  (['storageAccount', 'blobContainer', 'networkSecurityGroup', 'securityRule'] as const).map((kind) => [
+    kind,
+    CONTROLS.filter((control) => control.resourceKinds.includes(kind)),
+  ]),
+);
 
 /**
  * Effective mode: per-control override (DW_CONTROL_MODES) beats the default; the global

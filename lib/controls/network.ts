@@ -209,6 +209,25 @@ export type SourceClass = 'internet' | 'not-internet' | 'invalid';
  * internet: they name Azure-controlled address sets (VirtualNetwork, AzureLoadBalancer, ...).
  */
 export function classifySource(source: string, ipv4PrefixMaxLength: number): SourceClass {
+  // Estates repeat the same few prefixes across thousands of rules: memoise (bounded).
+  let memo = sourceMemo.get(ipv4PrefixMaxLength);
+  if (!memo) {
+    memo = new Map();
+    sourceMemo.set(ipv4PrefixMaxLength, memo);
+  }
+  let result = memo.get(source);
+  if (result === undefined) {
+    result = classifyUncached(source, ipv4PrefixMaxLength);
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(source, result);
+  }
+  return result;
+}
+
+const MEMO_LIMIT = 50_000;
+const sourceMemo = new Map<number, Map<string, SourceClass>>();
+
+function classifyUncached(source: string, ipv4PrefixMaxLength: number): SourceClass {
   const text = source.trim();
   if (ANYWHERE.has(text.toLowerCase())) return 'internet';
   const cidr = parseCidr(text);
@@ -256,14 +275,32 @@ export function parsePortRange(text: string): PortRange | null {
 export function parsePortList(specs: readonly string[]): PortRange[] | null {
   const ranges: PortRange[] = [];
   for (const spec of specs) {
-    for (const part of spec.split(',')) {
-      if (part.trim() === '') continue;
-      const range = parsePortRange(part);
-      if (!range) return null;
-      ranges.push(range);
-    }
+    const parsed = parsePortSpec(spec);
+    if (parsed === null) return null;
+    for (const range of parsed) ranges.push({ ...range });
   }
   return ranges;
+}
+
+const portMemo = new Map<string, readonly PortRange[] | null>();
+
+/** One spec, possibly comma-separated; memoised (bounded) because estates repeat them. */
+function parsePortSpec(spec: string): readonly PortRange[] | null {
+  const cached = portMemo.get(spec);
+  if (cached !== undefined) return cached;
+  let result: PortRange[] | null = [];
+  for (const part of spec.split(',')) {
+    if (part.trim() === '') continue;
+    const range = parsePortRange(part);
+    if (!range) {
+      result = null;
+      break;
+    }
+    result.push(range);
+  }
+  if (portMemo.size >= MEMO_LIMIT) portMemo.clear();
+  portMemo.set(spec, result);
+  return result;
 }
 
 /** Sorted, non-overlapping, non-adjacent ranges covering the same ports. */
@@ -278,6 +315,14 @@ export function mergePortRanges(ranges: readonly PortRange[]): PortRange[] {
   return merged;
 }
 
+function isMerged(ranges: readonly PortRange[]): boolean {
+  for (let i = 1; i < ranges.length; i++) {
+    const previous = ranges[i - 1] as PortRange;
+    if ((ranges[i] as PortRange).from <= previous.to + 1) return false;
+  }
+  return true;
+}
+
 export function rangesIntersect(a: readonly PortRange[], b: readonly PortRange[]): boolean {
   for (const x of a) {
     for (const y of b) {
@@ -289,7 +334,7 @@ export function rangesIntersect(a: readonly PortRange[], b: readonly PortRange[]
 
 /** True when `ranges` cover at least one port that is not in `covered`. */
 export function hasPortOutside(ranges: readonly PortRange[], covered: readonly PortRange[]): boolean {
-  const merged = mergePortRanges(covered);
+  const merged = isMerged(covered) ? covered : mergePortRanges(covered);
   for (const range of ranges) {
     let next = range.from; // first port of `range` not yet shown to be covered
     for (const c of merged) {

@@ -6,7 +6,6 @@ import {
   type PortRange,
   parsePortList,
   protocolCarriesPorts,
-  type SourceClass,
 } from './network.js';
 import { sameText } from './support.js';
 import type { EvaluationSettings, NormalizedResource, RemediationPlan, SecurityRule } from './types.js';
@@ -24,38 +23,16 @@ export interface RuleExposure {
   remediation: RemediationPlan;
 }
 
-interface SettingsCache {
-  managementPorts: PortRange[];
-  sources: Map<string, SourceClass>;
-  exposures: WeakMap<SecurityRule, RuleExposure | null>;
-}
+// The management port list is parsed once per settings object (settings are treated as immutable).
+const managementPortCache = new WeakMap<EvaluationSettings, PortRange[]>();
 
-// Parsing the port list and classifying the same few source strings for 200k rules dominates an
-// estate sweep; cache both per settings object (settings are treated as immutable).
-const caches = new WeakMap<EvaluationSettings, SettingsCache>();
-const MAX_CACHED_SOURCES = 50_000;
-
-function cacheFor(settings: EvaluationSettings): SettingsCache {
-  let cache = caches.get(settings);
-  if (!cache) {
-    cache = {
-      managementPorts: mergePortRanges(parsePortList(settings.managementPorts) ?? []),
-      sources: new Map(),
-      exposures: new WeakMap(),
-    };
-    caches.set(settings, cache);
+function managementPortsOf(settings: EvaluationSettings): PortRange[] {
+  let ranges = managementPortCache.get(settings);
+  if (!ranges) {
+    ranges = mergePortRanges(parsePortList(settings.managementPorts) ?? []);
+    managementPortCache.set(settings, ranges);
   }
-  return cache;
-}
-
-function classify(source: string, settings: EvaluationSettings, cache: SettingsCache): SourceClass {
-  let result = cache.sources.get(source);
-  if (result === undefined) {
-    result = classifySource(source, settings.internetPrefixMaxLength);
-    if (cache.sources.size >= MAX_CACHED_SOURCES) cache.sources.clear();
-    cache.sources.set(source, result);
-  }
-  return result;
+  return ranges;
 }
 
 function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[] {
@@ -76,28 +53,16 @@ function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[
  * them before they get here.
  */
 export function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExposure | null {
-  const cache = cacheFor(settings);
-  const cached = cache.exposures.get(rule);
-  if (cached !== undefined) return cached;
-  const exposure = computeExposure(rule, settings, cache);
-  cache.exposures.set(rule, exposure);
-  return exposure;
-}
-
-function computeExposure(
-  rule: SecurityRule,
-  settings: EvaluationSettings,
-  cache: SettingsCache,
-): RuleExposure | null {
   if (rule.isDefault || !sameText(rule.direction, 'inbound') || !sameText(rule.access, 'allow')) return null;
   const internetSources: string[] = [];
   let otherSources = 0;
   for (const source of rule.sourceAddressPrefixes) {
-    if (classify(source, settings, cache) === 'internet') internetSources.push(source);
+    if (classifySource(source, settings.internetPrefixMaxLength) === 'internet') internetSources.push(source);
     else otherSources++;
   }
   if (internetSources.length === 0) return null;
 
+  const managementPorts = managementPortsOf(settings);
   const ports = protocolCarriesPorts(rule.protocol) ? (parsePortList(rule.destinationPortRanges) ?? []) : [];
   const remediation: RemediationPlan =
     otherSources > 0
@@ -106,8 +71,8 @@ function computeExposure(
   return {
     rule,
     internetSources,
-    managementPorts: intersect(ports, cache.managementPorts),
-    otherPorts: hasPortOutside(ports, cache.managementPorts),
+    managementPorts: intersect(ports, managementPorts),
+    otherPorts: hasPortOutside(ports, managementPorts),
     portlessTraffic: isPortlessProtocol(rule.protocol),
     remediation,
   };

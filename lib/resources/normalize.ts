@@ -231,36 +231,44 @@ function priorityOf(value: unknown): number | null {
 export function normalizeSecurityRule(raw: unknown, isDefault: boolean): SecurityRule {
   if (!isRecord(raw)) throw new InvalidResourceError('a security rule is not an object');
   const name = requiredText(own(raw, 'name'), 'security rule name');
-  const where = `rule ${quote(name)}`;
+  try {
+    return readRule(raw, name, isDefault);
+  } catch (error) {
+    // Name the rule here, once, rather than formatting a label for every rule up front.
+    if (error instanceof InvalidResourceError)
+      throw new InvalidResourceError(`rule ${quote(name)}: ${error.message}`);
+    throw error;
+  }
+}
+
+function readRule(raw: Json, name: string, isDefault: boolean): SecurityRule {
   const sourceAddressPrefixes = unionOf(
     field(raw, 'sourceAddressPrefix'),
     field(raw, 'sourceAddressPrefixes'),
-    `${where} sourceAddressPrefix`,
+    'sourceAddressPrefix',
   );
   for (const source of sourceAddressPrefixes) {
     if (classifySource(source, 0) === 'invalid') {
-      throw new InvalidResourceError(
-        `${where}: source ${quote(source)} is not an address prefix or service tag`,
-      );
+      throw new InvalidResourceError(`source ${quote(source)} is not an address prefix or service tag`);
     }
   }
   const destinationPortRanges = unionOf(
     field(raw, 'destinationPortRange'),
     field(raw, 'destinationPortRanges'),
-    `${where} destinationPortRange`,
+    'destinationPortRange',
   );
   for (const spec of destinationPortRanges) {
     if (parsePortList([spec]) === null)
-      throw new InvalidResourceError(`${where}: port range ${quote(spec)} is not valid`);
+      throw new InvalidResourceError(`port range ${quote(spec)} is not valid`);
   }
   return {
     name,
-    id: text(own(raw, 'id'), `${where} id`),
-    etag: text(own(raw, 'etag'), `${where} etag`),
+    id: text(own(raw, 'id'), 'id'),
+    etag: text(own(raw, 'etag'), 'etag'),
     priority: priorityOf(field(raw, 'priority')),
-    direction: requiredText(field(raw, 'direction'), `${where} direction`),
-    access: requiredText(field(raw, 'access'), `${where} access`),
-    protocol: requiredText(field(raw, 'protocol'), `${where} protocol`),
+    direction: requiredText(field(raw, 'direction'), 'direction'),
+    access: requiredText(field(raw, 'access'), 'access'),
+    protocol: requiredText(field(raw, 'protocol'), 'protocol'),
     sourceAddressPrefixes,
     destinationPortRanges,
     isDefault,
