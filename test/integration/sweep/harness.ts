@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createHttpHeaders, type PipelinePolicy, type PipelineRetryOptions } from '@azure/core-rest-pipeline';
 import { inject } from 'vitest';
 import { loadConfig } from '../../../lib/config.js';
 import type { ControlId } from '../../../lib/controls/types.js';
@@ -34,6 +35,9 @@ export async function startHarness(options: {
   sandbox?: SandboxOptions;
   overrides?: SweepRuntimeOverrides;
   env?: Record<string, string>;
+  /** extra SDK pipeline policies (e.g. one subscription's requests refused) and retry tuning */
+  armPolicies?: PipelinePolicy[];
+  retryOptions?: PipelineRetryOptions;
 }): Promise<Harness> {
   const sandbox = await startSandbox({ pageSize: 5, ...options.sandbox, scenario: options.scenario });
   const suffix = randomBytes(5).toString('hex');
@@ -53,7 +57,14 @@ export async function startHarness(options: {
     armConnection: {
       credential: sandbox.credential({ oid: SELF_OBJECT_ID, appid: 'driftwarden-test' }),
       endpoint: sandbox.url,
-      clientOptions: sandbox.clientOptions(),
+      clientOptions: {
+        ...sandbox.clientOptions(),
+        ...(options.retryOptions ? { retryOptions: options.retryOptions } : {}),
+        additionalPolicies: (options.armPolicies ?? []).map((policy) => ({
+          policy,
+          position: 'perCall' as const,
+        })),
+      },
     },
     log: () => {},
     ...options.overrides,
@@ -200,3 +211,35 @@ export const MIXED_EXPECTED_PER_SUBSCRIPTION: Partial<
   'NSG-MGMT-PORT': { remediated: 2, audit: 0 }, // nsg-rdp, nsg-mixed
   'NSG-OPEN-INBOUND': { remediated: 1, audit: 0 }, // nsg-web
 };
+
+/**
+ * ARM refusing one subscription, as it does when the identity has no role there: every request
+ * for it is answered `status` with an ARM error body, before it reaches the sandbox.
+ */
+export function refuseSubscription(
+  subscriptionId: string,
+  status = 403,
+  code = 'AuthorizationFailed',
+): PipelinePolicy {
+  return {
+    name: `refuse-${subscriptionId}`,
+    async sendRequest(request, next) {
+      if (!request.url.toLowerCase().includes(`/subscriptions/${subscriptionId.toLowerCase()}/`))
+        return next(request);
+      return {
+        request,
+        status,
+        headers: createHttpHeaders({
+          'content-type': 'application/json; charset=utf-8',
+          'x-ms-request-id': 'refused',
+        }),
+        bodyAsText: JSON.stringify({
+          error: {
+            code,
+            message: `The client does not have authorization to perform action over scope '/subscriptions/${subscriptionId}'.`,
+          },
+        }),
+      };
+    },
+  };
+}
