@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { processWorkItem, WORK_ITEM_TYPE } from '../../../lib/sweep/fanout.js';
 import { runSweep } from '../../../lib/sweep/run.js';
-import { ArmThrottle } from '../../../lib/sweep/throttle.js';
 import { generateEstate } from '../../sandbox/index.js';
 import { mixedEstate, refuseSubscription, startHarness } from './harness.js';
 
