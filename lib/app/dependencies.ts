@@ -111,7 +111,8 @@ export async function createDependencies(
         clock,
         clientOptions: overrides.tableClientOptions,
       }),
-    overrides.exceptions ?? createExceptionStore(config),
+    overrides.exceptions ??
+      createExceptionStore(config, { clock, clientOptions: overrides.tableClientOptions }),
   ]);
   const intents =
     overrides.intents ??

@@ -257,6 +257,11 @@ export class ArmResourceGateway implements ResourceGateway {
     if (set.supportsHttpsTrafficOnly != null)
       parameters.enableHttpsTrafficOnly = set.supportsHttpsTrafficOnly;
     if (set.minimumTlsVersion != null) parameters.minimumTlsVersion = set.minimumTlsVersion;
+    // @azure/arm-storage 20.0.0 decides whether to send `properties` at all by looking for
+    // PascalCase keys ("AllowBlobPublicAccess", "EnableHttpsTrafficOnly"), then serialises the
+    // camelCase ones: without this marker a PATCH of only those flags goes out empty. The marker
+    // itself is never serialised.
+    parameters.AllowBlobPublicAccess = parameters.allowBlobPublicAccess ?? null;
     const result = await this.storage(id).storageAccounts.update(
       id.resourceGroup,
       id.parentName,
