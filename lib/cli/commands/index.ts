@@ -1,5 +1,6 @@
 import type { CliCommand } from '../types.js';
 import { evaluateCommand } from './evaluate.js';
+import { sandboxCommand } from './sandbox.js';
 
 /**
  * The command registry. To add a command: create lib/cli/commands/<name>.ts exporting a
@@ -8,5 +9,6 @@ import { evaluateCommand } from './evaluate.js';
  */
 export const COMMANDS: readonly CliCommand[] = [
   evaluateCommand,
+  sandboxCommand,
   // sweep, log, verify, exceptions, restore, sandbox: one import + one line each
 ];

@@ -1,0 +1,106 @@
+import { DRIFT_KINDS, driftClients, isDriftKind, makeDrift, userCredential } from '../../local/drift.js';
+import { type LocalInfo, localDir, localInfoPath, readLocalInfo } from '../../local/local-info.js';
+import { parseCommandArgs } from '../args.js';
+import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
+
+const DEFAULT_USER = 'developer@contoso.example';
+
+const usage = `Usage: driftwarden sandbox drift <${DRIFT_KINDS.join('|')}> [--as USER]
+       driftwarden sandbox status
+
+Local mode only (\`npm start\`). Reads .driftwarden/local.json (or $DW_LOCAL_DIR/local.json).
+
+  drift KIND   changes a demo resource through the ARM sandbox, as USER, with the Azure SDK:
+                 open-rdp          NSG rule allowing RDP (3389) from the internet
+                 open-http         NSG rule allowing HTTP (80) from the internet
+                 public-blob       storage account allowBlobPublicAccess = true
+                 weak-tls          storage account minimum TLS 1.0
+                 public-container  account opened, then a container set to public access
+               The sandbox emits the Event Grid event Azure would; watch the log page.
+  status       prints local.json (URLs, CA file, function key)
+
+Options:
+  --as USER    who makes the change (recorded as the actor), default ${DEFAULT_USER}
+  -h, --help   show this help`;
+
+function requireLocalInfo(io: CliIo): LocalInfo {
+  const dir = localDir(io.env);
+  let info: LocalInfo | null;
+  try {
+    info = readLocalInfo(dir);
+  } catch (error) {
+    throw new CliError(
+      `${error instanceof Error ? error.message : String(error)}; restart local mode with npm start`,
+    );
+  }
+  if (!info) {
+    throw new CliError(`local mode is not running (no ${localInfoPath(dir)}); start it with npm start`);
+  }
+  return info;
+}
+
+/** Connection failures mean local mode stopped without cleaning up (killed); say so in one line. */
+function describeFailure(error: unknown, info: LocalInfo): CliError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) {
+    return new CliError(
+      `local mode is not running (nothing listens at ${info.armEndpoint}); start it with npm start`,
+      EXIT.findings,
+    );
+  }
+  return new CliError(`the sandbox refused the change: ${message}`, EXIT.findings);
+}
+
+async function drift(args: string[], io: CliIo, user: string): Promise<number> {
+  const kind = args[0];
+  if (!kind || !isDriftKind(kind) || args.length > 1) {
+    throw new CliError(`drift needs one of ${DRIFT_KINDS.join(', ')}. See: driftwarden sandbox --help`);
+  }
+  const info = requireLocalInfo(io);
+  const clients = driftClients(info, userCredential(user));
+  try {
+    const changes = await makeDrift(kind, clients);
+    io.stdout.write(
+      [
+        `${user} changed, through the ARM sandbox:`,
+        ...changes.map((change) => `  - ${change}`),
+        '',
+        'driftwarden should revert it within seconds. Watch the log page:',
+        `  ${info.logPageUrl}`,
+        '',
+      ].join('\n'),
+    );
+    return EXIT.ok;
+  } catch (error) {
+    throw describeFailure(error, info);
+  } finally {
+    clients.close();
+  }
+}
+
+export const sandboxCommand: CliCommand = {
+  name: 'sandbox',
+  summary: 'local mode: cause drift in the ARM sandbox as a user, show connection details',
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs('sandbox', args, { as: { type: 'string' } });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    const [subcommand, ...rest] = positionals;
+    const user = values.as?.trim() || DEFAULT_USER;
+    if (!/^[^\s@]+@[^\s@]+$/.test(user))
+      throw new CliError(`--as wants a user principal name like ${DEFAULT_USER}`);
+    switch (subcommand) {
+      case 'drift':
+        return drift(rest, io, user);
+      case 'status':
+        io.stdout.write(`${JSON.stringify(requireLocalInfo(io), null, 2)}\n`);
+        return EXIT.ok;
+      default:
+        throw new CliError('expected "drift <kind>" or "status". See: driftwarden sandbox --help');
+    }
+  },
+};

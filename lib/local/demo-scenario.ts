@@ -1,0 +1,183 @@
+/**
+ * The demo estate `npm start` seeds into the ARM sandbox: a small healthcare subscription.
+ * - rg-patient-portal: a PHI storage account opened to anonymous access (account flag + a public
+ *   container) and an NSG with an Internet→RDP allow rule next to a legitimate partner HTTPS rule.
+ * - rg-telehealth: fully compliant (CMK, private network, TLS 1.2, no internet-facing rules).
+ * - rg-scheduling: an older export account still accepting TLS 1.0.
+ * The shapes are ARM JSON as `az resource show` prints it (the sandbox scenario format).
+ */
+
+/** Structurally the sandbox's `Scenario` (test/sandbox/types.ts); declared here so lib/ needs nothing from test/. */
+export interface DemoScenario {
+  subscriptions: string[];
+  resources: Array<{
+    id: string;
+    location?: string;
+    tags?: Record<string, string>;
+    sku?: { name: string; tier?: string };
+    kind?: string;
+    properties?: Record<string, unknown>;
+  }>;
+  drifted: string[];
+}
+
+export const DEMO_SUBSCRIPTION_ID = '00000000-0000-4000-8000-000000000001';
+export const DEMO_LOCATION = 'eastus2';
+
+const sub = `/subscriptions/${DEMO_SUBSCRIPTION_ID}`;
+
+/** Names the drift commands and the banner refer to. */
+export const DEMO = {
+  patientPortal: {
+    resourceGroup: 'rg-patient-portal',
+    storageAccount: 'stpatientportalphi',
+    publicContainer: 'patient-documents',
+    privateContainer: 'portal-assets',
+    nsg: 'nsg-patient-portal',
+    rdpRule: 'allow-rdp-from-internet',
+    partnerRule: 'allow-https-from-partner',
+    httpRule: 'allow-http-from-internet',
+  },
+  telehealth: {
+    resourceGroup: 'rg-telehealth',
+    storageAccount: 'sttelehealthrecords',
+    nsg: 'nsg-telehealth',
+  },
+  scheduling: { resourceGroup: 'rg-scheduling', storageAccount: 'stschedulingexports' },
+} as const;
+
+const p = DEMO.patientPortal;
+const t = DEMO.telehealth;
+const s = DEMO.scheduling;
+
+export const DEMO_IDS = {
+  patientAccount: `${sub}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${p.storageAccount}`,
+  patientNsg: `${sub}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/${p.nsg}`,
+  telehealthAccount: `${sub}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${t.storageAccount}`,
+  telehealthNsg: `${sub}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/${t.nsg}`,
+  schedulingAccount: `${sub}/resourceGroups/${s.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${s.storageAccount}`,
+} as const;
+
+const containerId = (account: string, name: string) => `${account}/blobServices/default/containers/${name}`;
+
+function rule(
+  name: string,
+  priority: number,
+  source: string,
+  port: string,
+  access: 'Allow' | 'Deny' = 'Allow',
+): { name: string; properties: Record<string, unknown> } {
+  return {
+    name,
+    properties: {
+      protocol: 'Tcp',
+      sourceAddressPrefix: source,
+      sourcePortRange: '*',
+      destinationAddressPrefix: '*',
+      destinationPortRange: port,
+      access,
+      priority,
+      direction: 'Inbound',
+    },
+  };
+}
+
+export function demoScenario(): DemoScenario {
+  const phiTags = {
+    'data-classification': 'phi',
+    workload: 'patient-portal',
+    owner: 'portal-team@contoso.example',
+  };
+  return {
+    subscriptions: [DEMO_SUBSCRIPTION_ID],
+    resources: [
+      {
+        id: DEMO_IDS.patientAccount,
+        location: DEMO_LOCATION,
+        kind: 'StorageV2',
+        sku: { name: 'Standard_GRS' },
+        tags: phiTags,
+        properties: {
+          allowBlobPublicAccess: true, // drift: anonymous access allowed
+          minimumTlsVersion: 'TLS1_2',
+          supportsHttpsTrafficOnly: true,
+        },
+      },
+      {
+        id: containerId(DEMO_IDS.patientAccount, p.publicContainer),
+        properties: { publicAccess: 'Container' },
+      },
+      { id: containerId(DEMO_IDS.patientAccount, p.privateContainer), properties: { publicAccess: 'None' } },
+      {
+        id: DEMO_IDS.patientNsg,
+        location: DEMO_LOCATION,
+        tags: { workload: 'patient-portal' },
+        properties: {
+          securityRules: [
+            rule(p.rdpRule, 100, 'Internet', '3389'), // drift: RDP open to the internet
+            // A partner's /24 is not "the internet" (narrower than the /16 default): legitimate.
+            rule(p.partnerRule, 200, '198.51.100.0/24', '443'),
+          ],
+        },
+      },
+      {
+        id: DEMO_IDS.telehealthAccount,
+        location: DEMO_LOCATION,
+        kind: 'StorageV2',
+        sku: { name: 'Standard_ZRS' },
+        tags: { 'data-classification': 'phi', workload: 'telehealth' },
+        properties: {
+          allowBlobPublicAccess: false,
+          minimumTlsVersion: 'TLS1_2',
+          supportsHttpsTrafficOnly: true,
+          publicNetworkAccess: 'Disabled',
+          networkAcls: {
+            bypass: 'AzureServices',
+            virtualNetworkRules: [],
+            ipRules: [],
+            defaultAction: 'Deny',
+          },
+          encryption: {
+            keySource: 'Microsoft.Keyvault',
+            keyVaultProperties: {
+              keyName: 'telehealth-records',
+              keyVaultUri: 'https://kv-telehealth.vault.azure.net/',
+            },
+            services: {
+              blob: { enabled: true, keyType: 'Account' },
+              file: { enabled: true, keyType: 'Account' },
+            },
+          },
+        },
+      },
+      {
+        id: containerId(DEMO_IDS.telehealthAccount, 'visit-recordings'),
+        properties: { publicAccess: 'None' },
+      },
+      {
+        id: DEMO_IDS.telehealthNsg,
+        location: DEMO_LOCATION,
+        tags: { workload: 'telehealth' },
+        properties: {
+          securityRules: [
+            rule('allow-https-from-vnet', 100, 'VirtualNetwork', '443'),
+            rule('allow-ssh-from-bastion', 110, '10.20.1.0/26', '22'),
+          ],
+        },
+      },
+      {
+        id: DEMO_IDS.schedulingAccount,
+        location: DEMO_LOCATION,
+        kind: 'StorageV2',
+        sku: { name: 'Standard_LRS' },
+        tags: { workload: 'scheduling' },
+        properties: {
+          allowBlobPublicAccess: false,
+          minimumTlsVersion: 'TLS1_0', // drift: weak TLS on an older account
+          supportsHttpsTrafficOnly: true,
+        },
+      },
+    ],
+    drifted: [DEMO_IDS.patientAccount, DEMO_IDS.patientNsg, DEMO_IDS.schedulingAccount],
+  };
+}

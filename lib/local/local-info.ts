@@ -1,0 +1,76 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * `.driftwarden/local.json`: how to reach a running local mode (DESIGN.md, "Local mode"). Written
+ * when `npm start` is ready, removed when it stops; the CLI's `sandbox` command and the e2e test
+ * read it.
+ */
+export interface LocalInfo {
+  armEndpoint: string;
+  caCertPath: string;
+  subscriptionId: string;
+  functionsBaseUrl: string;
+  functionKey: string;
+  logPageUrl: string;
+  tableEndpoint: string;
+  tableConnectionString: string;
+}
+
+const FIELDS: readonly (keyof LocalInfo)[] = [
+  'armEndpoint',
+  'caCertPath',
+  'subscriptionId',
+  'functionsBaseUrl',
+  'functionKey',
+  'logPageUrl',
+  'tableEndpoint',
+  'tableConnectionString',
+];
+
+/** Where local mode keeps its state: DW_LOCAL_DIR (tests use a temp dir) or `.driftwarden` in the working directory. */
+export function localDir(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
+  const configured = env.DW_LOCAL_DIR?.trim();
+  return resolve(cwd, configured ? configured : '.driftwarden');
+}
+
+export function localInfoPath(dir: string): string {
+  return join(dir, 'local.json');
+}
+
+/** Atomic (temp file + rename) so a reader never sees half a file; 0600 because it holds the function key. */
+export function writeLocalInfo(dir: string, info: LocalInfo): string {
+  mkdirSync(dir, { recursive: true });
+  const path = localInfoPath(dir);
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, path);
+  return path;
+}
+
+export function removeLocalInfo(dir: string): void {
+  rmSync(localInfoPath(dir), { force: true });
+}
+
+/** null when local mode is not running (no file); throws when the file is not a LocalInfo. */
+export function readLocalInfo(dir: string): LocalInfo | null {
+  const path = localInfoPath(dir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} is not JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${path} is not a JSON object`);
+  const record = parsed as Record<string, unknown>;
+  const missing = FIELDS.filter((field) => typeof record[field] !== 'string' || record[field] === '');
+  if (missing.length > 0) throw new Error(`${path} lacks ${missing.join(', ')}`);
+  return record as unknown as LocalInfo;
+}

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type Sandbox, startSandbox } from '../../test/sandbox/index.js';
+import type { FunctionDefinition } from '../host/registration.js';
+import { toError } from '../util/errors.js';
+import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
+import { type AzuriteHandle, startAzurite } from './azurite.js';
+import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
+import { type FunctionHost, startFunctionHost } from './host.js';
+import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.js';
+import { type LocalInfo, removeLocalInfo, writeLocalInfo } from './local-info.js';
+import { assertPortFree } from './ports.js';
+import { runSweepNow, type SweepNowResult } from './sweep-now.js';
+
+export interface LocalModeOptions {
+  /** state folder (Azurite data, sandbox certificate, local.json) */
+  dir: string;
+  /** function host port (7071 by default, 0 = free) and the setting that changes it */
+  hostPort: number;
+  /** ARM sandbox port (0 = free) */
+  sandboxPort: number;
+  /** progress and host log lines */
+  log: (line: string) => void;
+  /** app settings the developer set themselves win over local defaults */
+  env: Record<string, string | undefined>;
+}
+
+export interface LocalMode {
+  info: LocalInfo;
+  localJsonPath: string;
+  sweep: SweepNowResult;
+  /** milliseconds per start phase, for the banner and benchmarks */
+  phases: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Stops what was started, newest first; never throws (a failed stop must not hide the others). */
+async function stopAll(stoppers: Array<() => Promise<void>>, log: (line: string) => void): Promise<void> {
+  for (const stop of stoppers.reverse()) {
+    try {
+      await stop();
+    } catch (thrown) {
+      log(`stop: ${toError(thrown).message}`);
+    }
+  }
+}
+
+/**
+ * Starts Azurite, the ARM sandbox (demo subscription), a managed-identity stand-in and the local
+ * function host serving functions/index.ts; wires the sandbox's Event Grid webhook to the host;
+ * runs one sweep so the seeded drift is remediated; writes local.json. On any failure, everything
+ * already started is stopped before the error propagates.
+ */
+export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
+  const { dir, log } = options;
+  const phases: Record<string, number> = {};
+  const stoppers: Array<() => Promise<void>> = [];
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const value = await run();
+    phases[name] = Math.round(performance.now() - started);
+    return value;
+  };
+
+  removeLocalInfo(dir); // a stale file from a killed run must not point clients at dead ports
+  try {
+    // Before anything starts: a busy fixed port leaves nothing behind.
+    await assertPortFree(options.hostPort, 'DW_LOCAL_PORT', 'function host');
+    await assertPortFree(options.sandboxPort, 'DW_SANDBOX_PORT', 'ARM sandbox');
+
+    log('starting Azurite (tables, blobs, queues)…');
+    const azurite: AzuriteHandle = await phase('azurite', () =>
+      startAzurite({ location: join(dir, 'azurite') }),
+    );
+    stoppers.push(() => azurite.stop());
+
+    log('starting the ARM sandbox (demo healthcare subscription)…');
+    const sandbox: Sandbox = await phase('sandbox', () =>
+      startSandbox({ port: options.sandboxPort, certDir: join(dir, 'sandbox'), scenario: demoScenario() }),
+    );
+    stoppers.push(() => sandbox.stop());
+
+    const identity: IdentityEndpoint = await startIdentityEndpoint(LOCAL_IDENTITY);
+    stoppers.push(() => identity.stop());
+
+    // The app reads its settings from process.env (as in Azure), so set them before its modules load.
+    const settings = appEnvironment({
+      env: options.env,
+      storageConnectionString: azurite.connectionString,
+      armEndpoint: sandbox.url,
+      identity,
+    });
+    applyEnvironment(process.env, settings);
+
+    log('loading functions/index.ts…');
+    const functions = await phase('import', async () => {
+      await import('../../functions/index.js');
+      const registration = await import('../host/registration.js');
+      return registration.registeredFunctions();
+    });
+
+    const functionKey = randomBytes(32).toString('base64url');
+    const host: FunctionHost = await phase('host', () =>
+      startFunctionHost({
+        port: options.hostPort,
+        functions,
+        functionKey,
+        queueConnectionString: azurite.connectionString,
+        settings: process.env,
+        log,
+        queuePolling: { minPollMs: 100, maxPollMs: 1000 },
+      }),
+    );
+    stoppers.push(() => host.stop());
+
+    await phase('webhook', () => connectWebhook(sandbox, host, functions, log));
+
+    log('running the validation sweep over the demo subscription…');
+    const sweep = await phase('sweep', () =>
+      runSweepNow({
+        functions,
+        connectionString: azurite.connectionString,
+        queueName: settings.DW_SWEEP_QUEUE ?? 'driftwarden-sweep',
+        reportsContainer: settings.DW_REPORTS_CONTAINER ?? 'driftwarden-reports',
+        subscriptions: [DEMO_SUBSCRIPTION_ID],
+        log,
+      }),
+    );
+
+    const info: LocalInfo = {
+      armEndpoint: sandbox.url,
+      caCertPath: sandbox.caCertPath,
+      subscriptionId: DEMO_SUBSCRIPTION_ID,
+      functionsBaseUrl: host.functionsBaseUrl,
+      functionKey,
+      logPageUrl: `${host.functionsBaseUrl}/ui?code=${encodeURIComponent(functionKey)}`,
+      tableEndpoint: azurite.tableEndpoint,
+      tableConnectionString: azurite.connectionString,
+    };
+    const localJsonPath = writeLocalInfo(dir, info);
+    stoppers.push(async () => removeLocalInfo(dir));
+
+    let stopping: Promise<void> | null = null;
+    return {
+      info,
+      localJsonPath,
+      sweep,
+      phases,
+      stop: () => {
+        stopping ??= stopAll(stoppers, log);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll(stoppers, log);
+    throw error;
+  }
+}
+
+/** Points the sandbox's Event Grid deliveries at onResourceChange (the host answers the validation handshake). */
+async function connectWebhook(
+  sandbox: Sandbox,
+  host: FunctionHost,
+  functions: readonly FunctionDefinition[],
+  log: (line: string) => void,
+): Promise<void> {
+  const receiver = functions.find((definition) => definition.kind === 'eventGrid');
+  if (!receiver) {
+    log(
+      'warning: no Event Grid function is registered; changes in the sandbox will not be remediated by events',
+    );
+    return;
+  }
+  // Quick retries: locally a failed delivery is a bug to see now, not an outage to ride out.
+  await sandbox.setWebhook({
+    url: host.eventGridWebhookUrl(receiver.name),
+    retryBaseMs: 500,
+    maxAttempts: 5,
+  });
+}
