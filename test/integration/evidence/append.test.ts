@@ -115,4 +115,22 @@ describe('TableEvidenceStore append', () => {
     expect(await store.get(record.recordId)).toEqual(record);
     expect((await store.verify()).ok).toBe(true);
   });
+
+  it('a sweep batch and event appends racing on one chain keep it unbroken', async () => {
+    const { store, client } = await newStore();
+    const other = new TableEvidenceStore({
+      client,
+      remediatorIdentity: 'mi-test',
+      remediatorVersion: '0.0.0-test',
+    });
+    const sweep = Array.from({ length: 120 }, () => input({ trigger: 'sweep', sweepId: '2026-11' }));
+    const events = Array.from({ length: 15 }, () => input());
+    const [batch, singles] = await Promise.all([
+      store.appendMany(sweep),
+      Promise.all(events.map((data) => other.append(data))),
+    ]);
+    expect(batch).toHaveLength(120);
+    expect(singles).toHaveLength(15);
+    expect(await store.verify()).toEqual({ ok: true, chains: 1, records: 135, problems: [] });
+  });
 });

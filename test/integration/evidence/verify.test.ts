@@ -5,7 +5,7 @@ import { createTableClient } from '../../../lib/azure/tables.js';
 import { chainFromId, HEAD_ROW, recordRow } from '../../../lib/evidence/layout.js';
 import { TableEvidenceStore } from '../../../lib/evidence/table-store.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
-import { input, newStore, uniqueTableName } from './helpers.js';
+import { input, manualClock, newStore, uniqueTableName } from './helpers.js';
 
 function partitionOf(record: EvidenceRecord): string {
   const chain = chainFromId(record.chainId);
@@ -141,6 +141,33 @@ describe('storage failures', () => {
     const record = await store.append(data); // the redelivery
     expect(record.sequence).toBe(1);
     expect((await store.query({})).items.map((r) => r.recordId)).toEqual([record.recordId]);
+    expect(await store.verify()).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('a crash between claim and chain commit: the retry next month appends to the claimed chain', async () => {
+    const time = manualClock('2026-11-30T23:59:59.000Z');
+    const { store, client } = await newStore({ clock: time.clock });
+    let failBatches = true;
+    client.pipeline.addPolicy({
+      name: 'failChainTransactionOnce',
+      async sendRequest(request, next) {
+        if (failBatches && request.url.endsWith('$batch')) {
+          failBatches = false;
+          throw Object.assign(new Error('connection reset'), { name: 'RestError', code: 'ECONNRESET' });
+        }
+        return next(request);
+      },
+    });
+    const data = input();
+    await expect(store.append(data)).rejects.toThrow('connection reset');
+    expect(await store.findByIdempotencyKey(data.idempotencyKey)).toBeNull();
+    expect((await store.verify()).ok).toBe(true);
+    time.set('2026-12-01T00:01:00.000Z');
+    const record = await store.append(data);
+    expect(record.chainId.endsWith(':2026-11')).toBe(true); // the claim fixed the chain
+    expect(record.time).toBe('2026-12-01T00:01:00.000Z'); // the time stays truthful
+    expect(await store.findByIdempotencyKey(data.idempotencyKey)).toEqual(record);
+    expect(await store.append(data)).toEqual(record);
     expect(await store.verify()).toMatchObject({ ok: true, records: 1 });
   });
 });
