@@ -84,8 +84,9 @@ export function logRow(time: string, recordId: string): string {
   return `${invertedMs(Date.parse(time))}~${recordId}`;
 }
 
+/** Clamped to [1970, 2286] so every value keeps 13 digits and string order matches time order. */
 export function invertedMs(ms: number): string {
-  return String(MAX_MS - ms).padStart(13, '0');
+  return String(MAX_MS - Math.min(MAX_MS, Math.max(0, ms))).padStart(13, '0');
 }
 
 export function recordIdOfLogRow(rowKey: string): string | null {

@@ -209,7 +209,9 @@ export class TableEvidenceStore implements EvidenceStore {
   }
 
   async query(query: EvidenceQuery): Promise<EvidencePage> {
-    const limit = Math.min(MAX_QUERY_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_QUERY_LIMIT)));
+    const requested = Number(query.limit ?? DEFAULT_QUERY_LIMIT);
+    const wanted = Number.isFinite(requested) ? Math.floor(requested) : DEFAULT_QUERY_LIMIT;
+    const limit = Math.min(MAX_QUERY_LIMIT, Math.max(1, wanted));
     const filter = logFilter(query);
     const rows: Array<{ rowKey: string; recordId: string }> = [];
     const pages = this.client

@@ -88,6 +88,11 @@ describe('TableEvidenceStore query', () => {
     await store.appendMany(Array.from({ length: 3 }, () => input()));
     expect((await store.query({ limit: 0 })).items).toHaveLength(1);
     expect((await store.query({ limit: 10_000 })).items).toHaveLength(3);
+    expect((await store.query({ limit: Number.NaN })).items).toHaveLength(3);
+    expect(
+      (await store.query({ since: '1900-01-01T00:00:00Z', until: '9999-12-31T00:00:00Z' })).items,
+    ).toHaveLength(3);
+    expect((await store.query({ since: '9000-01-01T00:00:00Z' })).items).toHaveLength(0);
     await expect(store.query({ since: 'yesterday-ish' })).rejects.toThrow(TypeError);
     await expect(store.query({ continuationToken: 'garbage' })).rejects.toThrow('invalid continuationToken');
   });
