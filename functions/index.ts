@@ -3,3 +3,10 @@
 import './onResourceChange.js';
 import './monthlySweep.js';
 import './sweepSubscription.js';
+import './apiRemediations.js';
+import './apiRemediation.js';
+import './apiRemediationRestore.js';
+import './apiControls.js';
+import './apiExceptions.js';
+import './apiException.js';
+import './apiUi.js';

@@ -35,11 +35,20 @@ export function relativeSince(value: string | undefined, now: Date): string | un
   return new Date(now.getTime() - Number(match[1]) * unit).toISOString();
 }
 
-/** Fixed-width columns, the last one clipped to the terminal width when known. */
-export function formatColumns(header: string[], rows: string[][], columns?: number): string {
-  const widths = header.map((title, index) =>
-    Math.min(60, Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length))),
-  );
+/**
+ * Fixed-width columns (at most 60 wide, except `unclipped` ones such as ids people copy), the
+ * line cut to the terminal width when known.
+ */
+export function formatColumns(
+  header: string[],
+  rows: string[][],
+  columns?: number,
+  unclipped: number[] = [],
+): string {
+  const widths = header.map((title, index) => {
+    const widest = Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length));
+    return unclipped.includes(index) ? widest : Math.min(60, widest);
+  });
   const line = (cells: string[]) => {
     const text = cells
       .map((cell, index) => {

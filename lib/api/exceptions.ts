@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { ControlException } from '../controls/types.js';
+import { ExceptionNotFoundError, ExceptionValidationError } from '../exceptions/validate.js';
 import type { Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { badRequest, json, notFound, readJsonObject } from './http.js';
@@ -59,7 +60,13 @@ export async function addException(
 ): Promise<ExceptionView> {
   const now = deps.clock.now();
   const input = parseNewException(body, deps.controls, approvedBy, now, deps.config.exceptionMaxDays);
-  return view(await deps.exceptions.create(input), now);
+  try {
+    return view(await deps.exceptions.create(input), now);
+  } catch (error) {
+    // The store re-validates (it is also used outside the API): its verdict is still the caller's mistake.
+    if (error instanceof ExceptionValidationError) throw badRequest(`${error.message}.`);
+    throw error;
+  }
 }
 
 /** Records a revocation (who, when); never deletes. Idempotent: a revoked exception is returned as is. */
@@ -69,8 +76,13 @@ export async function revokeExceptionById(
   revokedBy: string,
 ): Promise<ExceptionView> {
   const existing = await findException(deps, id);
-  const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, revokedBy);
-  return view(revoked, deps.clock.now());
+  try {
+    const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, revokedBy);
+    return view(revoked, deps.clock.now());
+  } catch (error) {
+    if (error instanceof ExceptionNotFoundError) throw notFound('Exception');
+    throw error;
+  }
 }
 
 /** GET /api/exceptions[?status=active|expired|revoked] */

@@ -49,6 +49,7 @@ function render(items: ExceptionView[], io: CliIo, json: boolean): string {
       item.ruleName ? `${item.scope} [rule ${item.ruleName}]` : item.scope,
     ]),
     io.stdout.isTTY ? io.stdout.columns : undefined,
+    [0],
   );
 }
 

@@ -51,6 +51,7 @@ function table(items: RemediationItem[], io: CliIo): string {
       shortResource(item.resourceId),
     ]),
     io.stdout.isTTY ? io.stdout.columns : undefined,
+    [4],
   );
 }
 

@@ -1,0 +1,58 @@
+import type { RestoreRequest, Restorer } from '../../../lib/api/restorer.js';
+import type { ControlException } from '../../../lib/controls/types.js';
+import type { EvidenceRecord, EvidenceStore } from '../../../lib/evidence/types.js';
+import type { ExceptionStore } from '../../../lib/exceptions/types.js';
+
+/**
+ * TEST-ONLY Restorer: the production one writes the resource back through ARM (another module).
+ * This one does everything else for real — creates the exception in the real ExceptionStore and
+ * appends the `restored` record to the real EvidenceStore — skips the ARM write, and records every
+ * call so tests can assert what the API handed over.
+ */
+export class RecordingTestRestorer implements Restorer {
+  readonly calls: { record: EvidenceRecord; request: RestoreRequest }[] = [];
+
+  constructor(
+    private readonly evidence: EvidenceStore,
+    private readonly exceptions: ExceptionStore,
+  ) {}
+
+  async restore(
+    record: EvidenceRecord,
+    request: RestoreRequest,
+  ): Promise<{ exception: ControlException; record: EvidenceRecord }> {
+    this.calls.push({ record, request });
+    if (!record.controlId) throw new Error('test restorer: record has no control');
+    const exception = await this.exceptions.create({
+      controlId: record.controlId,
+      scope: record.ruleName
+        ? (record.resourceId.split('/securityRules/')[0] ?? record.resourceId)
+        : record.resourceId,
+      ...(record.ruleName ? { ruleName: record.ruleName } : {}),
+      justification: request.justification,
+      ticket: request.ticket,
+      approvedBy: request.approver,
+      expiresOn: request.expiresOn,
+    });
+    const restored = await this.evidence.append({
+      idempotencyKey: `restore:${record.recordId}:${exception.id}`,
+      trigger: 'manual',
+      eventId: null,
+      correlationId: record.correlationId,
+      subscriptionId: record.subscriptionId,
+      resourceId: record.resourceId,
+      resourceType: record.resourceType,
+      controlId: record.controlId,
+      criteria: record.criteria,
+      outcome: 'restored',
+      action: `restored the recorded before-state of ${record.recordId}`,
+      message: request.justification,
+      before: record.after,
+      after: record.before,
+      actor: request.approver,
+      exceptionId: exception.id,
+      ruleName: record.ruleName ?? null,
+    });
+    return { exception, record: restored };
+  }
+}
