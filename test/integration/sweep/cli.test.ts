@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type IdentityEndpoint, startIdentityEndpoint } from '../../../lib/local/identity-endpoint.js';
+import type { SweepReport, SweepResult } from '../../../lib/sweep/types.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { mixedEstate } from './harness.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/driftwarden.js', import.meta.url));
+const SUBS = ['ffffffff-0000-4000-8000-000000000001', 'ffffffff-0000-4000-8000-000000000002'];
+const APP_ID = '99999999-0000-4000-8000-0000000000aa';
+
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** `driftwarden sweep` as an operator runs it: a separate process, configured only by environment. */
+describe('driftwarden sweep (spawned CLI against the sandbox and Azurite)', () => {
+  let sandbox: Sandbox;
+  let identity: IdentityEndpoint;
+  let env: Record<string, string>;
+  let dir: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ pageSize: 5, scenario: mixedEstate(SUBS) });
+    identity = await startIdentityEndpoint({
+      objectId: '99999999-0000-4000-8000-0000000000bb',
+      appId: APP_ID,
+      name: 'driftwarden-cli-test',
+    });
+    dir = await mkdtemp(join(tmpdir(), 'dw-sweep-'));
+    const suffix = randomBytes(5).toString('hex');
+    env = {
+      DW_STORAGE: inject('azurite').connectionString,
+      DW_EVIDENCE_TABLE: `cliev${suffix}`,
+      DW_EXCEPTIONS_TABLE: `cliex${suffix}`,
+      DW_ARM_ENDPOINT: sandbox.url,
+      DW_SUBSCRIPTION_IDS: SUBS.join(','),
+      NODE_EXTRA_CA_CERTS: sandbox.caCertPath,
+      // the App Service managed-identity protocol, served locally (as in `npm start`)
+      IDENTITY_ENDPOINT: identity.endpoint,
+      IDENTITY_HEADER: identity.header,
+      AZURE_TOKEN_CREDENTIALS: 'ManagedIdentityCredential',
+      AZURE_CLIENT_ID: APP_ID,
+    };
+  });
+  afterAll(async () => {
+    await identity?.stop();
+    await sandbox?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects bad usage with exit 2 and one line', async () => {
+    const bad = await run(['sweep', '--subscription', 'not-a-guid'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/not a subscription id/);
+    const format = await run(['sweep', '--format', 'xml'], env);
+    expect(format.code).toBe(2);
+  });
+
+  it('dry run: evaluates everything, changes nothing, exits 1 because drift remains', async () => {
+    const result = await run(
+      ['sweep', '--dry-run', '--format', 'json', '--subscription', SUBS[0] ?? ''],
+      env,
+    );
+    expect(result.code).toBe(1);
+    const parsed = JSON.parse(result.stdout) as SweepResult;
+    expect(parsed.dryRun).toBe(true);
+    expect(parsed.subscriptions).toHaveLength(1);
+    expect(parsed.totals.remediated).toBe(0);
+    expect(parsed.totals.audit).toBe(10); // 8 would-be remediations + 2 audit-mode findings
+    expect(sandbox.stats().requests.writes).toBe(0);
+    expect(result.stderr).toMatch(/sweep: \d+\/13 evaluated/); // plain progress lines when not a TTY
+  });
+
+  it('sweeps all configured subscriptions, prints the summary and writes the report files', async () => {
+    const result = await run(['sweep', '--report', dir], env);
+    // audit-mode PHI findings stay open by design: exit 1
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^control\s+evaluated\s+pass\s+fail\s+remediated/m);
+    expect(result.stdout).toMatch(/^TOTAL\s/m);
+    expect(result.stderr).toMatch(/16 remediated, 4 open, 0 remediation failed, 0 exempt, 0 error\(s\)/);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as SweepReport;
+    expect(report.remediations).toHaveLength(16);
+    expect(report.verification).toMatchObject({ ok: true });
+    expect(await readFile(join(dir, 'report.html'), 'utf8')).toMatch(/<!doctype html>/);
+    expect(await readFile(join(dir, 'report.csv'), 'utf8')).toMatch(/^section,/);
+  });
+});
