@@ -197,8 +197,7 @@ export class TableEvidenceStore implements EvidenceStore {
     const hash = keyHashOf(key);
     const claim = await this.readEntity(claimPartition(hash), hash);
     if (!claim) return null;
-    const chain: ChainRef = { chainId: String(claim.chainId), partitionKey: String(claim.chainPartition) };
-    return (await this.readExisting(chain, [hash])).get(hash) ?? null;
+    return (await this.readExisting(claimedChain(claim), [hash])).get(hash) ?? null;
   }
 
   async get(recordId: string): Promise<EvidenceRecord | null> {
@@ -319,10 +318,7 @@ export class TableEvidenceStore implements EvidenceStore {
     }
     const existing = await this.readEntity(claimPartition(hash), hash);
     if (!existing) throw new Error(`idempotency claim ${hash} conflicted but cannot be read`);
-    return {
-      chain: { chainId: String(existing.chainId), partitionKey: String(existing.chainPartition) },
-      fresh: false,
-    };
+    return { chain: claimedChain(existing), fresh: false };
   }
 
   private async claimMany(items: Pending[]): Promise<Map<string, { chain: ChainRef; fresh: boolean }>> {
@@ -344,8 +340,13 @@ export class TableEvidenceStore implements EvidenceStore {
         for (const { item, chain } of candidates) result.set(item.hash, { chain, fresh: true });
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
-        // Some keys were claimed before (re-run, redelivery): settle each one on its own.
-        await mapLimit(candidates, 16, async ({ item, chain }) =>
+        // Some keys were claimed before (sweep re-run, redelivery): read those claims, claim the rest.
+        await mapLimit(candidates, 16, async ({ item }) => {
+          const existing = await this.readEntity(claimPartition(item.hash), item.hash);
+          if (existing) result.set(item.hash, { chain: claimedChain(existing), fresh: false });
+        });
+        const missing = candidates.filter(({ item }) => !result.has(item.hash));
+        await mapLimit(missing, 16, async ({ item, chain }) =>
           result.set(item.hash, await this.claim(item.hash, chain)),
         );
       }
@@ -450,6 +451,15 @@ export class TableEvidenceStore implements EvidenceStore {
    * reads; sparse ones (a selective filter) fall back to parallel point reads.
    */
   private async readRecords(recordIds: string[]): Promise<EvidenceRecord[]> {
+    const found = await this.readRecordMap(recordIds);
+    return recordIds.flatMap((recordId) => {
+      const record = found.get(recordId);
+      return record ? [record] : [];
+    });
+  }
+
+  /** Records keyed by the requested id (their position), missing ones absent. */
+  private async readRecordMap(recordIds: string[]): Promise<Map<string, EvidenceRecord>> {
     const found = new Map<string, EvidenceRecord>();
     const byChain = new Map<string, { chain: ChainRef; sequences: number[] }>();
     for (const recordId of recordIds) {
@@ -478,10 +488,7 @@ export class TableEvidenceStore implements EvidenceStore {
       const record = await this.get(recordId);
       if (record) found.set(recordId, record);
     });
-    return recordIds.flatMap((recordId) => {
-      const record = found.get(recordId);
-      return record ? [record] : [];
-    });
+    return found;
   }
 
   private async readHead(chain: ChainRef): Promise<Head | null> {
@@ -490,17 +497,21 @@ export class TableEvidenceStore implements EvidenceStore {
     return { sequence: Number(entity.sequence), hash: String(entity.hash), etag: String(entity.etag) };
   }
 
-  /** Records already written for these key hashes in this chain (two point reads each). */
+  /** Records already written for these key hashes in this chain: index point reads, then the records. */
   private async readExisting(chain: ChainRef, hashes: string[]): Promise<Map<string, EvidenceRecord>> {
-    const found = new Map<string, EvidenceRecord>();
+    const indexed = new Map<string, string>(); // hash -> recordId
     await mapLimit(hashes, 16, async (hash) => {
       const index = await this.readEntity(chain.partitionKey, idempotencyRow(hash));
-      if (!index) return;
-      const entity = await this.readEntity(chain.partitionKey, recordRow(Number(index.sequence)));
-      if (!entity)
-        throw new Error(`evidence record ${String(index.recordId)} is indexed but missing (run verify)`);
-      found.set(hash, fromEntity(entity));
+      if (index) indexed.set(hash, recordIdOf(chain.chainId, Number(index.sequence)));
     });
+    if (indexed.size === 0) return new Map();
+    const byId = await this.readRecordMap([...indexed.values()]);
+    const found = new Map<string, EvidenceRecord>();
+    for (const [hash, recordId] of indexed) {
+      const record = byId.get(recordId);
+      if (!record) throw new Error(`evidence record ${recordId} is indexed but missing (run verify)`);
+      found.set(hash, record);
+    }
     return found;
   }
 
@@ -540,6 +551,10 @@ export class TableEvidenceStore implements EvidenceStore {
       throw error;
     }
   }
+}
+
+function claimedChain(claim: Record<string, unknown>): ChainRef {
+  return { chainId: String(claim.chainId), partitionKey: String(claim.chainPartition) };
 }
 
 function claimEntity(hash: string, chain: ChainRef): TableEntity {
