@@ -6,11 +6,22 @@ import type { ArmClients } from '../azure/clients.js';
  * where they can matter.
  */
 
-/** The account-level switch decides whether container settings can expose anything. */
-export function containersMatter(account: { allowBlobPublicAccess?: boolean | null }): boolean {
-  // false overrides every container's publicAccess (DESIGN.md: "account-level
-  // allowBlobPublicAccess=false covers containers"); true or absent/null lets containers decide.
-  return account.allowBlobPublicAccess !== false;
+/**
+ * Whether an account's containers can expose anything, so are worth a list call. The account-level
+ * `allowBlobPublicAccess=false` overrides every container's publicAccess (DESIGN.md: "account-level
+ * allowBlobPublicAccess=false covers containers"): that holds for accounts listed with false, and
+ * for accounts the sweep just remediated to false (STG-PUBLIC-BLOB `remediated`). Accounts that
+ * stay open — audit mode, an approved exception, a failed remediation, a dry run, or a decision
+ * that could not be made (`decisions` null) — get their containers listed and evaluated.
+ */
+export function containersMatter(
+  account: { allowBlobPublicAccess?: boolean | null },
+  decisions: readonly { controlId: string | null; outcome: string }[] | null = null,
+): boolean {
+  if (account.allowBlobPublicAccess === false) return false;
+  const closed =
+    decisions?.some((d) => d.controlId === 'STG-PUBLIC-BLOB' && d.outcome === 'remediated') ?? false;
+  return !closed;
 }
 
 /** Resource group and account name from `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/name`. */

@@ -159,9 +159,11 @@ export async function sweepOneSubscription(
     options.evidenceChunk,
   );
 
-  const decide = async (resource: ListedResource) => {
+  /** Decides one resource; returns its decisions, or null when it could not be decided. */
+  const decide = async (resource: ListedResource): Promise<EvidenceInput[] | null> => {
+    let inputs: EvidenceInput[] | null = null;
     try {
-      const inputs = await deps.engine.decide(resource, context);
+      inputs = await deps.engine.decide(resource, context);
       for (const input of inputs) {
         if (input.outcome === 'remediated') progress.remediated += 1;
         if (input.outcome === 'remediation-failed') progress.failed += 1;
@@ -175,6 +177,7 @@ export async function sweepOneSubscription(
     }
     progress.decided += 1;
     report();
+    return inputs;
   };
 
   const pool = createPool(options.concurrency ?? 32);
@@ -183,8 +186,8 @@ export async function sweepOneSubscription(
       progress.listed += page.length;
       for (const account of page) {
         await pool.submit(async () => {
-          await decide(account);
-          if (!account.id || !containersMatter(account as StorageAccountLike)) return;
+          const decisions = await decide(account);
+          if (!account.id || !containersMatter(account as StorageAccountLike, decisions)) return;
           let containers: ListedResource[];
           try {
             containers = await listContainers(deps.arm, subscriptionId, account.id);
@@ -203,7 +206,11 @@ export async function sweepOneSubscription(
   const listNetwork = async () => {
     for await (const page of networkSecurityGroupPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
-      for (const nsg of page) await pool.submit(() => decide(nsg));
+      for (const nsg of page) {
+        await pool.submit(async () => {
+          await decide(nsg);
+        });
+      }
     }
   };
   const listings = await Promise.allSettled([listStorage(), listNetwork()]);

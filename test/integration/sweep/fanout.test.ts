@@ -7,7 +7,7 @@ import { parseWorkItem } from '../../../lib/sweep/fanout.js';
 import { monthlySweepDefinition, sweepSubscriptionDefinition } from '../../../lib/sweep/functions.js';
 import { monthSweepId } from '../../../lib/sweep/run.js';
 import type { SweepReport } from '../../../lib/sweep/types.js';
-import { MIXED_EXPECTED_PER_SUBSCRIPTION, mixedEstate, startHarness } from './harness.js';
+import { MIXED_EXPECTED_PER_SUBSCRIPTION, mixedEstate, sharedExceptions, startHarness } from './harness.js';
 
 const SUBS = [
   'eeeeeeee-0000-4000-8000-000000000001',
@@ -17,7 +17,11 @@ const SUBS = [
 
 describe('queue fan-out on Azurite through the local function host', () => {
   it('the timer enqueues one work item per subscription; each is swept exactly once; the last assembles the report', async () => {
-    const harness = await startHarness({ subscriptions: SUBS, scenario: mixedEstate(SUBS) });
+    const harness = await startHarness({
+      subscriptions: SUBS,
+      scenario: mixedEstate(SUBS),
+      exceptions: sharedExceptions(SUBS),
+    });
     const getRuntime = async () => harness.runtime;
     const worker = sweepSubscriptionDefinition(getRuntime);
     if (worker.kind !== 'storageQueue') throw new Error('sweepSubscription must be a queue trigger');
@@ -81,6 +85,8 @@ describe('queue fan-out on Azurite through the local function host', () => {
       }
       expect(report.remediations).toHaveLength(8 * SUBS.length);
       expect(report.failures).toHaveLength(2 * SUBS.length);
+      expect(report.exemptions).toHaveLength(SUBS.length);
+      expect(report.exceptions.inForce).toHaveLength(SUBS.length);
       expect(report.verification).toMatchObject({ ok: true, records: report.totals.evaluated });
       expect(await harness.runtime.reports.readReport(sweepId, 'csv')).toMatch(/^section,subscription_id,/);
       expect(await harness.runtime.reports.readReport(sweepId, 'html')).toMatch(/^<!doctype html>/);

@@ -3,6 +3,7 @@ import { createHttpHeaders, type PipelinePolicy, type PipelineRetryOptions } fro
 import { inject } from 'vitest';
 import { loadConfig } from '../../../lib/config.js';
 import type { ControlId } from '../../../lib/controls/types.js';
+import type { NewException } from '../../../lib/exceptions/types.js';
 import {
   createSweepRuntime,
   type SweepRuntime,
@@ -38,6 +39,8 @@ export async function startHarness(options: {
   /** extra SDK pipeline policies (e.g. one subscription's requests refused) and retry tuning */
   armPolicies?: PipelinePolicy[];
   retryOptions?: PipelineRetryOptions;
+  /** approved exceptions to record before the sweep */
+  exceptions?: NewException[];
 }): Promise<Harness> {
   const sandbox = await startSandbox({ pageSize: 5, ...options.sandbox, scenario: options.scenario });
   const suffix = randomBytes(5).toString('hex');
@@ -69,6 +72,7 @@ export async function startHarness(options: {
     log: () => {},
     ...options.overrides,
   });
+  for (const exception of options.exceptions ?? []) await runtime.exceptions.create(exception);
   return {
     sandbox,
     runtime,
@@ -141,6 +145,10 @@ function nsg(
  * - stlegacy: allowBlobPublicAccess absent (null permits anonymous access), one private container
  * - sthttp: https-only off; sttls: TLS 1.0
  * - stphi: PHI tag, Microsoft-managed keys, public network Allow (two audit-mode findings)
+ * - stshared: allowBlobPublicAccess true under an approved exception (sharedExceptions), so its
+ *   containers still matter: 'assets' is public (remediated), 'private' is not
+ * - containers of accounts the sweep closes (stpublic, stlegacy) are covered by the account
+ *   switch and not listed
  * - stlocked: compliant, allowBlobPublicAccess false, holding a container marked public that the
  *   account-level switch neutralises (never listed: no container evidence for it)
  * - nsg-rdp (3389 from *), nsg-web (8080 from Internet), nsg-mixed (22 from Internet + 10.0.0.0/8),
@@ -171,6 +179,9 @@ export function mixedEstate(subscriptions: string[]): Scenario {
         { 'data-classification': 'phi' },
       ),
       account(sub, 'stlocked', SECURE),
+      account(sub, 'stshared', { ...SECURE, allowBlobPublicAccess: true }),
+      { id: containerIdOf(accountId(sub, 'stshared'), 'assets'), properties: { publicAccess: 'Container' } },
+      { id: containerIdOf(accountId(sub, 'stshared'), 'private'), properties: { publicAccess: 'None' } },
       { id: containerIdOf(lockedAccount, 'ignored'), properties: { publicAccess: 'None' } },
       nsg(sub, 'nsg-rdp', [
         rule('allow-rdp', '3389', '*', 100),
@@ -242,4 +253,16 @@ export function refuseSubscription(
       };
     },
   };
+}
+
+/** The approved exception that keeps each subscription's `stshared` account public (a static website, say). */
+export function sharedExceptions(subscriptions: string[]): NewException[] {
+  return subscriptions.map((sub) => ({
+    controlId: 'STG-PUBLIC-BLOB',
+    scope: accountId(sub, 'stshared'),
+    justification: 'public marketing assets served anonymously',
+    ticket: 'CHG-4711',
+    approvedBy: 'ciso@example.org',
+    expiresOn: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  }));
 }

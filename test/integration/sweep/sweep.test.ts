@@ -10,6 +10,7 @@ import {
   MIXED_EXPECTED_PER_SUBSCRIPTION,
   mixedEstate,
   nsgIdOf,
+  sharedExceptions,
   startHarness,
 } from './harness.js';
 
@@ -32,7 +33,11 @@ describe('monthly sweep, in process, mixed estate across 3 subscriptions', () =>
   const progress: SweepProgress[] = [];
 
   beforeAll(async () => {
-    harness = await startHarness({ subscriptions: SUBS, scenario: mixedEstate(SUBS) });
+    harness = await startHarness({
+      subscriptions: SUBS,
+      scenario: mixedEstate(SUBS),
+      exceptions: sharedExceptions(SUBS),
+    });
     first = await runSweep({
       subscriptions: SUBS,
       sweepId: '2026-11',
@@ -62,10 +67,12 @@ describe('monthly sweep, in process, mixed estate across 3 subscriptions', () =>
       expect(first.byControl[control]?.failed).toBe(0);
     }
     for (const sub of first.subscriptions) {
-      // 6 accounts, 3 containers (stpublic x2, stlegacy x1; stlocked's is never listed), 4 NSGs
-      expect(sub.resources).toBe(6 + 3 + 4);
+      // 7 accounts, 2 containers (stshared's: the other accounts are or were made private), 4 NSGs
+      expect(sub.resources).toBe(7 + 2 + 4);
       expect(sub.counts.remediated).toBe(8);
       expect(sub.counts.audit).toBe(2);
+      expect(sub.counts.exempt).toBe(1);
+      expect(sub.items.find((i) => i.outcome === 'exempted')?.exceptionId).toBeTruthy();
       expect(sub.counts.pass).toBeGreaterThan(0);
     }
     expect(first.totals.fail).toBe(first.totals.remediated + first.totals.audit + first.totals.failed);
@@ -81,15 +88,13 @@ describe('monthly sweep, in process, mixed estate across 3 subscriptions', () =>
   it('changed ARM exactly as the controls say', () => {
     for (const sub of SUBS) {
       const props = (id: string) => harness.sandbox.getResource(id)?.properties ?? {};
-      // Fails while @azure/arm-storage 20.0.0's update serializer drops a PATCH whose only
-      // properties are allowBlobPublicAccess / enableHttpsTrafficOnly (it tests the wire names
-      // "AllowBlobPublicAccess"/"EnableHttpsTrafficOnly" on the model object, finds them
-      // undefined and sends no `properties`): lib/azure/resources.ts patchStorage needs a workaround.
+      // (guards the arm-storage 20.0.0 PATCH serialiser workaround in lib/azure/resources.ts)
       expect(props(accountId(sub, 'stpublic')).allowBlobPublicAccess).toBe(false);
       expect(props(accountId(sub, 'stlegacy')).allowBlobPublicAccess).toBe(false);
       expect(props(accountId(sub, 'sthttp')).supportsHttpsTrafficOnly).toBe(true);
       expect(props(accountId(sub, 'sttls')).minimumTlsVersion).toBe('TLS1_2');
-      expect(props(containerIdOf(accountId(sub, 'stpublic'), 'web')).publicAccess).toBe('None');
+      expect(props(containerIdOf(accountId(sub, 'stshared'), 'assets')).publicAccess).toBe('None');
+      expect(props(accountId(sub, 'stshared')).allowBlobPublicAccess).toBe(true); // exempt: left alone
       // audit mode: PHI findings are reported, not changed
       expect(props(accountId(sub, 'stphi')).publicNetworkAccess).toBe('Enabled');
       const rules = (nsg: string) =>
