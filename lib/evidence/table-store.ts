@@ -39,6 +39,15 @@
  *
  * Ids. recordId = base64url(chainId) + '.' + sequence, so get() is one point read.
  *
+ * Cost. A new single append is 3 round trips: (claim insert ‖ head read), the chain transaction,
+ * the log upsert. A duplicate is claim + index read + record read (+ the idempotent log upsert).
+ * Query is one index query plus one range read per chain touched (point reads when sparse).
+ *
+ * Stored values. Text fields are bounded (8 Ki chars, marked when cut), lone surrogates become
+ * U+FFFD and U+2028/2029 become '\n' (Azurite's batch parser rejects them); before/after are JSON
+ * (lossless, replaced by a {truncated, sha256, preview} marker above 30 K chars). The hash covers
+ * exactly what is stored, and append returns exactly what get() will read back.
+ *
  * verify() lists chains from the registry partition `chains` plus every chain the log index
  * mentions, walks each chain in sequence order, recomputes hashes and reports edited (hash
  * mismatch), deleted (gaps, missing head, indexed records that vanished), inserted (rows beyond
@@ -156,8 +165,15 @@ export class TableEvidenceStore implements EvidenceStore {
 
   async append(input: EvidenceInput): Promise<EvidenceRecord> {
     const item = this.prepare(input);
-    const { chain, fresh } = await this.claim(item.hash, chainFor(item.stored.subscriptionId, this.clock()));
-    const done = await this.appendChunk(chain, [item], fresh ? new Set([item.hash]) : new Set());
+    const candidate = chainFor(item.stored.subscriptionId, this.clock());
+    // Read the candidate chain's head while claiming: saves a round trip on the event path. The
+    // head is only a starting guess; the ETag on the transaction keeps it honest.
+    const [{ chain, fresh }, head] = await Promise.all([
+      this.claim(item.hash, candidate),
+      this.readHead(candidate),
+    ]);
+    const prefetched = chain.partitionKey === candidate.partitionKey ? head : undefined;
+    const done = await this.appendChunk(chain, [item], fresh ? new Set([item.hash]) : new Set(), prefetched);
     const record = done.get(item.hash);
     if (!record) throw new Error('evidence append finished without a record'); // unreachable: appendChunk resolves every item
     await this.writeLogRows([record]);
@@ -363,13 +379,15 @@ export class TableEvidenceStore implements EvidenceStore {
     chain: ChainRef,
     items: Pending[],
     fresh: ReadonlySet<string>,
+    prefetchedHead?: Head | null,
   ): Promise<Map<string, EvidenceRecord>> {
     const done = new Map<string, EvidenceRecord>();
     let pending = items;
     for (let attempt = 1; ; attempt++) {
-      const toCheck = attempt === 1 ? pending.filter((item) => !fresh.has(item.hash)) : pending;
+      const first = attempt === 1;
+      const toCheck = first ? pending.filter((item) => !fresh.has(item.hash)) : pending;
       const [head, existing] = await Promise.all([
-        this.readHead(chain),
+        first && prefetchedHead !== undefined ? prefetchedHead : this.readHead(chain),
         this.readExisting(
           chain,
           toCheck.map((item) => item.hash),
