@@ -16,12 +16,13 @@ export function cliConfig(env: CliIo['env']): Config {
   }
 }
 
-/** Runs `work`, turning API validation errors (400/404/409/413) into CLI usage errors. */
+/** Runs `work`, turning the API's caller-facing errors (400/404/409/413/501) into one-line CLI errors. */
 export async function asCli<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ApiError && error.status < 500) throw new CliError(error.message.replace(/\.$/, ''));
+    if (error instanceof ApiError && (error.status < 500 || error.status === 501))
+      throw new CliError(error.message.replace(/\.$/, ''));
     throw error;
   }
 }

@@ -4,7 +4,7 @@ import type { EvidenceRecord } from '../evidence/types.js';
 import type { Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, badRequest, conflict, json, notFound, readJsonObject } from './http.js';
-import { RestoreConflictError } from './restorer.js';
+import { RestoreConflictError, RestoreUnavailableError } from './restorer.js';
 import { parseApproval, parseEvidenceQuery } from './validate.js';
 
 /** The API's view of an evidence record: `id` instead of `recordId`, everything else as stored. */
@@ -122,6 +122,7 @@ export async function restoreRecord(
     return { exception: result.exception, record: toItem(result.record) };
   } catch (error) {
     if (error instanceof RestoreConflictError) throw new ApiError(409, 'Conflict', error.message);
+    if (error instanceof RestoreUnavailableError) throw new ApiError(501, 'NotImplemented', error.message);
     throw error;
   }
 }

@@ -34,6 +34,14 @@ export class RestoreConflictError extends Error {
   }
 }
 
+/** Restore is not available in this deployment (yet): the API answers 501 with `message`. */
+export class RestoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreUnavailableError';
+  }
+}
+
 /**
  * Builds the production Restorer (ARM-backed). Placeholder until the ARM adapters land: the
  * engineer wiring restore to ARM replaces this body; callers (functions/, CLI) already use it.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROLES } from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
 import { MAX_BODY_BYTES } from '../../../lib/api/http.js';
+import { RestoreConflictError, RestoreUnavailableError } from '../../../lib/api/restorer.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { type ApiServer, call, principalHeader, startApiServer } from './harness.js';
 import { mixedRecords, nsgRemediation, SUB_A, SUB_B, storageRecord } from './seed.js';
@@ -421,6 +422,24 @@ describe('POST /api/remediations/{id}/restore', () => {
     });
     expect(noTicket.status).toBe(400);
     expect(restorer.calls).toHaveLength(calls);
+  });
+
+  it('a Restorer conflict is a 409 and an unavailable Restorer a 501, with their messages', async () => {
+    const record = seeded.find((candidate) => candidate.outcome === 'remediated') as EvidenceRecord;
+    const path = `remediations/${encodeURIComponent(record.recordId)}/restore`;
+    for (const [error, status] of [
+      [new RestoreConflictError('The rule changed since it was recorded; review it first.'), 409],
+      [new RestoreUnavailableError('Restore is not wired yet.'), 501],
+    ] as const) {
+      const server = await startApiServer({ ...deps, restorer: { restore: () => Promise.reject(error) } });
+      try {
+        const response = await call(server, 'POST', path, { principal: approver, body: approval() });
+        expect(response.status).toBe(status);
+        expect(response.body.error.message).toBe(error.message);
+      } finally {
+        await server.close();
+      }
+    }
   });
 
   it('a Restorer failure becomes an opaque 500', async () => {
