@@ -55,7 +55,8 @@ const PAGE = String.raw`<!doctype html>
   th { font-size:.9rem; color:var(--muted); }
   tbody tr:hover { background:var(--panel); cursor:pointer; }
   td.time, td.outcome, td.control { white-space:nowrap; }
-  td.res { font-family:ui-monospace, Menlo, Consolas, monospace; font-size:.9rem; word-break:break-all; }
+  td { overflow-wrap:anywhere; }
+  td.res { min-width:14rem; font-family:ui-monospace, Menlo, Consolas, monospace; font-size:.9rem; word-break:break-all; }
   .badge { display:inline-block; padding:0 .45rem; border-radius:3px; font-size:.85rem; border:1px solid currentColor; white-space:nowrap; }
   .o-remediated, .o-restored { color:var(--good); }
   .o-remediation-failed { color:var(--bad); }
@@ -260,7 +261,7 @@ const PAGE = String.raw`<!doctype html>
   }
 
   /** Auto-refresh: fetch the newest page and prepend what is new, keeping what was loaded below. */
-  function refresh() {
+  function refresh(quiet) {
     if (state.loading) return Promise.resolve();
     var params = filterParams();
     params.set('limit', String(PAGE_SIZE));
@@ -272,12 +273,12 @@ const PAGE = String.raw`<!doctype html>
       state.items = fresh.concat(state.items);
       $('rows').insertBefore(fragment, $('rows').firstChild);
       renderCount();
-      if (fresh.length) say(fresh.length + ' new record' + (fresh.length === 1 ? '' : 's') + '.');
+      if (fresh.length && !quiet) say(fresh.length + ' new record' + (fresh.length === 1 ? '' : 's') + '.');
     }).catch(function (error) { say(error.message, true); });
   }
   function schedule() {
     clearInterval(state.timer);
-    if (!state.paused) state.timer = setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
+    if (!state.paused) state.timer = setInterval(function () { if (!document.hidden) refresh(false); }, REFRESH_MS);
   }
 
   function flatten(value, prefix, out) {
@@ -393,7 +394,7 @@ const PAGE = String.raw`<!doctype html>
       form.reset(); form.hidden = true;
       closeDetail();
       say('Restored. Exception ' + result.exception.id + ' expires ' + fmtTime(result.exception.expiresOn) + '; record ' + result.record.id + ' written.');
-      return refresh();
+      return refresh(true);
     }).catch(function (error) { say(error.message, true); })
       .finally(function () { submitting(form, false); });
   });
@@ -415,7 +416,7 @@ const PAGE = String.raw`<!doctype html>
   $('filters').addEventListener('submit', function (event) { event.preventDefault(); load(true); });
   $('reset').addEventListener('click', function () { $('filters').reset(); load(true); });
   $('more').addEventListener('click', function () { load(false); });
-  $('refresh-now').addEventListener('click', function () { refresh(); });
+  $('refresh-now').addEventListener('click', function () { refresh(false); });
   $('refresh-toggle').addEventListener('click', function () {
     state.paused = !state.paused;
     this.setAttribute('aria-pressed', String(state.paused));

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDevPrincipal } from '../../../lib/api/auth.js';
-import type { EvidenceRecord } from '../../../lib/evidence/types.js';
+import type { EvidenceRecord, EvidenceStore } from '../../../lib/evidence/types.js';
 import { type ApiServer, startApiServer } from './harness.js';
 import { mixedRecords, nsgRemediation, SUB_B } from './seed.js';
 import { createApiStores } from './stores.js';
@@ -29,12 +29,14 @@ describe.skipIf(!hasChromium)('on-call page in headless Chromium', () => {
   let page: Page;
   let restorer: RecordingTestRestorer;
   let target: EvidenceRecord;
+  let evidence: EvidenceStore;
   const problems: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     const stores = await createApiStores(inject('azurite').connectionString);
     restorer = new RecordingTestRestorer(stores.evidence, stores.exceptions);
+    evidence = stores.evidence;
     await stores.evidence.appendMany(mixedRecords(129));
     // Appended on its own, after the batch: the newest record (one batch shares one time stamp).
     target = await stores.evidence.append(
@@ -117,6 +119,16 @@ describe.skipIf(!hasChromium)('on-call page in headless Chromium', () => {
       'oncall@localhost',
     );
     await page.screenshot({ path: `${SHOTS}/restored.png`, fullPage: true });
+  });
+
+  it('"Refresh now" prepends records that arrived since', async () => {
+    const late = await evidence.append(
+      nsgRemediation(4343, { sub: SUB_B, rg: 'rg-telehealth', actor: 'late@contoso.org' }),
+    );
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await expect.poll(() => page.locator('#rows tr').count()).toBe(3);
+    expect(await page.locator('#rows tr').first().getAttribute('data-id')).toBe(late.recordId);
+    expect(await page.locator('#status').textContent()).toBe('1 new record.');
   });
 
   it('auto-refresh can be paused from the keyboard, and the page raised no script or CSP errors', async () => {
