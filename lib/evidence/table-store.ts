@@ -121,6 +121,12 @@ interface Pending {
   hash: string;
 }
 
+interface Waiter {
+  item: Pending & { fresh: boolean };
+  resolve(record: EvidenceRecord): void;
+  reject(error: unknown): void;
+}
+
 interface Head {
   sequence: number;
   hash: string;
@@ -149,6 +155,8 @@ export class TableEvidenceStore implements EvidenceStore {
   private readonly remediatorVersion: string;
   private readonly maxAttempts: number;
   private readonly registered = new Set<string>();
+  /** chain partition -> appends waiting for the in-flight transaction (present while draining) */
+  private readonly lanes = new Map<string, Waiter[]>();
 
   constructor(options: TableEvidenceStoreOptions) {
     this.client = options.client;
@@ -173,11 +181,56 @@ export class TableEvidenceStore implements EvidenceStore {
       this.readHead(candidate),
     ]);
     const prefetched = chain.partitionKey === candidate.partitionKey ? head : undefined;
-    const done = await this.appendChunk(chain, [item], fresh ? new Set([item.hash]) : new Set(), prefetched);
-    const record = done.get(item.hash);
-    if (!record) throw new Error('evidence append finished without a record'); // unreachable: appendChunk resolves every item
+    const record = await this.enqueue(chain, { ...item, fresh }, prefetched);
     await this.writeLogRows([record]);
     return record;
+  }
+
+  /**
+   * Group commit: appends to one chain from this instance queue up while a transaction is in
+   * flight and go together in the next one (≤ 49), instead of racing each other for the head.
+   * Writers in other instances still race, and the ETag settles it.
+   */
+  private enqueue(
+    chain: ChainRef,
+    item: Pending & { fresh: boolean },
+    prefetched?: Head | null,
+  ): Promise<EvidenceRecord> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { item, resolve, reject };
+      const lane = this.lanes.get(chain.partitionKey);
+      if (lane) {
+        lane.push(waiter);
+        return;
+      }
+      this.lanes.set(chain.partitionKey, [waiter]);
+      void this.drain(chain, prefetched);
+    });
+  }
+
+  private async drain(chain: ChainRef, prefetched?: Head | null): Promise<void> {
+    const lane = this.lanes.get(chain.partitionKey) ?? [];
+    let head = prefetched;
+    while (lane.length > 0) {
+      const size = transactionChunks(lane.map((waiter) => waiter.item))[0]?.length ?? 1;
+      const waiters = lane.splice(0, size);
+      try {
+        const unique = [...new Map(waiters.map((waiter) => [waiter.item.hash, waiter.item])).values()];
+        const fresh = new Set(
+          waiters.filter((waiter) => waiter.item.fresh).map((waiter) => waiter.item.hash),
+        );
+        const done = await this.appendChunk(chain, unique, fresh, head);
+        for (const waiter of waiters) {
+          const record = done.get(waiter.item.hash);
+          if (record) waiter.resolve(record);
+          else waiter.reject(new Error('evidence append finished without a record')); // unreachable
+        }
+      } catch (error) {
+        for (const waiter of waiters) waiter.reject(error); // every caller fails its invocation: redelivery retries
+      }
+      head = undefined; // our own commit moved it
+    }
+    this.lanes.delete(chain.partitionKey); // synchronous after the last check: no waiter can be stranded
   }
 
   async appendMany(inputs: EvidenceInput[]): Promise<EvidenceRecord[]> {

@@ -133,4 +133,17 @@ describe('TableEvidenceStore append', () => {
     expect(singles).toHaveLength(15);
     expect(await store.verify()).toEqual({ ok: true, chains: 1, records: 135, problems: [] });
   });
+
+  it('concurrent appends in one instance are group-committed without head conflicts', async () => {
+    const { store } = await newStore();
+    const inputs = Array.from({ length: 30 }, () => input());
+    const records = await Promise.all(
+      [...inputs, inputs[0] as (typeof inputs)[0]].map((data) => store.append(data)),
+    );
+    expect(records[30]).toEqual(records[0]);
+    expect(new Set(records.map((record) => record.sequence)).size).toBe(30);
+    expect(store.stats.conflicts).toBe(0);
+    expect(store.stats.chainTransactions).toBeLessThan(30);
+    expect(await store.verify()).toEqual({ ok: true, chains: 1, records: 30, problems: [] });
+  });
 });
