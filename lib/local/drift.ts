@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { NetworkManagementClient, type SecurityRule } from '@azure/arm-network';
-import { StorageManagementClient } from '@azure/arm-storage';
+import { type StorageAccountUpdateParameters, StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
 import { DEMO } from './demo-scenario.js';
 import { unsignedTokenCredential } from './unsigned-token.js';
@@ -72,6 +72,19 @@ function internetRule(port: string, priority: number): SecurityRule {
   };
 }
 
+/**
+ * @azure/arm-storage 20.0.0 only sends `properties` on PATCH when it finds a PascalCase marker key
+ * ("AllowBlobPublicAccess"); without it a PATCH of just this flag goes out empty (the same
+ * workaround as lib/azure/resources.ts). The marker itself is not serialised.
+ */
+function openToAnonymous(): StorageAccountUpdateParameters {
+  const parameters: StorageAccountUpdateParameters & { AllowBlobPublicAccess?: boolean } = {
+    allowBlobPublicAccess: true,
+    AllowBlobPublicAccess: true,
+  };
+  return parameters;
+}
+
 const p = DEMO.patientPortal;
 const accountLabel = `storage account ${p.storageAccount} (${p.resourceGroup})`;
 const nsgLabel = `NSG ${p.nsg} (${p.resourceGroup})`;
@@ -96,9 +109,7 @@ export async function makeDrift(kind: DriftKind, clients: DriftClients): Promise
       );
       return [`${nsgLabel}: rule ${p.httpRule} now allows HTTP (Tcp 80) inbound from Internet, priority 120`];
     case 'public-blob':
-      await clients.storage.storageAccounts.update(p.resourceGroup, p.storageAccount, {
-        allowBlobPublicAccess: true,
-      });
+      await clients.storage.storageAccounts.update(p.resourceGroup, p.storageAccount, openToAnonymous());
       return [
         `${accountLabel}: allowBlobPublicAccess = true (containers may now be opened to anonymous readers)`,
       ];
@@ -110,9 +121,7 @@ export async function makeDrift(kind: DriftKind, clients: DriftClients): Promise
     case 'public-container': {
       // Azure refuses a public container while the account disallows it, so open the account first.
       // driftwarden may close the account again before the second call lands; that refusal is the demo working.
-      await clients.storage.storageAccounts.update(p.resourceGroup, p.storageAccount, {
-        allowBlobPublicAccess: true,
-      });
+      await clients.storage.storageAccounts.update(p.resourceGroup, p.storageAccount, openToAnonymous());
       const changes = [`${accountLabel}: allowBlobPublicAccess = true`];
       await clients.storage.blobContainers.update(p.resourceGroup, p.storageAccount, p.privateContainer, {
         publicAccess: 'Container',

@@ -10,6 +10,7 @@ import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
 import { type FunctionHost, startFunctionHost } from './host.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.js';
 import { type LocalInfo, removeLocalInfo, writeLocalInfo } from './local-info.js';
+import { withoutRuntimeWarnings } from './log-filter.js';
 import { assertPortFree } from './ports.js';
 import { runSweepNow, type SweepNowResult } from './sweep-now.js';
 
@@ -24,6 +25,8 @@ export interface LocalModeOptions {
   log: (line: string) => void;
   /** app settings the developer set themselves win over local defaults */
   env: Record<string, string | undefined>;
+  /** aborts waiting for the start-up sweep (Ctrl-C while starting) */
+  signal?: AbortSignal;
 }
 
 export interface LocalMode {
@@ -95,7 +98,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
     log('loading functions/index.ts…');
     const functions = await phase('import', async () => {
-      await import('../../functions/index.js');
+      await withoutRuntimeWarnings(() => import('../../functions/index.js'));
       const registration = await import('../host/registration.js');
       return registration.registeredFunctions();
     });
@@ -125,6 +128,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         reportsContainer: settings.DW_REPORTS_CONTAINER ?? 'driftwarden-reports',
         subscriptions: [DEMO_SUBSCRIPTION_ID],
         log,
+        ...(options.signal ? { signal: options.signal } : {}),
       }),
     );
 

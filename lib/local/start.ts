@@ -7,6 +7,7 @@ import { toError } from '../util/errors.js';
 import { banner } from './banner.js';
 import { localDir } from './local-info.js';
 import { type LocalMode, startLocalMode } from './local-mode.js';
+import { localLog } from './log-filter.js';
 import { PortBusyError, portSetting } from './ports.js';
 import { isTrustingChild, relaunchTrusting } from './trust.js';
 
@@ -31,9 +32,11 @@ async function serve(dir: string): Promise<number> {
     release = resolve;
   });
   // One stop however many signals arrive (the terminal and the launcher may both send one).
+  const aborter = new AbortController();
   const onSignal = () => {
     if (stopping) return;
     stopping = true;
+    aborter.abort();
     release();
   };
   process.on('SIGINT', onSignal);
@@ -45,7 +48,8 @@ async function serve(dir: string): Promise<number> {
       hostPort: portSetting(process.env, 'DW_LOCAL_PORT', 7071),
       sandboxPort: portSetting(process.env, 'DW_SANDBOX_PORT', 0),
       env: { ...process.env },
-      log: say,
+      log: localLog(say, Boolean(process.env.DW_LOCAL_VERBOSE)),
+      signal: aborter.signal,
     });
   } catch (error) {
     fail(error instanceof PortBusyError ? error.message : toError(error).message);

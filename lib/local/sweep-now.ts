@@ -13,6 +13,8 @@ export interface SweepNowOptions {
   log: (line: string) => void;
   /** how long to wait for the report before giving up waiting (the sweep keeps running) */
   timeoutMs?: number;
+  /** stops waiting early (the sweep itself is drained by the host's stop) */
+  signal?: AbortSignal;
 }
 
 export type SweepNowResult =
@@ -43,11 +45,13 @@ export async function runSweepNow(options: SweepNowOptions): Promise<SweepNowRes
     .getContainerClient(options.reportsContainer)
     .getBlobClient(reportBlob);
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !options.signal?.aborted) {
     if (await blob.exists())
       return { status: 'completed', sweepId, reportBlob: `${options.reportsContainer}/${reportBlob}` };
     await sleep(200);
   }
-  options.log(`warning: sweep ${sweepId} has not finished yet; it keeps running (see the log page)`);
+  if (!options.signal?.aborted) {
+    options.log(`warning: sweep ${sweepId} has not finished yet; it keeps running (see the log page)`);
+  }
   return { status: 'running', sweepId };
 }
