@@ -94,6 +94,16 @@ export async function run(): Promise<void> {
     const conflicts = writers.reduce((sum, writer) => sum + writer.stats.conflicts, 0);
     const verifyOne = await oneChain.store.verify();
 
+    const grouped = await store();
+    start = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; i < n / 8; i++) await grouped.store.append(input(SUBS[0] as string, w * 1000 + i));
+      }),
+    );
+    const groupedRate = n / ((performance.now() - start) / 1000);
+    const groupedPerTx = grouped.store.stats.recordsWritten / grouped.store.stats.chainTransactions;
+
     const separate = await store();
     start = performance.now();
     await Promise.all(
@@ -138,7 +148,10 @@ export async function run(): Promise<void> {
 
     console.log(`evidence: single append, sequential            ${fmt(sequentialRate)} appends/s`);
     console.log(
-      `evidence: single append, 8 concurrent, 1 chain ${fmt(oneChainRate)} appends/s (${conflicts} head conflicts retried; verify ok=${verifyOne.ok}, ${verifyOne.records} records)`,
+      `evidence: single append, 8 concurrent, 1 chain, 8 instances ${fmt(oneChainRate)} appends/s (${conflicts} head conflicts retried; verify ok=${verifyOne.ok}, ${verifyOne.records} records)`,
+    );
+    console.log(
+      `evidence: single append, 8 concurrent, 1 chain, 1 instance ${fmt(groupedRate)} appends/s (group commit: ${fmt(groupedPerTx)} records per transaction)`,
     );
     console.log(`evidence: single append, 8 concurrent, 8 chains ${fmt(separateRate)} appends/s`);
     console.log(
