@@ -28,20 +28,29 @@ async function main(): Promise<void> {
     },
   });
   const seed = values.seed !== undefined ? Number(values.seed) : 1;
-  const options: SandboxOptions = { port: Number(values.port), seed, throttle: values['arm-throttle'] ? ARM_LIKE_THROTTLE : false };
+  const options: SandboxOptions = {
+    port: Number(values.port),
+    seed,
+    throttle: values['arm-throttle'] ? ARM_LIKE_THROTTLE : false,
+  };
   if (values.scenario) options.scenario = loadScenarioFile(values.scenario);
   if (values.generate) {
-    const [subscriptions = 1, storageAccounts = 10, nsgs = 10, driftRatio = 0.2] = values.generate.split(',').map(Number);
+    const [subscriptions = 1, storageAccounts = 10, nsgs = 10, driftRatio = 0.2] = values.generate
+      .split(',')
+      .map(Number);
     options.scenario = generateEstate({ subscriptions, storageAccounts, nsgs, driftRatio, seed });
   }
-  if (values.webhook) options.webhook = { url: values.webhook, schema: (values.schema ?? 'EventGrid') as EventSchema };
+  if (values.webhook)
+    options.webhook = { url: values.webhook, schema: (values.schema ?? 'EventGrid') as EventSchema };
   if (values['page-size']) options.pageSize = Number(values['page-size']);
   if (values.latency) options.latencyMs = Number(values.latency);
   if (values['fault-rate']) options.faults = { rate: Number(values['fault-rate']), seed };
   if (values['cert-dir']) options.certDir = values['cert-dir'];
 
   const sandbox = await startSandbox(options);
-  process.stdout.write(`${JSON.stringify({ url: sandbox.url, caCertPath: sandbox.caCertPath, adminUrl: `${sandbox.url}/_sandbox/` })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: sandbox.url, caCertPath: sandbox.caCertPath, adminUrl: `${sandbox.url}/_sandbox/` })}\n`,
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;

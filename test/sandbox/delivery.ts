@@ -83,6 +83,7 @@ export class EventDelivery {
   private idleWaiters: Array<() => void> = [];
   private random: () => number;
   private stopped = false;
+  private shuffleReleaseAt = 0;
   readonly emitted: SandboxEvent[] = [];
   readonly delivered: DeliveredEvent[] = [];
   readonly deadLettered: SandboxEvent[] = [];
@@ -163,11 +164,17 @@ export class EventDelivery {
     this.emitted.push(event);
     if (!webhook || this.stopped) return;
     const copies = Math.max(1, Math.floor(webhook.duplicates ?? 1));
-    const hold = (webhook.delayMs ?? 0) * this.timeScale + (webhook.shuffle ? SHUFFLE_WINDOW_MS : 0);
-    for (let i = 0; i < copies; i++) {
-      this.queue.push({ event, schema, attempt: 1, notBefore: Date.now() + hold });
+    const now = Date.now();
+    let notBefore = now + (webhook.delayMs ?? 0) * this.timeScale;
+    if (webhook.shuffle) {
+      // Events published within one window are released together, so the seeded pick can reorder them.
+      if (this.shuffleReleaseAt <= now) this.shuffleReleaseAt = now + SHUFFLE_WINDOW_MS;
+      notBefore = Math.max(notBefore, this.shuffleReleaseAt);
     }
-    this.schedule(hold);
+    for (let i = 0; i < copies; i++) {
+      this.queue.push({ event, schema, attempt: 1, notBefore });
+    }
+    this.schedule(notBefore - now);
   }
 
   waitForIdle(): Promise<void> {
@@ -216,10 +223,16 @@ export class EventDelivery {
     const now = Date.now();
     while (this.inflight < CONCURRENCY) {
       const ready: number[] = [];
+      let earliest = Number.POSITIVE_INFINITY;
       this.queue.forEach((pending, index) => {
         if (pending.notBefore <= now) ready.push(index);
+        else earliest = Math.min(earliest, pending.notBefore);
       });
-      if (ready.length === 0) break;
+      if (ready.length === 0) {
+        // Timers may fire a millisecond before Date.now() catches up: always re-arm for what waits.
+        if (earliest !== Number.POSITIVE_INFINITY) this.schedule(earliest - now + 1);
+        break;
+      }
       const pick = this.webhook?.shuffle ? ready[Math.floor(this.random() * ready.length)] : ready[0];
       if (pick === undefined) break;
       const [pending] = this.queue.splice(pick, 1);

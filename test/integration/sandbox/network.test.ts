@@ -71,7 +71,11 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     expect(kinds['networkSecurityGroups.get']).toBe(1);
 
     const rule = await client.securityRules.get('rg-net', 'nsg-web', 'allow-rdp');
-    expect(rule).toMatchObject({ name: 'allow-rdp', destinationPortRange: '3389', sourceAddressPrefixes: [] });
+    expect(rule).toMatchObject({
+      name: 'allow-rdp',
+      destinationPortRange: '3389',
+      sourceAddressPrefixes: [],
+    });
     expect(rule.etag).toBe(nsg.securityRules?.[0]?.etag);
     const defaults: string[] = [];
     for await (const d of client.defaultSecurityRules.list('rg-net', 'nsg-web')) defaults.push(d.name ?? '');
@@ -80,10 +84,20 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
 
   it('creates, updates and deletes security rules as LROs, keeping the NSG consistent', async () => {
     await createNsg('nsg-app');
-    const created = await client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-app', 'allow-https', httpsFromVnet);
+    const created = await client.securityRules.beginCreateOrUpdateAndWait(
+      'rg-net',
+      'nsg-app',
+      'allow-https',
+      httpsFromVnet,
+    );
     expect(created.provisioningState).toBe('Succeeded');
     expect(created.destinationPortRanges).toEqual(['443', '8443']);
-    const second = await client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-app', 'allow-rdp', rdpFromInternet);
+    const second = await client.securityRules.beginCreateOrUpdateAndWait(
+      'rg-net',
+      'nsg-app',
+      'allow-rdp',
+      rdpFromInternet,
+    );
 
     const updated = await client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-app', 'allow-rdp', {
       ...rdpFromInternet,
@@ -105,7 +119,9 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     await client.securityRules.beginDeleteAndWait('rg-net', 'nsg-app', 'allow-rdp');
     nsg = await client.networkSecurityGroups.get('rg-net', 'nsg-app');
     expect(nsg.securityRules?.map((r) => r.name)).toEqual(['allow-https']);
-    await expect(client.securityRules.get('rg-net', 'nsg-app', 'allow-rdp')).rejects.toMatchObject({ statusCode: 404 });
+    await expect(client.securityRules.get('rg-net', 'nsg-app', 'allow-rdp')).rejects.toMatchObject({
+      statusCode: 404,
+    });
     expect(sandbox.getResource(`${nsg.id}/securityRules/allow-https`)).toMatchObject({ etag: created.etag });
   });
 
@@ -113,7 +129,10 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     await createNsg('nsg-etag', [{ name: 'allow-rdp', ...rdpFromInternet }]);
     const before = await client.securityRules.get('rg-net', 'nsg-etag', 'allow-rdp');
     // someone else changes the rule
-    await client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-etag', 'allow-rdp', { ...rdpFromInternet, priority: 110 });
+    await client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-etag', 'allow-rdp', {
+      ...rdpFromInternet,
+      priority: 110,
+    });
 
     await expect(
       client.securityRules.beginCreateOrUpdateAndWait(
@@ -144,18 +163,26 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
       statusCode: 400,
       code: 'SecurityRuleInvalidPriority',
     });
-    await expect(put('high', { ...httpsFromVnet, priority: 4097 })).rejects.toMatchObject({ code: 'SecurityRuleInvalidPriority' });
+    await expect(put('high', { ...httpsFromVnet, priority: 4097 })).rejects.toMatchObject({
+      code: 'SecurityRuleInvalidPriority',
+    });
     await expect(put('clash', { ...httpsFromVnet, priority: 100 })).rejects.toMatchObject({
       statusCode: 400,
       code: 'SecurityRuleConflict',
     });
     // same priority in the other direction is fine
-    await expect(put('outbound', { ...httpsFromVnet, priority: 100, direction: 'Outbound' })).resolves.toMatchObject({
+    await expect(
+      put('outbound', { ...httpsFromVnet, priority: 100, direction: 'Outbound' }),
+    ).resolves.toMatchObject({
       provisioningState: 'Succeeded',
     });
     const { sourceAddressPrefix: _omitted, ...noSource } = httpsFromVnet;
-    await expect(put('nosource', noSource)).rejects.toMatchObject({ code: 'SecurityRuleInvalidAddressPrefix' });
-    await expect(put('badport', { ...httpsFromVnet, destinationPortRanges: ['70000'] })).rejects.toMatchObject({
+    await expect(put('nosource', noSource)).rejects.toMatchObject({
+      code: 'SecurityRuleInvalidAddressPrefix',
+    });
+    await expect(
+      put('badport', { ...httpsFromVnet, destinationPortRanges: ['70000'] }),
+    ).rejects.toMatchObject({
       code: 'SecurityRuleInvalidPortRange',
     });
     await expect(put('noproto', { ...httpsFromVnet, protocol: undefined })).rejects.toMatchObject({
@@ -167,7 +194,9 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
 
   it('lists NSGs by subscription and resource group across pages and deletes them as LROs', async () => {
     for (let i = 0; i < 3; i++) await createNsg(`nsg-${i}`);
-    await client.networkSecurityGroups.beginCreateOrUpdateAndWait('rg-other', 'nsg-x', { location: 'westeurope' });
+    await client.networkSecurityGroups.beginCreateOrUpdateAndWait('rg-other', 'nsg-x', {
+      location: 'westeurope',
+    });
     const all: string[] = [];
     for await (const nsg of client.networkSecurityGroups.listAll()) all.push(nsg.name ?? '');
     expect(all).toEqual(['nsg-0', 'nsg-1', 'nsg-2', 'nsg-x']);
@@ -177,7 +206,9 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     expect(inGroup).toEqual(['nsg-0', 'nsg-1', 'nsg-2']);
 
     await client.networkSecurityGroups.beginDeleteAndWait('rg-net', 'nsg-1');
-    await expect(client.networkSecurityGroups.get('rg-net', 'nsg-1')).rejects.toMatchObject({ statusCode: 404 });
+    await expect(client.networkSecurityGroups.get('rg-net', 'nsg-1')).rejects.toMatchObject({
+      statusCode: 404,
+    });
     expect(sandbox.listResources().map((r) => r.name)).toEqual(['nsg-0', 'nsg-2', 'nsg-x']);
   });
 
@@ -195,8 +226,12 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
   it('keeps operations InProgress for lroDurationMs and the SDK waits for Succeeded', async () => {
     const slow = await startSandbox({ lroDurationMs: 300 });
     try {
-      const slowClient = new NetworkManagementClient(slow.credential(), SUBSCRIPTION, { ...slow.clientOptions() });
-      const poller = await slowClient.networkSecurityGroups.beginCreateOrUpdate('rg', 'nsg-slow', { location: 'eastus' });
+      const slowClient = new NetworkManagementClient(slow.credential(), SUBSCRIPTION, {
+        ...slow.clientOptions(),
+      });
+      const poller = await slowClient.networkSecurityGroups.beginCreateOrUpdate('rg', 'nsg-slow', {
+        location: 'eastus',
+      });
       expect(poller.getOperationState().status).toBe('running');
       const during = await slowClient.networkSecurityGroups.get('rg', 'nsg-slow');
       expect(during.provisioningState).toBe('Updating');

@@ -31,7 +31,10 @@ describe('ARM sandbox: storage accounts and blob containers through @azure/arm-s
     });
 
   it('creates an account as a long-running operation polled via Location, then reads it back', async () => {
-    const account = await create('rg-portal', 'stportal01', { allowBlobPublicAccess: true, tags: { app: 'portal' } });
+    const account = await create('rg-portal', 'stportal01', {
+      allowBlobPublicAccess: true,
+      tags: { app: 'portal' },
+    });
     expect(account.name).toBe('stportal01');
     expect(account.provisioningState).toBe('Succeeded');
     expect(account.allowBlobPublicAccess).toBe(true);
@@ -72,7 +75,9 @@ describe('ARM sandbox: storage accounts and blob containers through @azure/arm-s
     // PATCH of just allowBlobPublicAccess arrives as `{}`. The sandbox stores what it receives, which
     // is how this was found; callers must send a correctly-cased companion such as minimumTlsVersion.
     await create('rg-a', 'stquirk01', { allowBlobPublicAccess: true });
-    const updated = await client.storageAccounts.update('rg-a', 'stquirk01', { allowBlobPublicAccess: false });
+    const updated = await client.storageAccounts.update('rg-a', 'stquirk01', {
+      allowBlobPublicAccess: false,
+    });
     expect(updated.allowBlobPublicAccess).toBe(true);
   });
 
@@ -84,25 +89,36 @@ describe('ARM sandbox: storage accounts and blob containers through @azure/arm-s
     expect(sandbox.stats().requests.byKind['storageAccounts.list']).toBe(3); // pages of 2
 
     const inGroup: string[] = [];
-    for await (const account of client.storageAccounts.listByResourceGroup('rg-two')) inGroup.push(account.name ?? '');
+    for await (const account of client.storageAccounts.listByResourceGroup('rg-two'))
+      inGroup.push(account.name ?? '');
     expect(inGroup).toEqual(['stlist03', 'stlist04']);
   });
 
   it('rejects invalid names and names taken elsewhere', async () => {
-    await expect(create('rg-a', 'Bad_Name')).rejects.toMatchObject({ statusCode: 400, code: 'AccountNameInvalid' });
+    await expect(create('rg-a', 'Bad_Name')).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'AccountNameInvalid',
+    });
     await create('rg-a', 'sttaken01');
-    await expect(create('rg-b', 'sttaken01')).rejects.toMatchObject({ statusCode: 409, code: 'StorageAccountAlreadyTaken' });
+    await expect(create('rg-b', 'sttaken01')).rejects.toMatchObject({
+      statusCode: 409,
+      code: 'StorageAccountAlreadyTaken',
+    });
   });
 
   it('creates, updates, lists and deletes blob containers', async () => {
     await create('rg-c', 'stcontainers1', { allowBlobPublicAccess: true });
-    const created = await client.blobContainers.create('rg-c', 'stcontainers1', 'scans', { publicAccess: 'Container' });
+    const created = await client.blobContainers.create('rg-c', 'stcontainers1', 'scans', {
+      publicAccess: 'Container',
+    });
     expect(created.publicAccess).toBe('Container');
     expect(created.etag).toMatch(/^"0x8D/);
     for (const name of ['intake', 'reports', 'archive']) {
       await client.blobContainers.create('rg-c', 'stcontainers1', name, {});
     }
-    const updated = await client.blobContainers.update('rg-c', 'stcontainers1', 'scans', { publicAccess: 'None' });
+    const updated = await client.blobContainers.update('rg-c', 'stcontainers1', 'scans', {
+      publicAccess: 'None',
+    });
     expect(updated.publicAccess).toBe('None');
     expect(updated.etag).not.toBe(created.etag);
     const got = await client.blobContainers.get('rg-c', 'stcontainers1', 'scans');
@@ -114,7 +130,9 @@ describe('ARM sandbox: storage accounts and blob containers through @azure/arm-s
     expect(sandbox.stats().requests.byKind['containers.list']).toBe(2);
 
     await client.blobContainers.delete('rg-c', 'stcontainers1', 'scans');
-    await expect(client.blobContainers.get('rg-c', 'stcontainers1', 'scans')).rejects.toMatchObject({ statusCode: 404 });
+    await expect(client.blobContainers.get('rg-c', 'stcontainers1', 'scans')).rejects.toMatchObject({
+      statusCode: 404,
+    });
     // deleting the account removes its containers
     await client.storageAccounts.delete('rg-c', 'stcontainers1');
     expect(sandbox.listResources()).toHaveLength(0);
