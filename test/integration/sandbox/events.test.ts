@@ -41,7 +41,7 @@ describe('ARM sandbox: Event Grid events to a webhook', () => {
     const sandbox = await sandboxWith({ url: hook.url });
     expect(hook.validations).toHaveLength(1);
     expect(hook.validations[0]?.headers['aeg-event-type']).toBe('SubscriptionValidation');
-    expect((hook.validations[0]?.body as EventGridEvent[])[0]?.eventType).toBe(
+    expect((hook.validations[0]?.body as EventGridEvent[] | undefined)?.[0]?.eventType).toBe(
       'Microsoft.EventGrid.SubscriptionValidationEvent',
     );
 
@@ -202,7 +202,7 @@ describe('ARM sandbox: Event Grid events to a webhook', () => {
     });
     await sandbox.waitForEventsIdle();
     expect(hook.received[0]?.headers['content-type']).toMatch(/^application\/cloudevents-batch\+json/);
-    const [event] = hook.received[0]?.body as Array<Record<string, unknown>>;
+    const event = (hook.received[0]?.body as Array<Record<string, unknown>> | undefined)?.[0];
     expect(event).toMatchObject({
       specversion: '1.0',
       type: 'Microsoft.Resources.ResourceWriteSuccess',
