@@ -486,7 +486,13 @@ export class RemediationEngine {
           make(finding, 'remediated', action, finding.message, before, afterState);
         }
       } catch (error) {
-        if (error instanceof PreconditionFailedError) return { kind: 'conflict', inputs, intent, progressed };
+        if (error instanceof PreconditionFailedError) {
+          // ARM refused this write, so it did not land: take it off the intent, or a later
+          // recovery would claim a remediation someone else made.
+          const remaining = intent.writes.filter((write) => write.writeKey !== group.writeKey);
+          const narrowed = await this.claim(ctx, snapshot, remaining, intent);
+          return { kind: 'conflict', inputs, intent: narrowed, progressed };
+        }
         if (isTransient(error) || isAbort(error)) {
           await this.releaseIntent(intent.key);
           throw error;

@@ -19,6 +19,8 @@ import { loadConfig } from '../../../lib/config.js';
 import { type HandleResult, handleResourceChange, RecentEvents } from '../../../lib/events/handle.js';
 import { type CreateEvidenceStoreOptions, createEvidenceStore } from '../../../lib/evidence/table-store.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
+import { RemediationEngine } from '../../../lib/remediation/engine.js';
+import type { ResourceGateway } from '../../../lib/remediation/types.js';
 import type { Sandbox, Scenario } from '../../sandbox/index.js';
 
 export const SUB = '3c9f2b1e-5d4a-4e8b-9a7c-2f1e0d3c4b5a';
@@ -163,6 +165,8 @@ export interface HarnessOptions {
   connectionString: string;
   env?: Record<string, string>;
   overrides?: DependencyOverrides;
+  /** wrap the ARM gateway (e.g. to let a concurrent edit happen between our read and our write) */
+  gateway?: (base: ResourceGateway) => ResourceGateway;
 }
 
 export async function createHarness(sandbox: Sandbox, options: HarnessOptions): Promise<Harness> {
@@ -189,6 +193,18 @@ export async function createHarness(sandbox: Sandbox, options: HarnessOptions): 
     ...options.overrides,
   });
   const recent = new RecentEvents(0);
+  const engine = options.gateway
+    ? new RemediationEngine({
+        gateway: options.gateway(deps.gateway),
+        evidence: deps.evidence,
+        exceptions: deps.exceptions,
+        intents: deps.intents,
+        settings: deps.settings,
+        modes: deps.modes,
+        clock: deps.clock,
+        log: deps.log,
+      })
+    : deps.engine;
   return {
     deps,
     logs,
@@ -197,7 +213,7 @@ export async function createHarness(sandbox: Sandbox, options: HarnessOptions): 
     async handle(event) {
       try {
         const result = await handleResourceChange(event, {
-          engine: deps.engine,
+          engine,
           selfObjectId: config.selfObjectId,
           selfAppId: config.selfAppId,
           log: (line) => logs.push(line),

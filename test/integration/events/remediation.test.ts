@@ -1,5 +1,5 @@
 import type { SecurityRule } from '@azure/arm-network';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
 import {
