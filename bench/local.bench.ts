@@ -95,7 +95,7 @@ export async function run(): Promise<Record<string, number | string>> {
     const stopping = performance.now();
     local.interrupt();
     const { code } = await local.exited;
-    return {
+    const figures = {
       startToReadyMs: round(readyMs),
       driftSamples: SAMPLES,
       driftToEvidenceP50Ms: round(percentile(samples, 50)),
@@ -104,6 +104,9 @@ export async function run(): Promise<Record<string, number | string>> {
       ctrlCToExitMs: round(performance.now() - stopping),
       exitCode: code ?? 'signal',
     };
+    // bench/run.ts prints nothing itself: each bench reports its own figures.
+    for (const [figure, value] of Object.entries(figures)) console.log(`  ${figure}: ${value}`);
+    return figures;
   } finally {
     local.kill();
     rmSync(dir, { recursive: true, force: true });
