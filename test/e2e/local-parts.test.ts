@@ -1,0 +1,196 @@
+/**
+ * The parts `npm start` is composed of, checked quickly and in-process: the demo estate drifts
+ * exactly where the banner says, the managed-identity stand-in serves the app's unchanged
+ * DefaultAzureCredential, a busy port is named with its setting, local.json round-trips, and the
+ * `sandbox` CLI command fails in one line when local mode is not running.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.js';
+import { evaluateDocument } from '../../lib/evaluate.js';
+import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from '../../lib/local/app-environment.js';
+import { DEMO_IDS, DEMO_SUBSCRIPTION_ID, demoScenario } from '../../lib/local/demo-scenario.js';
+import { startIdentityEndpoint } from '../../lib/local/identity-endpoint.js';
+import { type LocalInfo, readLocalInfo, writeLocalInfo } from '../../lib/local/local-info.js';
+import { assertPortFree, PortBusyError } from '../../lib/local/ports.js';
+import { startSandbox } from '../sandbox/index.js';
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'driftwarden-local-parts-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('demo estate', () => {
+  it('fails exactly the seeded drift (and the PHI audit findings); rg-telehealth is compliant', async () => {
+    const sandbox = await startSandbox({ scenario: demoScenario(), certDir: tempDir() });
+    try {
+      const findings = evaluateDocument({ value: sandbox.listResources() });
+      const failing = findings
+        .filter((finding) => finding.status === 'fail')
+        .map(
+          (finding) =>
+            `${finding.controlId} ${finding.ruleName ?? finding.resourceId.split('/').slice(-1)[0]}`,
+        )
+        .sort();
+      expect(failing).toEqual(
+        [
+          'NSG-MGMT-PORT allow-rdp-from-internet',
+          'STG-CMK-PHI stpatientportalphi',
+          'STG-CONTAINER-PUBLIC patient-documents',
+          'STG-MIN-TLS stschedulingexports',
+          'STG-NETWORK-PHI stpatientportalphi',
+          'STG-PUBLIC-BLOB stpatientportalphi',
+        ].sort(),
+      );
+      const telehealth = findings.filter((finding) => finding.resourceId.includes('/rg-telehealth/'));
+      expect(telehealth.length).toBeGreaterThan(0);
+      expect(telehealth.every((finding) => finding.status === 'pass')).toBe(true);
+      for (const id of demoScenario().drifted) {
+        expect(
+          findings.some((finding) => finding.status === 'fail' && finding.resourceId.startsWith(id)),
+        ).toBe(true);
+      }
+      expect(DEMO_IDS.patientAccount).toContain(DEMO_SUBSCRIPTION_ID);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
+
+describe('managed-identity stand-in', () => {
+  it("gives the app's unchanged DefaultAzureCredential a token naming driftwarden's local identity", async () => {
+    const identity = await startIdentityEndpoint(LOCAL_IDENTITY);
+    const saved = { ...process.env };
+    try {
+      applyEnvironment(
+        process.env,
+        appEnvironment({
+          env: {},
+          storageConnectionString: 'UseDevelopmentStorage=true',
+          armEndpoint: 'https://127.0.0.1:1',
+          identity,
+        }),
+      );
+      const { DefaultAzureCredential } = await import('@azure/identity');
+      const token = await new DefaultAzureCredential().getToken('https://management.azure.com/.default');
+      const payload = JSON.parse(
+        Buffer.from(token.token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+      ) as Record<string, unknown>;
+      expect(payload.oid).toBe(LOCAL_IDENTITY.objectId);
+      expect(payload.appid).toBe(LOCAL_IDENTITY.appId);
+
+      const wrongHeader = await fetch(`${identity.endpoint}?resource=https://management.azure.com`, {
+        headers: { 'x-identity-header': 'guess' },
+      });
+      expect(wrongHeader.status).toBe(401);
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+      await identity.stop();
+    }
+  });
+
+  it('removes real Azure credentials and identity-based storage settings from the app environment', () => {
+    const settings = appEnvironment({
+      env: {
+        AZURE_CLIENT_SECRET: 'real',
+        DW_CONTROL_MODES: 'NSG-OPEN-INBOUND=audit',
+        DW_SWEEP_SCHEDULE: '0 */5 * * * *',
+      },
+      storageConnectionString: 'UseDevelopmentStorage=true',
+      armEndpoint: 'https://127.0.0.1:1',
+      identity: { endpoint: 'http://127.0.0.1:2/msi/token', header: 'h', stop: async () => {} },
+    });
+    const target: Record<string, string | undefined> = {
+      AZURE_CLIENT_SECRET: 'real',
+      DW_STORAGE__tableServiceUri: 'https://prod.table.core.windows.net',
+    };
+    applyEnvironment(target, settings);
+    expect(target.AZURE_CLIENT_SECRET).toBeUndefined();
+    expect('DW_STORAGE__tableServiceUri' in target).toBe(false);
+    expect(target.DW_ARM_ENDPOINT).toBe('https://127.0.0.1:1');
+    expect(target.DW_SUBSCRIPTION_IDS).toBe(DEMO_SUBSCRIPTION_ID);
+    expect(target.DW_SWEEP_SCHEDULE).toBe('0 */5 * * * *'); // the developer's behaviour settings win
+  });
+});
+
+describe('ports', () => {
+  it('names a busy port and the setting that changes it', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const error = await assertPortFree(port, 'DW_LOCAL_PORT', 'function host').catch(
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(PortBusyError);
+      expect((error as Error).message).toMatch(new RegExp(`^port ${port} .*DW_LOCAL_PORT`));
+      await expect(assertPortFree(0, 'DW_LOCAL_PORT', 'function host')).resolves.toBeUndefined();
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('local.json and the sandbox command', () => {
+  const info: LocalInfo = {
+    armEndpoint: 'https://127.0.0.1:1',
+    caCertPath: '/nonexistent/cert.pem',
+    subscriptionId: DEMO_SUBSCRIPTION_ID,
+    functionsBaseUrl: 'http://127.0.0.1:2/api',
+    functionKey: 'k',
+    logPageUrl: 'http://127.0.0.1:2/api/ui?code=k',
+    tableEndpoint: 'http://127.0.0.1:3/devstoreaccount1',
+    tableConnectionString: 'UseDevelopmentStorage=true',
+  };
+
+  async function cli(args: string[], env: Record<string, string>) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(args, {
+      stdout: { write: (chunk: string) => (stdout += chunk) },
+      stderr: { write: (chunk: string) => (stderr += chunk) },
+      stdin: (async function* () {})(),
+      env,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('round-trips local.json and rejects an incomplete one', () => {
+    const dir = tempDir();
+    expect(readLocalInfo(dir)).toBeNull();
+    writeLocalInfo(dir, info);
+    expect(readLocalInfo(dir)).toEqual(info);
+    writeFileSync(join(dir, 'local.json'), JSON.stringify({ armEndpoint: 'x' }));
+    expect(() => readLocalInfo(dir)).toThrow(/lacks caCertPath/);
+  });
+
+  it('says in one line that local mode is not running', async () => {
+    const dir = tempDir();
+    const result = await cli(['sandbox', 'drift', 'open-rdp'], { DW_LOCAL_DIR: dir });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('local mode is not running');
+  });
+
+  it('prints local.json for status, and rejects unknown drift kinds', async () => {
+    const dir = tempDir();
+    writeLocalInfo(dir, info);
+    const status = await cli(['sandbox', 'status'], { DW_LOCAL_DIR: dir });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual(info);
+    const bogus = await cli(['sandbox', 'drift', 'delete-everything'], { DW_LOCAL_DIR: dir });
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain('open-rdp');
+  });
+});
