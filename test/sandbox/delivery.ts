@@ -39,19 +39,27 @@ interface HttpResult {
   body: string;
 }
 
+interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
 function send(
+  agents: Agents,
   url: string,
   method: string,
   headers: Record<string, string>,
   body?: string,
 ): Promise<HttpResult> {
   const target = new URL(url);
-  const transport = target.protocol === 'https:' ? https : http;
+  const secure = target.protocol === 'https:';
+  const transport = secure ? https : http;
   return new Promise((resolve, reject) => {
     const request = transport.request(
       target,
       {
         method,
+        agent: secure ? agents.https : agents.http,
         headers:
           body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         timeout: TIMEOUT_MS,
@@ -84,6 +92,11 @@ export class EventDelivery {
   private random: () => number;
   private stopped = false;
   private shuffleReleaseAt = 0;
+  /** own keep-alive pools, destroyed on stop so no socket outlives the sandbox */
+  private readonly agents: Agents = {
+    http: new http.Agent({ keepAlive: true }),
+    https: new https.Agent({ keepAlive: true }),
+  };
   readonly emitted: SandboxEvent[] = [];
   readonly delivered: DeliveredEvent[] = [];
   readonly deadLettered: SandboxEvent[] = [];
@@ -114,7 +127,7 @@ export class EventDelivery {
     const schema = webhook.schema ?? 'EventGrid';
     if (schema === 'CloudEvents') {
       const origin = 'eventgrid.azure.net';
-      const reply = await send(webhook.url, 'OPTIONS', {
+      const reply = await send(this.agents, webhook.url, 'OPTIONS', {
         'WebHook-Request-Origin': origin,
         'WebHook-Request-Rate': '120',
       });
@@ -127,6 +140,7 @@ export class EventDelivery {
     } else {
       const code = randomUUID();
       const reply = await send(
+        this.agents,
         webhook.url,
         'POST',
         {
@@ -193,6 +207,8 @@ export class EventDelivery {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.queue.length = 0;
+    this.agents.http.destroy();
+    this.agents.https.destroy();
     this.notifyIdle();
   }
 
@@ -249,6 +265,7 @@ export class EventDelivery {
     try {
       const cloud = pending.schema === 'CloudEvents';
       const reply = await send(
+        this.agents,
         webhook.url,
         'POST',
         {
