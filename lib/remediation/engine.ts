@@ -98,6 +98,9 @@ type Attempt =
   | { kind: 'conflict'; inputs: EvidenceInput[]; intent: Intent | null; progressed: boolean };
 
 const MAX_MESSAGE = 1000;
+const ALL_ON: Partial<Record<ControlId, Mode>> = Object.fromEntries(
+  CONTROL_IDS.map((id) => [id, 'remediate']),
+);
 
 function clip(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
@@ -284,12 +287,6 @@ export class RemediationEngine {
 
   // ---- deciding --------------------------------------------------------------------------
 
-  private modeMap(): Partial<Record<ControlId, Mode>> {
-    const modes: Partial<Record<ControlId, Mode>> = {};
-    for (const id of CONTROL_IDS) modes[id] = this.deps.modes(id);
-    return modes;
-  }
-
   /** Decides, re-reading and re-evaluating after a 412 (bounded), and returns the inputs. */
   private async decideSnapshot(
     first: ResourceSnapshot,
@@ -339,11 +336,12 @@ export class RemediationEngine {
     }
     if (!resource) return { kind: 'done', inputs: [], intent: held };
     const exceptions = await this.deps.exceptions.active(now);
+    // all controls are evaluated; the mode in force is applied below (off → `skipped` on the sweep)
     const findings = evaluateResource(resource, {
       settings: this.deps.settings,
       exceptions,
       now,
-      modes: this.modeMap(),
+      modes: ALL_ON,
     });
     const inputs: EvidenceInput[] = [];
     const make = (

@@ -388,3 +388,45 @@ describe('automatic response: network security groups', () => {
     ]);
   });
 });
+
+describe('engine.decide + record (the sweep path)', () => {
+  const sweepCtx = {
+    trigger: 'sweep' as const,
+    idempotencyPrefix: 'sweep:2026-11',
+    sweepId: '2026-11',
+    eventId: null,
+    correlationId: 'sweep-corr',
+    actor: null,
+    dryRun: false,
+  };
+
+  it('returns inputs without storing; record() stores them and closes the write intent', async () => {
+    const h = await setUp({ env: { DW_CONTROL_MODES: 'STG-NETWORK-PHI=off' } });
+    await sandbox.setWebhook(null);
+    const alice = clientsFor(sandbox, ALICE);
+    await alice.storage.storageAccounts.update(
+      'rg-portal',
+      'phiportal01',
+      storagePatch({ allowBlobPublicAccess: true }),
+    );
+    const listed = await alice.storage.storageAccounts.getProperties('rg-portal', 'phiportal01');
+    const inputs = await h.deps.engine.decide(listed, sweepCtx);
+    expect(await h.records()).toEqual([]); // decide never stores
+    expect(props(ACCOUNT).allowBlobPublicAccess).toBe(false); // but it did remediate
+    const byControl = new Map(inputs.map((input) => [input.controlId, input]));
+    expect(byControl.get('STG-PUBLIC-BLOB')).toMatchObject({
+      outcome: 'remediated',
+      idempotencyKey: `sweep:2026-11:${ACCOUNT.toLowerCase()}:STG-PUBLIC-BLOB`,
+      sweepId: '2026-11',
+    });
+    expect(byControl.get('STG-MIN-TLS')?.outcome).toBe('compliant');
+    expect(byControl.get('STG-NETWORK-PHI')?.outcome).toBe('skipped');
+    const intentKey = `sweep:2026-11|${ACCOUNT.toLowerCase()}`;
+    expect((await h.deps.intents.get(intentKey))?.state).toBe('pending');
+    const records = await h.deps.engine.record(inputs, sweepCtx);
+    expect(records).toHaveLength(inputs.length);
+    expect((await h.deps.intents.get(intentKey))?.state).toBe('done');
+    // the same sweep deciding the same resource again: the intent says done, nothing twice
+    expect(await h.deps.engine.decide(listed, sweepCtx)).toEqual([]);
+  });
+});
