@@ -430,3 +430,38 @@ describe('engine.decide + record (the sweep path)', () => {
     expect(await h.deps.engine.decide(listed, sweepCtx)).toEqual([]);
   });
 });
+
+describe('ArmResourceGateway.restoreState (on-call restore)', () => {
+  it('puts a remediated rule back exactly as recorded, guarded by the ETag our write left', async () => {
+    const h = await setUp();
+    await clientsFor(sandbox, ALICE).network.securityRules.beginCreateOrUpdateAndWait(
+      'rg-portal',
+      'nsg-web',
+      'allow-rdp',
+      rdpFromInternet,
+    );
+    const [record] = await settle(h);
+    if (!record) throw new Error('no record');
+    const etag = (record.after as { etag: string }).etag;
+    const restored = await h.deps.gateway.restoreState(record.resourceId, record.before, etag);
+    expect(restored.raw).toMatchObject({ access: 'Allow', sourceAddressPrefix: '*', priority: 100 });
+    expect(rule('allow-rdp').access).toBe('Allow');
+    // the ETag moved with the restore: restoring again from the same record is refused
+    await expect(h.deps.gateway.restoreState(record.resourceId, record.before, etag)).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+    });
+  });
+
+  it('restores storage properties from a record', async () => {
+    const h = await setUp();
+    await clientsFor(sandbox, ALICE).storage.storageAccounts.update(
+      'rg-portal',
+      'phiportal01',
+      storagePatch({ allowBlobPublicAccess: true }),
+    );
+    const [record] = await settle(h);
+    if (!record) throw new Error('no record');
+    await h.deps.gateway.restoreState(record.resourceId, record.before);
+    expect(props(ACCOUNT).allowBlobPublicAccess).toBe(true);
+  });
+});
