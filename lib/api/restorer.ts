@@ -1,6 +1,8 @@
+import { createDependencies, type Dependencies, type DependencyOverrides } from '../app/dependencies.js';
 import type { Config } from '../config.js';
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
+import { restoreRemediation } from '../remediation/restore.js';
 
 export interface RestoreRequest {
   /** the approving principal's name; recorded on the exception and as the `restored` record's actor */
@@ -25,14 +27,10 @@ export interface Restorer {
 
 /**
  * A failure the caller may see (the resource changed or vanished since the record): the API
- * answers 409 with `message`. Anything else thrown by a Restorer becomes an opaque 500.
+ * answers 409 with `message`. Anything else thrown by a Restorer becomes an opaque 500. Defined
+ * next to the restore logic (lib/remediation/restore.ts), which throws it.
  */
-export class RestoreConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RestoreConflictError';
-  }
-}
+export { RestoreConflictError } from '../remediation/restore.js';
 
 /** Restore is not available in this deployment (yet): the API answers 501 with `message`. */
 export class RestoreUnavailableError extends Error {
@@ -43,15 +41,25 @@ export class RestoreUnavailableError extends Error {
 }
 
 /**
- * Builds the production Restorer (ARM-backed). Placeholder until the ARM adapters land: the
- * engineer wiring restore to ARM replaces this body; callers (functions/, CLI) already use it.
+ * The production Restorer: ARM (the same gateway, stores and notifier the event path builds in
+ * createDependencies) behind lib/remediation/restore.ts. Dependencies are built on the first
+ * restore, once, so constructing API dependencies costs nothing where restore is never used;
+ * a failed build is not cached. `overrides` reach createDependencies (local mode and tests: the
+ * sandbox's ARM connection, a clock).
  */
-export function createRestorer(_config: Config): Restorer {
+export function createRestorer(config: Config, overrides: DependencyOverrides = {}): Restorer {
+  let built: Promise<Dependencies> | null = null;
+  const dependencies = () => {
+    built ??= createDependencies(config, overrides).catch((error: unknown) => {
+      built = null;
+      throw error;
+    });
+    return built;
+  };
   return {
-    async restore() {
-      throw new Error(
-        'restore is not wired yet: createRestorer() in lib/api/restorer.ts has no ARM implementation',
-      );
+    async restore(record, request) {
+      const deps = await dependencies();
+      return restoreRemediation(deps, record, request);
     },
   };
 }
