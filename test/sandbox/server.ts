@@ -59,6 +59,8 @@ export interface Sandbox {
   /** copies of all stored resources (rules are inside their NSG) */
   listResources(): ArmResource[];
   stats(): SandboxStats;
+  /** method and path of every ARM request received since the last resetStats (newest 10,000) */
+  requestLog(): { method: string; path: string }[];
   resetStats(): void;
   setFaults(faults: FaultSettings | undefined): void;
   setLatency(ms: number): void;
@@ -123,6 +125,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const throttle = new Throttle(options.throttle ?? false);
   let latencyMs = options.latencyMs ?? 0;
   let stats = emptyStats();
+  let requestLog: { method: string; path: string }[] = [];
   let deliveredBase = 0;
   let failedBase = 0;
   const agent = new https.Agent({ ca: certificate.cert, keepAlive: true });
@@ -175,6 +178,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   async function handleArm(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    requestLog.push({ method: (req.method ?? 'GET').toUpperCase(), path: url.pathname });
+    if (requestLog.length > 10_000) requestLog.shift();
     const correlationHeader = req.headers['x-ms-correlation-request-id'];
     const correlationId = typeof correlationHeader === 'string' ? correlationHeader : randomUUID();
     const common: Record<string, string> = {
@@ -337,8 +342,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       eventsDelivered: delivery.deliveredCount - deliveredBase,
       eventsFailed: delivery.failedCount - failedBase,
     }),
+    requestLog: () => [...requestLog],
     resetStats() {
       stats = emptyStats();
+      requestLog = [];
       deliveredBase = delivery.deliveredCount;
       failedBase = delivery.failedCount;
     },

@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArmClients } from '../../../lib/azure/clients.js';
+import { ARM_ACTIONS } from '../../../lib/azure/operations.js';
+import { ArmResourceGateway } from '../../../lib/azure/resources.js';
+import type { RemediationPlan } from '../../../lib/controls/types.js';
+import type { ResourceSnapshot } from '../../../lib/remediation/types.js';
+import {
+  listContainers,
+  networkSecurityGroupPages,
+  storageAccountPages,
+} from '../../../lib/sweep/enumerate.js';
+import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
+import { ACCOUNT, ACCOUNT2, baseScenario, CONTAINER, NSG, SELF, SUB } from '../events/harness.js';
+
+/**
+ * Least privilege, checked against real traffic: drive every ARM call driftwarden's adapters make
+ * (ArmResourceGateway read / apply / restoreState for every resource kind, and the sweep's
+ * enumeration with nextLink paging) through the real SDK clients against the ARM sandbox, map
+ * each request the sandbox saw to its ARM action, and require the custom role's ARM_ACTIONS to be
+ * exactly that set — nothing missing (a 403 in production), nothing unused (excess privilege).
+ *
+ * Exempt: GETs of long-running-operation status URLs (`.../locations/{l}/operations/{id}`,
+ * `.../operationResults/{id}`, `.../asyncoperations/{id}`). ARM hands those URLs to the caller that
+ * started the operation (Azure-AsyncOperation / Location headers) and does not require a separate
+ * RBAC action for polling them.
+ *
+ * Not covered here, by design: lib/local/drift.ts (the demo's "cause drift" tool acts as a named
+ * user, not as driftwarden's identity).
+ */
+
+const OTHER_RG = `/subscriptions/${SUB}/resourceGroups/rg-telehealth`;
+const NSG2 = `${OTHER_RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-video`;
+const LRO_STATUS = /^(operations|operationresults|asyncoperations)$/i;
+
+/** GET → read, PUT/PATCH → write, DELETE → delete, POST → <last segment>/action; null for LRO status polls. */
+function armAction(method: string, path: string): string | null {
+  const at = path.toLowerCase().lastIndexOf('/providers/');
+  if (at < 0) throw new Error(`not a provider path: ${path}`);
+  const [namespace, ...rest] = path
+    .slice(at + '/providers/'.length)
+    .split('/')
+    .filter((part) => part !== '');
+  if (!namespace || rest.length === 0) throw new Error(`no resource type in ${path}`);
+  if (rest[0]?.toLowerCase() === 'locations' && LRO_STATUS.test(rest[2] ?? '')) return null;
+  // type/name pairs: the types are the even positions (a list ends on a type); POST names an action last
+  const post = method.toUpperCase() === 'POST';
+  const types = (post ? rest.slice(0, -1) : rest).filter((_, index) => index % 2 === 0);
+  switch (method.toUpperCase()) {
+    case 'GET':
+      return `${namespace}/${types.join('/')}/read`;
+    case 'PUT':
+    case 'PATCH':
+      return `${namespace}/${types.join('/')}/write`;
+    case 'DELETE':
+      return `${namespace}/${types.join('/')}/delete`;
+    case 'POST':
+      return `${namespace}/${types.join('/')}/${rest.at(-1)}/action`;
+    default:
+      throw new Error(`unexpected method ${method} on ${path}`);
+  }
+}
+
+function scenario(): Scenario {
+  const base = baseScenario();
+  const nsg = base.resources.find((r) => r.id === NSG);
+  const rules = (nsg?.properties?.securityRules ?? []) as unknown[];
+  return {
+    resources: [
+      ...base.resources.map((r) =>
+        r.id === NSG
+          ? {
+              ...r,
+              properties: {
+                ...r.properties,
+                securityRules: [
+                  ...rules,
+                  {
+                    name: 'allow-rdp',
+                    properties: {
+                      protocol: 'Tcp',
+                      sourceAddressPrefix: '*',
+                      sourcePortRange: '*',
+                      destinationAddressPrefix: '*',
+                      destinationPortRange: '3389',
+                      access: 'Allow',
+                      priority: 100,
+                      direction: 'Inbound',
+                    },
+                  },
+                  {
+                    name: 'partner-api',
+                    properties: {
+                      protocol: 'Tcp',
+                      sourceAddressPrefixes: ['10.20.0.0/16', '0.0.0.0/0'],
+                      sourcePortRange: '*',
+                      destinationAddressPrefix: '*',
+                      destinationPortRange: '8443',
+                      access: 'Allow',
+                      priority: 300,
+                      direction: 'Inbound',
+                    },
+                  },
+                ],
+              },
+            }
+          : r.id === ACCOUNT
+            ? {
+                ...r,
+                properties: { ...r.properties, allowBlobPublicAccess: true, minimumTlsVersion: 'TLS1_0' },
+              }
+            : r,
+      ),
+      { id: `${ACCOUNT}/blobServices/default/containers/leaflets`, properties: { publicAccess: 'Blob' } },
+      { id: NSG2, location: 'westeurope', properties: { securityRules: [] } },
+    ],
+  };
+}
+
+let sandbox: Sandbox;
+let gateway: ArmResourceGateway;
+let arm: ArmClients;
+
+beforeAll(async () => {
+  // page size 1: every list needs nextLink paging, as a large estate would
+  sandbox = await startSandbox({ pageSize: 1 });
+  sandbox.seed(scenario());
+  arm = new ArmClients({
+    credential: sandbox.credential(SELF),
+    endpoint: sandbox.url,
+    clientOptions: { ...sandbox.clientOptions(), retryOptions: { maxRetries: 0 } },
+  });
+  gateway = new ArmResourceGateway(arm, { pollIntervalMs: 10 });
+});
+afterAll(async () => {
+  await sandbox.stop();
+});
+
+async function mustRead(id: string): Promise<ResourceSnapshot> {
+  const snapshot = await gateway.read(id);
+  if (!snapshot) throw new Error(`${id} not found`);
+  return snapshot;
+}
+
+/** Every ARM call path of the adapters, for every resource kind. */
+async function driveAdapters(): Promise<void> {
+  // sweep enumeration (whole subscription, paged) and container listing
+  for await (const _page of storageAccountPages(arm, SUB));
+  for await (const _page of networkSecurityGroupPages(arm, SUB));
+  expect((await listContainers(arm, SUB, ACCOUNT)).length).toBe(2);
+
+  // reads (event path re-read, restore pre-check), including a 404
+  const account = await mustRead(ACCOUNT);
+  const container = await mustRead(`${ACCOUNT}/blobServices/default/containers/leaflets`);
+  const nsg = await mustRead(NSG);
+  const rule = await mustRead(`${NSG}/securityRules/allow-rdp`);
+  expect(await gateway.read(`${ACCOUNT2}/blobServices/default/containers/absent`)).toBeNull();
+  await mustRead(CONTAINER);
+
+  // remediation writes: one per plan kind (rule plans on a rule snapshot and on an NSG snapshot)
+  const plans: [RemediationPlan, ResourceSnapshot][] = [
+    [
+      {
+        kind: 'storage-account-properties',
+        set: { allowBlobPublicAccess: false, minimumTlsVersion: 'TLS1_2' },
+      },
+      account,
+    ],
+    [{ kind: 'blob-container-public-access', set: { publicAccess: 'None' } }, container],
+    [{ kind: 'nsg-rule-deny', ruleName: 'allow-rdp' }, rule],
+    [{ kind: 'nsg-rule-remove-sources', ruleName: 'partner-api', removeSources: ['0.0.0.0/0'] }, nsg],
+  ];
+  const written = [];
+  for (const [plan, snapshot] of plans) written.push(await gateway.apply(plan, snapshot));
+
+  // restore writes: storage properties, container (If-Match), rule by rule id and by NSG id
+  await gateway.restoreState(ACCOUNT, { allowBlobPublicAccess: true, minimumTlsVersion: 'TLS1_0' });
+  await gateway.restoreState(container.resourceId, { publicAccess: 'Blob' }, written[1]?.etag);
+  await gateway.restoreState(rule.resourceId, rule.raw, written[2]?.etag);
+  const partner = (nsg.raw.securityRules as Record<string, unknown>[]).find((r) => r.name === 'partner-api');
+  await gateway.restoreState(NSG, partner, written[3]?.etag);
+}
+
+describe('ARM actions: the custom role is exactly what the adapters call', () => {
+  let seen: { method: string; path: string }[] = [];
+
+  beforeAll(async () => {
+    sandbox.resetStats();
+    await driveAdapters();
+    seen = sandbox.requestLog();
+  });
+
+  it('drove every kind of call (lists with paging, reads, PATCH/PUT writes, LRO polls)', () => {
+    const byKind = sandbox.stats().requests.byKind;
+    expect(byKind['storageAccounts.list']).toBeGreaterThan(1); // nextLink followed
+    expect(byKind['networkSecurityGroups.list']).toBeGreaterThan(1);
+    for (const kind of [
+      'containers.list',
+      'storageAccounts.get',
+      'containers.get',
+      'networkSecurityGroups.get',
+      'securityRules.get',
+      'storageAccounts.patch',
+      'containers.patch',
+      'securityRules.put',
+    ])
+      expect(byKind[kind], kind).toBeGreaterThan(0);
+    expect(sandbox.stats().throttled + sandbox.stats().faults).toBe(0);
+  });
+
+  it('every request maps to an action in ARM_ACTIONS (LRO status polls exempt)', () => {
+    const granted = new Set(ARM_ACTIONS.map((action) => action.toLowerCase()));
+    const missing = seen
+      .map(({ method, path }) => ({ method, path, action: armAction(method, path) }))
+      .filter(({ action }) => action !== null && !granted.has(action.toLowerCase()));
+    expect(missing).toEqual([]);
+  });
+
+  it('ARM_ACTIONS grants nothing that was not used', () => {
+    const used = new Set(
+      seen.map(({ method, path }) => armAction(method, path)?.toLowerCase()).filter((a) => a !== undefined),
+    );
+    expect(ARM_ACTIONS.filter((action) => !used.has(action.toLowerCase()))).toEqual([]);
+  });
+
+  it('observed exactly these request shapes (documents the mapping)', () => {
+    const shapes = new Map<string, string>();
+    for (const { method, path } of seen) {
+      const shape = `${method} ${path.replace(/\/(subscriptions|resourceGroups|storageAccounts|containers|networkSecurityGroups|securityRules|locations|operations|asyncoperations|operationResults)\/[^/]+/gi, '/$1/{}')}`;
+      shapes.set(shape, armAction(method, path) ?? 'exempt (LRO status)');
+    }
+    const S = '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Storage/storageAccounts/{}';
+    const N = '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkSecurityGroups/{}';
+    expect(Object.fromEntries(shapes)).toEqual({
+      'GET /subscriptions/{}/providers/Microsoft.Storage/storageAccounts':
+        'Microsoft.Storage/storageAccounts/read',
+      'GET /subscriptions/{}/providers/Microsoft.Network/networkSecurityGroups':
+        'Microsoft.Network/networkSecurityGroups/read',
+      [`GET ${S}`]: 'Microsoft.Storage/storageAccounts/read',
+      [`PATCH ${S}`]: 'Microsoft.Storage/storageAccounts/write',
+      [`GET ${S}/blobServices/default/containers`]:
+        'Microsoft.Storage/storageAccounts/blobServices/containers/read',
+      [`GET ${S}/blobServices/default/containers/{}`]:
+        'Microsoft.Storage/storageAccounts/blobServices/containers/read',
+      [`PATCH ${S}/blobServices/default/containers/{}`]:
+        'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+      [`GET ${N}`]: 'Microsoft.Network/networkSecurityGroups/read',
+      [`GET ${N}/securityRules/{}`]: 'Microsoft.Network/networkSecurityGroups/securityRules/read',
+      [`PUT ${N}/securityRules/{}`]: 'Microsoft.Network/networkSecurityGroups/securityRules/write',
+      'GET /subscriptions/{}/providers/Microsoft.Network/locations/{}/operations/{}': 'exempt (LRO status)',
+    });
+  });
+});
+
+describe('armAction (the mapping itself)', () => {
+  it.each([
+    ['GET', `${ACCOUNT}`, 'Microsoft.Storage/storageAccounts/read'],
+    [
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Storage/storageAccounts`,
+      'Microsoft.Storage/storageAccounts/read',
+    ],
+    ['PATCH', CONTAINER, 'Microsoft.Storage/storageAccounts/blobServices/containers/write'],
+    ['PUT', `${NSG}/securityRules/r1`, 'Microsoft.Network/networkSecurityGroups/securityRules/write'],
+    ['DELETE', NSG, 'Microsoft.Network/networkSecurityGroups/delete'],
+    ['POST', `${ACCOUNT}/listKeys`, 'Microsoft.Storage/storageAccounts/listKeys/action'],
+    ['GET', `/subscriptions/${SUB}/providers/Microsoft.Network/locations/westeurope/operations/abc`, null],
+    [
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Storage/locations/westeurope/asyncoperations/abc`,
+      null,
+    ],
+  ])('%s %s → %s', (method, path, action) => {
+    expect(armAction(method, path)).toBe(action);
+  });
+});
