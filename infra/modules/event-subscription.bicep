@@ -1,4 +1,4 @@
-// Delivers a monitored subscription's resource-write events to the Event Grid-triggered function.
+// Delivers a monitored subscription's resource write and delete events to the Event Grid-triggered function.
 // The event is a hint (the function re-reads the resource), so one event per invocation, retried
 // for 24 h, then dead-lettered for review. Filter lists must equal lib/azure/operations.ts
 // HANDLED_EVENT_TYPES / HANDLED_OPERATIONS (test/unit/infra checks it).
@@ -18,11 +18,16 @@ var handledEventTypes = [
   'Microsoft.Resources.ResourceDeleteSuccess'
 ]
 
+// writes (drift) and deletes (recorded as resource-gone)
 var handledOperations = [
   'Microsoft.Storage/storageAccounts/write'
+  'Microsoft.Storage/storageAccounts/delete'
   'Microsoft.Storage/storageAccounts/blobServices/containers/write'
+  'Microsoft.Storage/storageAccounts/blobServices/containers/delete'
   'Microsoft.Network/networkSecurityGroups/write'
+  'Microsoft.Network/networkSecurityGroups/delete'
   'Microsoft.Network/networkSecurityGroups/securityRules/write'
+  'Microsoft.Network/networkSecurityGroups/securityRules/delete'
 ]
 
 resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {

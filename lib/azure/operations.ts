@@ -3,11 +3,20 @@
  * filter on data.operationName) and the ARM actions it performs (the infra's custom role).
  * infra/ is cross-checked against these lists by a test.
  */
+/**
+ * Writes are what drift; deletes are handled too (ResourceDeleteSuccess → re-read → 404 →
+ * `resource-gone` evidence), so the log shows when a remediated or exempted resource disappears.
+ * They are rare, cost one ARM read each, and need no extra role action (we never delete).
+ */
 export const HANDLED_OPERATIONS = [
   'Microsoft.Storage/storageAccounts/write',
+  'Microsoft.Storage/storageAccounts/delete',
   'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+  'Microsoft.Storage/storageAccounts/blobServices/containers/delete',
   'Microsoft.Network/networkSecurityGroups/write',
+  'Microsoft.Network/networkSecurityGroups/delete',
   'Microsoft.Network/networkSecurityGroups/securityRules/write',
+  'Microsoft.Network/networkSecurityGroups/securityRules/delete',
 ] as const;
 
 /** Event types the event function accepts from the subscription system topic. */
