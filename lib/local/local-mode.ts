@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { type Sandbox, startSandbox } from '../../test/sandbox/index.js';
 import type { FunctionDefinition } from '../host/registration.js';
 import { toError } from '../util/errors.js';
+import { claimLocalDir } from './already-running.js';
 import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
@@ -66,7 +67,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     return value;
   };
 
-  removeLocalInfo(dir); // a stale file from a killed run must not point clients at dead ports
+  await claimLocalDir(dir);
   try {
     // Before anything starts: a busy fixed port leaves nothing behind.
     await assertPortFree(options.hostPort, 'DW_LOCAL_PORT', 'function host');

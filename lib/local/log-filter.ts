@@ -1,12 +1,13 @@
 /**
  * Keeps the `npm start` terminal readable. The on-call page polls the API every few seconds and
  * the host logs one line per invocation and per route at start; those lines are dropped unless
- * DW_LOCAL_VERBOSE is set. Failures and everything from non-HTTP functions always show.
+ * DW_LOCAL_VERBOSE is set. Failed invocations and everything the functions log always show.
  */
 export function localLog(write: (line: string) => void, verbose: boolean): (line: string) => void {
   if (verbose) return write;
   return (line) => {
-    if (/^Executed '[^']+' \(Succeeded, Trigger=http,/.test(line)) return;
+    // The functions' own log lines already say what happened; failures keep their Executed line.
+    if (/^Executed '[^']+' \(Succeeded,/.test(line)) return;
     if (/^\[[^\]]+\] [A-Z]+(,[A-Z]+)* https?:\/\/\S+\/api\//.test(line)) return;
     write(line);
   };

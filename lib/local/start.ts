@@ -8,8 +8,8 @@ import { banner } from './banner.js';
 import { localDir } from './local-info.js';
 import { type LocalMode, startLocalMode } from './local-mode.js';
 import { localLog } from './log-filter.js';
-import { PortBusyError, portSetting } from './ports.js';
-import { isTrustingChild, relaunchTrusting } from './trust.js';
+import { portSetting } from './ports.js';
+import { isTrustingChild, onLauncherGone, relaunchTrusting, releaseLauncher } from './trust.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (message: string) => process.stderr.write(`driftwarden local: ${message}\n`);
@@ -41,6 +41,8 @@ async function serve(dir: string): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  onLauncherGone(onSignal);
 
   try {
     local = await startLocalMode({
@@ -52,7 +54,7 @@ async function serve(dir: string): Promise<number> {
       signal: aborter.signal,
     });
   } catch (error) {
-    fail(error instanceof PortBusyError ? error.message : toError(error).message);
+    fail(toError(error).message); // PortBusyError / AlreadyRunningError messages are the one line to show
     return 1;
   }
   if (!stopping) say(banner(local, Date.now() - startedAt));
@@ -71,6 +73,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => {
     process.exitCode = code;
+    releaseLauncher();
     // Nothing should be left, but a stray SDK keep-alive socket must not keep a stopped mode alive.
     setTimeout(() => process.exit(code), 2000).unref();
   },

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 
 /** Set in the relaunched process so it does not relaunch again. */
@@ -31,7 +32,12 @@ function caBundle(caCertPath: string, dir: string, existing: string | undefined)
 
 /**
  * Runs this same script (same node flags, e.g. tsx's loader) in a child that trusts `caCertPath`,
- * forwards SIGINT/SIGTERM, and resolves with the child's exit code.
+ * and resolves with the child's exit code once it has stopped everything.
+ *
+ * The child gets its own process group, so Ctrl-C in the terminal reaches only us and we pass ONE
+ * signal on. Otherwise Azurite (the child's child) would get the terminal's SIGINT and, moments
+ * later, the orderly SIGTERM from the shutdown; two shutdowns in a row make it lose unsaved table
+ * data. An IPC channel lets the child stop cleanly if we die without forwarding anything.
  */
 export function relaunchTrusting(
   caCertPath: string,
@@ -39,7 +45,8 @@ export function relaunchTrusting(
   extraEnv: Record<string, string> = {},
 ): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    detached: true,
     env: {
       ...process.env,
       ...extraEnv,
@@ -47,22 +54,30 @@ export function relaunchTrusting(
       [CHILD_MARKER]: '1',
     },
   });
-  // Ctrl-C in a terminal reaches the child too (same process group); when only we are signalled
-  // (npm, a test, a supervisor), pass it on. The child treats repeats as one.
   const forward = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, forward);
   return new Promise((resolve) => {
     child.once('error', (error) => {
       process.stderr.write(`driftwarden local: cannot start: ${error.message}\n`);
       resolve(1);
     });
+    // The handlers stay: a late relayed signal (tsx's CLI forwards the terminal's SIGINT too) must
+    // not find this process without a handler and kill it with 130 after a clean stop.
     child.once('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
     });
   });
+}
+
+/** In the child: treat the launcher going away (killed, crashed) like a stop request. */
+export function onLauncherGone(stop: () => void): void {
+  process.once('disconnect', stop);
+}
+
+/** In the child, when done: close the IPC channel so it does not keep the process alive. */
+export function releaseLauncher(): void {
+  if (process.connected) process.disconnect();
 }

@@ -26,6 +26,7 @@ import {
   eventually,
   isListening,
   type LocalProcess,
+  processesUsing,
   REPO_ROOT,
   startLocalProcess,
   waitForLocalInfo,
@@ -217,6 +218,22 @@ describe('npm start (local mode), end to end', () => {
     expect(record.resourceId.toLowerCase()).toBe(DEMO_IDS.patientAccount.toLowerCase());
   });
 
+  it('a second npm start on the same folder refuses in one line and leaves the first untouched', async () => {
+    const other = startLocalProcess({ DW_LOCAL_DIR: dir, DW_LOCAL_PORT: '0', DW_SANDBOX_PORT: '0' });
+    processes.push(other);
+    const { code } = await other.exited;
+    expect(code, other.output()).toBe(1);
+    const errorLines = other
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('driftwarden local:'));
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toContain('already running');
+    expect(errorLines[0]).toContain('DW_LOCAL_DIR');
+    expect(existsSync(localInfoPath(dir))).toBe(true);
+    expect((await fetch(info.logPageUrl)).status).toBe(200);
+  }, 120_000);
+
   it(
     'Ctrl-C stops everything and exits 0; nothing is left listening or running',
     async () => {
@@ -234,6 +251,7 @@ describe('npm start (local mode), end to end', () => {
       expect(code, local.output()).toBe(0);
       expect(local.output()).toContain('stopped.');
       await eventually('the process group to be gone', () => (local.groupAlive() ? undefined : true), 10_000);
+      expect(processesUsing(dir)).toEqual([]);
       expect(await isListening(ports.host)).toBe(false);
       expect(await isListening(ports.sandbox)).toBe(false);
       expect(await isListening(azuriteTablePort)).toBe(false);

@@ -1,12 +1,11 @@
 /**
- * Runs what `npm start` runs (package.json `scripts.start`, through node_modules/.bin like npm
- * does) in its own process group, so the test can press "Ctrl-C" (SIGINT to the whole group, as a
- * terminal does) and check that nothing is left afterwards. Not through npm itself: on SIGINT npm
- * re-raises the signal on itself whatever the script's exit code, so the script's own clean exit
- * (0) would be invisible.
+ * Runs what `npm start` runs (package.json `scripts.start`) in its own process group, so the test
+ * can press "Ctrl-C" (SIGINT to the whole group, as a terminal does) and check that nothing is left
+ * afterwards. Not through npm itself: on SIGINT npm re-raises the signal on itself whatever the
+ * script's exit code, so the script's own clean exit (0) would be invisible.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,13 +28,19 @@ export interface LocalProcess {
   groupAlive(): boolean;
 }
 
-/** `scripts.start`, e.g. "tsx lib/local/start.ts", as [bin, ...args] with the bin from node_modules/.bin. */
+/**
+ * `scripts.start` as [command, args]. A `tsx FILE` script runs as `node --import tsx FILE`: the same
+ * loader, without tsx's CLI in between, whose signal relay re-sends SIGINT, then SIGKILLs its child
+ * and exits 130, when the child has not acknowledged within 30 ms (it happens on a loaded machine).
+ */
 function startScript(): [string, string[]] {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
     scripts?: { start?: string };
   };
   const [bin, ...args] = (pkg.scripts?.start ?? '').trim().split(/\s+/);
   if (!bin) throw new Error('package.json has no start script');
+  if (bin === 'tsx') return [process.execPath, ['--import', 'tsx', ...args]];
+  if (bin === 'node') return [process.execPath, args];
   return [join(REPO_ROOT, 'node_modules', '.bin', bin), args];
 }
 
@@ -141,4 +146,28 @@ export function isListening(port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/**
+ * Processes whose command line or environment mentions `dir` (the test's DW_LOCAL_DIR): the
+ * launcher, the relaunched child (own process group) and Azurite (`--location dir/azurite`).
+ * Linux /proc only; elsewhere returns [] and the port checks stand alone.
+ */
+export function processesUsing(dir: string): number[] {
+  if (!existsSync('/proc')) return [];
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    for (const file of ['cmdline', 'environ']) {
+      try {
+        if (readFileSync(`/proc/${entry}/${file}`).includes(dir)) {
+          found.push(Number(entry));
+          break;
+        }
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+  }
+  return found;
 }
