@@ -1,10 +1,14 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { QueueClient } from '@azure/storage-queue';
-import { createDependencies, type DependencyOverrides } from '../app/dependencies.js';
+import { createDependencies, type DependencyOverrides, intentsTableName } from '../app/dependencies.js';
 import { type ArmConnection, armConnectionFromConfig } from '../azure/clients.js';
+import { createTableClient } from '../azure/tables.js';
 import type { Config } from '../config.js';
 import type { EvidenceStore } from '../evidence/types.js';
+import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import { TableIntentStore } from '../remediation/intents.js';
+import { CachedExceptionStore, PrefetchedIntentStore } from './caching.js';
 import type { ReportSources } from './fanout.js';
 import { SweepReportStore } from './report-store.js';
 import type { SweepDeps } from './run.js';
@@ -63,10 +67,15 @@ export async function createSweepRuntime(
   overrides: SweepRuntimeOverrides = {},
 ): Promise<SweepRuntime> {
   const { armConnection, storageCredential, throttle = new ArmThrottle(), ...rest } = overrides;
+  const intentsTable = createTableClient(config.storage, intentsTableName(config), rest.tableClientOptions);
+  const exceptions = rest.exceptions ?? (await createExceptionStore(config));
   const deps = await createDependencies(config, {
     // A write may queue behind the write bucket for a while; the event path's 20 s bound is too tight here.
     armOperationTimeoutMs: 120_000,
     ...rest,
+    // per-resource reads the engine makes, answered in bulk for a sweep (see caching.ts)
+    exceptions: new CachedExceptionStore(exceptions),
+    intents: rest.intents ?? new PrefetchedIntentStore(new TableIntentStore(intentsTable), intentsTable),
     armConnection: sweepArmConnection(armConnection ?? armConnectionFromConfig(config), throttle),
   });
   return {
@@ -74,7 +83,7 @@ export async function createSweepRuntime(
     arm: deps.arm,
     engine: deps.engine,
     evidence: deps.evidence,
-    exceptions: deps.exceptions,
+    exceptions,
     reports: new SweepReportStore(createReportsContainerClient(config, storageCredential)),
     queue: createSweepQueueClient(config, storageCredential),
     throttle,

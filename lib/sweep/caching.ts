@@ -1,0 +1,121 @@
+import type { TableClient } from '@azure/data-tables';
+import type { ControlException } from '../controls/types.js';
+import type { ExceptionStore, NewException } from '../exceptions/types.js';
+import type { Intent, IntentStore } from '../remediation/types.js';
+import { isRestError } from '../util/errors.js';
+
+/**
+ * Sweep-scale shortcuts around two per-resource table reads the remediation engine makes. The
+ * engine stays the same code as the event path; only its stores are wrapped.
+ */
+
+/**
+ * Exceptions in force, read once per `ttlMs` instead of once per resource (20,000 resources would
+ * otherwise mean 20,000 identical table queries). Approving or revoking through this store
+ * invalidates at once; an exception approved elsewhere is seen within `ttlMs`.
+ */
+export class CachedExceptionStore implements ExceptionStore {
+  private cached: { at: number; value: Promise<ControlException[]> } | null = null;
+
+  constructor(
+    private readonly inner: ExceptionStore,
+    private readonly ttlMs = 60_000,
+    private readonly clock: () => number = () => Date.now(),
+  ) {}
+
+  async active(now: Date): Promise<ControlException[]> {
+    const at = this.clock();
+    if (!this.cached || at - this.cached.at > this.ttlMs) {
+      const value = this.inner.list();
+      this.cached = { at, value };
+      value.catch(() => {
+        if (this.cached?.value === value) this.cached = null;
+      });
+    }
+    // filter the registry snapshot at the caller's `now`, as the table store's active() does
+    const t = now.getTime();
+    return (await this.cached.value).filter((e) => !e.revokedOn && Date.parse(e.expiresOn) > t);
+  }
+
+  list(): Promise<ControlException[]> {
+    return this.inner.list();
+  }
+
+  get(id: string): Promise<ControlException | null> {
+    return this.inner.get(id);
+  }
+
+  async create(input: NewException): Promise<ControlException> {
+    this.cached = null;
+    return this.inner.create(input);
+  }
+
+  async revoke(id: string, revokedBy: string): Promise<ControlException> {
+    this.cached = null;
+    return this.inner.revoke(id, revokedBy);
+  }
+}
+
+/**
+ * The engine asks for a write intent under `sweep:<id>|<resource>` before deciding each resource;
+ * almost always there is none. This store lists the intents of a sweep prefix once (one query)
+ * and answers "none" for every other key of that prefix without a read. Keys it has seen, or
+ * that this process claims, go to the table as usual; a concurrent duplicate worker is still
+ * stopped by the table's conditional claim.
+ */
+export class PrefetchedIntentStore implements IntentStore {
+  private readonly known = new Map<string, Promise<Set<string>>>();
+
+  constructor(
+    private readonly inner: IntentStore,
+    private readonly table: TableClient,
+  ) {}
+
+  private prefixOf(key: string): string | null {
+    return key.startsWith('sweep:') && key.includes('|') ? key.slice(0, key.indexOf('|') + 1) : null;
+  }
+
+  private keysFor(prefix: string): Promise<Set<string>> {
+    let keys = this.known.get(prefix);
+    if (!keys) {
+      keys = (async () => {
+        const found = new Set<string>();
+        try {
+          // the key is a plain property (PartitionKey/RowKey are hashes): a filtered scan, once per sweep
+          const filter = `key ge '${prefix.replace(/'/g, "''")}' and key lt '${prefix.slice(0, -1).replace(/'/g, "''")}}'`;
+          for await (const row of this.table.listEntities<{ key: string }>({
+            queryOptions: { filter, select: ['key'] },
+          })) {
+            found.add(String(row.key));
+          }
+        } catch (error) {
+          if (!(isRestError(error) && error.statusCode === 404)) throw error; // no table yet: no intents
+        }
+        return found;
+      })();
+      keys.catch(() => this.known.delete(prefix));
+      this.known.set(prefix, keys);
+    }
+    return keys;
+  }
+
+  async get(key: string): Promise<Intent | null> {
+    const prefix = this.prefixOf(key);
+    if (prefix && !(await this.keysFor(prefix)).has(key)) return null;
+    return this.inner.get(key);
+  }
+
+  async claim(intent: Intent, expected: Intent | null): Promise<Intent | null> {
+    const prefix = this.prefixOf(intent.key);
+    if (prefix) (await this.keysFor(prefix)).add(intent.key);
+    return this.inner.claim(intent, expected);
+  }
+
+  complete(key: string): Promise<void> {
+    return this.inner.complete(key);
+  }
+
+  release(key: string): Promise<void> {
+    return this.inner.release(key);
+  }
+}
