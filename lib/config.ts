@@ -43,7 +43,9 @@ export class ConfigError extends Error {
 
 export interface Config {
   subscriptions: string[];
-  storage: { connectionString: string } | { tableServiceUri: string; blobServiceUri: string | null; queueServiceUri: string | null };
+  storage:
+    | { connectionString: string }
+    | { tableServiceUri: string; blobServiceUri: string | null; queueServiceUri: string | null };
   evidenceTable: string;
   exceptionsTable: string;
   reportsContainer: string;
@@ -77,7 +79,12 @@ function text(env: Env, name: string): string | null {
 
 function list(env: Env, name: string): string[] | null {
   const value = text(env, name);
-  return value ? value.split(',').map((part) => part.trim()).filter(Boolean) : null;
+  return value
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+    : null;
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
@@ -123,7 +130,8 @@ function httpsUri(env: Env, name: string): string | null {
 export function loadConfig(env: Env = process.env): Config {
   const subscriptions = list(env, SETTINGS.subscriptions) ?? [];
   for (const id of subscriptions) {
-    if (!GUID.test(id)) throw new ConfigError(SETTINGS.subscriptions, `"${id}" is not a subscription id (GUID)`);
+    if (!GUID.test(id))
+      throw new ConfigError(SETTINGS.subscriptions, `"${id}" is not a subscription id (GUID)`);
   }
 
   const connectionString = text(env, SETTINGS.storageConnection);
@@ -158,7 +166,13 @@ export function loadConfig(env: Env = process.env): Config {
     storage,
     evidenceTable: named(env, SETTINGS.evidenceTable, 'driftwardenEvidence', TABLE_NAME, 'table'),
     exceptionsTable: named(env, SETTINGS.exceptionsTable, 'driftwardenExceptions', TABLE_NAME, 'table'),
-    reportsContainer: named(env, SETTINGS.reportsContainer, 'driftwarden-reports', CONTAINER_OR_QUEUE, 'container'),
+    reportsContainer: named(
+      env,
+      SETTINGS.reportsContainer,
+      'driftwarden-reports',
+      CONTAINER_OR_QUEUE,
+      'container',
+    ),
     sweepQueue: named(env, SETTINGS.sweepQueue, 'driftwarden-sweep', CONTAINER_OR_QUEUE, 'queue'),
     sweepSchedule: text(env, SETTINGS.sweepSchedule) ?? '0 0 3 1 * *',
     auditOnly: bool(env, SETTINGS.auditOnly, false),

@@ -1,4 +1,3 @@
-import azureFunctions from '@azure/functions';
 import type {
   EventGridEvent,
   HttpRequest,
@@ -6,6 +5,7 @@ import type {
   InvocationContext,
   Timer,
 } from '@azure/functions';
+import azureFunctions from '@azure/functions';
 
 // @azure/functions is CommonJS without detectable named exports: default-import the values.
 const { app } = azureFunctions;

@@ -6,7 +6,8 @@ import { freePort } from '../util/net.js';
 
 /** Azurite's public, well-known development account (documented by Microsoft; not a secret). */
 export const DEV_ACCOUNT = 'devstoreaccount1';
-export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const DEV_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface AzuriteHandle {
   blobEndpoint: string;
@@ -33,7 +34,8 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
       });
       socket.once('error', () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`Azurite did not open port ${port} within ${timeoutMs} ms`));
+        if (Date.now() > deadline)
+          reject(new Error(`Azurite did not open port ${port} within ${timeoutMs} ms`));
         else setTimeout(attempt, 50);
       });
     };
@@ -54,9 +56,18 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--loose',
-    '--blobHost', '127.0.0.1', '--blobPort', String(blob),
-    '--queueHost', '127.0.0.1', '--queuePort', String(queue),
-    '--tableHost', '127.0.0.1', '--tablePort', String(table),
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(blob),
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(queue),
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(table),
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });

@@ -32,5 +32,7 @@ export function isTransient(error: unknown): boolean {
     return status === 408 || status === 409 || status === 412 || status === 429 || status >= 500;
   }
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR)/.test(code);
+  return (
+    typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR)/.test(code)
+  );
 }

@@ -14,8 +14,15 @@ describe('loadConfig', () => {
   });
 
   it('prefers the identity-based table uri over a connection string', () => {
-    const config = loadConfig({ ...base, DW_STORAGE__tableServiceUri: 'https://acct.table.core.windows.net/' });
-    expect(config.storage).toEqual({ tableServiceUri: 'https://acct.table.core.windows.net', blobServiceUri: null, queueServiceUri: null });
+    const config = loadConfig({
+      ...base,
+      DW_STORAGE__tableServiceUri: 'https://acct.table.core.windows.net/',
+    });
+    expect(config.storage).toEqual({
+      tableServiceUri: 'https://acct.table.core.windows.net',
+      blobServiceUri: null,
+      queueServiceUri: null,
+    });
   });
 
   it.each([
