@@ -1,7 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
+import { encodeQueueMessage } from '../azure/queue-message.js';
 import type { ControlException } from '../controls/types.js';
 import type { VerifyResult } from '../evidence/types.js';
-import { encodeQueueMessage } from '../local/queue-message.js';
 import { toError } from '../util/errors.js';
 import { buildReport } from './report.js';
 import type { SweepReportStore } from './report-store.js';

@@ -4,9 +4,9 @@ import { Readable } from 'node:stream';
 import type { EventGridEvent, HttpRequest, InvocationContext, Timer } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { encodeQueueMessage } from '../../../lib/azure/queue-message.js';
 import type { FunctionDefinition } from '../../../lib/host/registration.js';
 import { type FunctionHost, startFunctionHost } from '../../../lib/local/host.js';
-import { encodeQueueMessage } from '../../../lib/local/queue-message.js';
 import { QUEUE_DEFAULTS } from '../../../lib/local/queue-poller.js';
 import { freePort } from '../../../lib/util/net.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { decodeQueueMessage, encodeQueueMessage } from '../../../lib/azure/queue-message.js';
 import { classifyWebhookRequest, VALIDATION_EVENT_TYPE } from '../../../lib/local/event-grid.js';
-import { decodeQueueMessage, encodeQueueMessage } from '../../../lib/local/queue-message.js';
 import { byPrecedence, compileRoute, RouteTemplateError } from '../../../lib/local/routes.js';
 
 describe('compileRoute', () => {
