@@ -1,14 +1,4 @@
-import { apiDepsFromEnvironment } from '../lib/api/production.js';
-import { API_ROUTES, routeMethods, toHttpHandler } from '../lib/api/routes.js';
+import { apiFunctionDefinition } from '../lib/api/functions.js';
 import { register } from '../lib/host/registration.js';
 
-const route = API_ROUTES.apiUi;
-
-register({
-  kind: 'http',
-  name: route.name,
-  route: route.route,
-  methods: routeMethods(route),
-  authLevel: 'function',
-  handler: toHttpHandler(route, apiDepsFromEnvironment),
-});
+register(apiFunctionDefinition('apiUi'));

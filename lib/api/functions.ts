@@ -1,0 +1,23 @@
+import type { FunctionDefinition } from '../host/registration.js';
+import type { ApiDeps } from './deps.js';
+import { apiDepsFromEnvironment } from './production.js';
+import { API_ROUTES, type ApiRouteName, routeMethods, toHttpHandler } from './routes.js';
+
+/**
+ * The HTTP function definition functions/api*.ts register for one on-call API route: its name,
+ * path and methods from the route table, function-key auth, dependencies from the app settings.
+ */
+export function apiFunctionDefinition(
+  name: ApiRouteName,
+  getDeps: () => Promise<ApiDeps> = apiDepsFromEnvironment,
+): FunctionDefinition {
+  const route = API_ROUTES[name];
+  return {
+    kind: 'http',
+    name: route.name,
+    route: route.route,
+    methods: routeMethods(route),
+    authLevel: 'function',
+    handler: toHttpHandler(route, getDeps),
+  };
+}
