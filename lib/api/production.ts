@@ -1,29 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { remediatorVersion } from '../app/dependencies.js';
 import { type Config, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
 import { createEvidenceStore } from '../evidence/table-store.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import { oncePerProcess } from '../util/once.js';
 import { parseDevPrincipal } from './auth.js';
 import { type ApiDeps, type Clock, systemClock } from './deps.js';
 import { createRestorer, type Restorer } from './restorer.js';
-
-/** package.json version: two levels up from lib/api in sources, three from dist/lib/api in the build. */
-function packageVersion(): string {
-  for (const path of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
-      if (pkg.name === 'driftwarden' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // try the next location
-    }
-  }
-  return 'unknown';
-}
 
 /** The evidence store as the on-call paths use it (they read; the Restorer appends `restored` records). */
 export function createOnCallEvidenceStore(
@@ -32,7 +17,7 @@ export function createOnCallEvidenceStore(
 ): Promise<EvidenceStore> {
   return createEvidenceStore(config, {
     remediatorIdentity: config.selfObjectId ?? config.selfAppId ?? 'driftwarden',
-    remediatorVersion: packageVersion(),
+    remediatorVersion: remediatorVersion(),
     clock: () => clock.now(),
   });
 }
@@ -66,15 +51,7 @@ export async function createApiDeps(
   };
 }
 
-let cached: Promise<ApiDeps> | null = null;
-
 /** Once per process (first request), from the app settings; a failure is not cached, so a fixed setting recovers. */
-export function apiDepsFromEnvironment(): Promise<ApiDeps> {
-  cached ??= Promise.resolve()
-    .then(() => createApiDeps(loadConfig()))
-    .catch((error: unknown) => {
-      cached = null;
-      throw error;
-    });
-  return cached;
-}
+export const apiDepsFromEnvironment: () => Promise<ApiDeps> = oncePerProcess(() =>
+  createApiDeps(loadConfig()),
+);

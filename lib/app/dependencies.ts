@@ -17,6 +17,7 @@ import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
+import { oncePerProcess } from '../util/once.js';
 
 /**
  * Composition root of the automatic-response path: everything built once per process from
@@ -163,15 +164,6 @@ export async function createDependencies(
   };
 }
 
-let cached: Promise<Dependencies> | null = null;
-
 /** Once per process, from the app settings; a failure is not cached, so a fixed setting recovers. */
-export function dependenciesFromEnvironment(log?: (line: string) => void): Promise<Dependencies> {
-  cached ??= Promise.resolve()
-    .then(() => createDependencies(loadConfig(), log ? { log } : {}))
-    .catch((error: unknown) => {
-      cached = null;
-      throw error;
-    });
-  return cached;
-}
+export const dependenciesFromEnvironment: (log?: (line: string) => void) => Promise<Dependencies> =
+  oncePerProcess((log?: (line: string) => void) => createDependencies(loadConfig(), log ? { log } : {}));
