@@ -1,6 +1,5 @@
-import { assessRule, describeRule, describeSources, formatPorts, judgedRules } from './nsg-rules.js';
-import { finding } from './support.js';
-import type { Control, Finding } from './types.js';
+import { describeRule, describeSources, evaluateRules, formatPorts } from './nsg-rules.js';
+import type { Control } from './types.js';
 
 /** Remote administration / database ports reachable from the internet: one finding per offending rule. */
 export const nsgMgmtPort: Control = {
@@ -14,30 +13,15 @@ export const nsgMgmtPort: Control = {
   remediationDescription:
     'Change only the offending rule: remove its internet sources if it has others, otherwise set its access to Deny.',
   evaluate(resource, settings) {
-    const failures: Finding[] = [];
-    for (const rule of judgedRules(resource)) {
-      const exposure = assessRule(rule, settings);
-      if (!exposure || exposure.managementPorts.length === 0) continue;
-      failures.push(
-        finding(
-          nsgMgmtPort,
-          resource,
-          'fail',
-          `${describeRule(rule)} allows ${rule.protocol} from ${describeSources(exposure.internetSources)} to management port(s) ${formatPorts(exposure.managementPorts)}.`,
-          { ruleName: rule.name, remediation: exposure.remediation },
-        ),
-      );
-    }
-    if (failures.length > 0) return failures;
-    const extra = resource.kind === 'securityRule' ? { ruleName: resource.rule.name } : {};
-    return [
-      finding(
-        nsgMgmtPort,
-        resource,
-        'pass',
-        'No inbound rule opens a management port to the internet.',
-        extra,
-      ),
-    ];
+    return evaluateRules(
+      nsgMgmtPort,
+      resource,
+      settings,
+      (rule, exposure) =>
+        exposure.managementPorts.length === 0
+          ? null
+          : `${describeRule(rule)} allows ${rule.protocol} from ${describeSources(exposure.internetSources)} to management port(s) ${formatPorts(exposure.managementPorts)}.`,
+      'No inbound rule opens a management port to the internet.',
+    );
   },
 };

@@ -1,6 +1,5 @@
-import { assessRule, describeRule, describeSources, formatPorts, judgedRules } from './nsg-rules.js';
-import { finding } from './support.js';
-import type { Control, Finding } from './types.js';
+import { describeRule, describeSources, evaluateRules, formatPorts } from './nsg-rules.js';
+import type { Control } from './types.js';
 
 /**
  * Anything else admitted from the internet without an approved exception (public web front ends
@@ -19,35 +18,20 @@ export const nsgOpenInbound: Control = {
   remediationDescription:
     'Change only the offending rule: remove its internet sources if it has others, otherwise set its access to Deny.',
   evaluate(resource, settings) {
-    const failures: Finding[] = [];
-    for (const rule of judgedRules(resource)) {
-      const exposure = assessRule(rule, settings);
-      if (!exposure || !(exposure.otherPorts || exposure.portlessTraffic)) continue;
-      const target = exposure.portlessTraffic
-        ? `${rule.protocol} traffic (no ports)`
-        : exposure.managementPorts.length > 0
-          ? `port(s) ${rule.destinationPortRanges.join(', ')}, beyond management port(s) ${formatPorts(exposure.managementPorts)},`
-          : `port(s) ${rule.destinationPortRanges.join(', ')}`;
-      failures.push(
-        finding(
-          nsgOpenInbound,
-          resource,
-          'fail',
-          `${describeRule(rule)} allows ${exposure.portlessTraffic ? '' : `${rule.protocol} `}${target} from ${describeSources(exposure.internetSources)}.`,
-          { ruleName: rule.name, remediation: exposure.remediation },
-        ),
-      );
-    }
-    if (failures.length > 0) return failures;
-    const extra = resource.kind === 'securityRule' ? { ruleName: resource.rule.name } : {};
-    return [
-      finding(
-        nsgOpenInbound,
-        resource,
-        'pass',
-        'No inbound rule admits internet traffic beyond management ports.',
-        extra,
-      ),
-    ];
+    return evaluateRules(
+      nsgOpenInbound,
+      resource,
+      settings,
+      (rule, exposure) => {
+        if (!(exposure.otherPorts || exposure.portlessTraffic)) return null;
+        const target = exposure.portlessTraffic
+          ? `${rule.protocol} traffic (no ports)`
+          : exposure.managementPorts.length > 0
+            ? `port(s) ${rule.destinationPortRanges.join(', ')}, beyond management port(s) ${formatPorts(exposure.managementPorts)},`
+            : `port(s) ${rule.destinationPortRanges.join(', ')}`;
+        return `${describeRule(rule)} allows ${exposure.portlessTraffic ? '' : `${rule.protocol} `}${target} from ${describeSources(exposure.internetSources)}.`;
+      },
+      'No inbound rule admits internet traffic beyond management ports.',
+    );
   },
 };

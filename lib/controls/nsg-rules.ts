@@ -7,8 +7,15 @@ import {
   parsePortList,
   protocolCarriesPorts,
 } from './network.js';
-import { sameText } from './support.js';
-import type { EvaluationSettings, NormalizedResource, RemediationPlan, SecurityRule } from './types.js';
+import { finding, sameText } from './support.js';
+import type {
+  Control,
+  EvaluationSettings,
+  Finding,
+  NormalizedResource,
+  RemediationPlan,
+  SecurityRule,
+} from './types.js';
 
 /** What an inbound Allow rule exposes to the internet. */
 export interface RuleExposure {
@@ -52,7 +59,7 @@ function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[
  * internet source. Unparseable port specs are treated as opening nothing; normalisation rejects
  * them before they get here.
  */
-export function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExposure | null {
+function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExposure | null {
   if (rule.isDefault || !sameText(rule.direction, 'inbound') || !sameText(rule.access, 'allow')) return null;
   const internetSources: string[] = [];
   let otherSources = 0;
@@ -79,11 +86,37 @@ export function assessRule(rule: SecurityRule, settings: EvaluationSettings): Ru
 }
 
 /** The rules an NSG control judges: custom rules only; default rules are never flagged. */
-export function judgedRules(resource: NormalizedResource): SecurityRule[] {
+function judgedRules(resource: NormalizedResource): SecurityRule[] {
   if (resource.kind === 'networkSecurityGroup')
     return resource.securityRules.filter((rule) => !rule.isDefault);
   if (resource.kind === 'securityRule') return resource.rule.isDefault ? [] : [resource.rule];
   return [];
+}
+
+/**
+ * The evaluate() of an NSG control: one `fail` finding per judged rule whose exposure `failure`
+ * describes (it returns the message, or null when the rule does not fail this control), each with
+ * the rule's surgical remediation; otherwise one `pass` finding with `passMessage`.
+ */
+export function evaluateRules(
+  control: Control,
+  resource: NormalizedResource,
+  settings: EvaluationSettings,
+  failure: (rule: SecurityRule, exposure: RuleExposure) => string | null,
+  passMessage: string,
+): Finding[] {
+  const failures: Finding[] = [];
+  for (const rule of judgedRules(resource)) {
+    const exposure = assessRule(rule, settings);
+    const message = exposure ? failure(rule, exposure) : null;
+    if (!exposure || message === null) continue;
+    failures.push(
+      finding(control, resource, 'fail', message, { ruleName: rule.name, remediation: exposure.remediation }),
+    );
+  }
+  if (failures.length > 0) return failures;
+  const extra = resource.kind === 'securityRule' ? { ruleName: resource.rule.name } : {};
+  return [finding(control, resource, 'pass', passMessage, extra)];
 }
 
 export function formatPorts(ranges: readonly PortRange[]): string {
