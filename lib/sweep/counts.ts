@@ -2,6 +2,18 @@ import type { ControlId } from '../controls/types.js';
 import type { Outcome } from '../evidence/types.js';
 import type { Counts, SubscriptionResult, SweepResult } from './types.js';
 
+/** The counters in reading order: report columns (CSV, HTML) and the CLI summary table. */
+export const COUNT_KEYS: readonly (keyof Counts)[] = [
+  'evaluated',
+  'pass',
+  'fail',
+  'remediated',
+  'audit',
+  'failed',
+  'exempt',
+  'skipped',
+];
+
 export function emptyCounts(): Counts {
   return { evaluated: 0, pass: 0, fail: 0, remediated: 0, audit: 0, failed: 0, exempt: 0, skipped: 0 };
 }

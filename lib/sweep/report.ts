@@ -1,6 +1,6 @@
 import type { ControlException, ControlId } from '../controls/types.js';
 import type { VerifyResult } from '../evidence/types.js';
-import { summarize } from './counts.js';
+import { COUNT_KEYS, summarize } from './counts.js';
 import type { Counts, ReportException, SubscriptionResult, SweepItem, SweepReport } from './types.js';
 
 /**
@@ -93,16 +93,6 @@ export function renderJson(report: SweepReport): string {
 
 // ---------------------------------------------------------------- CSV
 
-const COUNT_KEYS: (keyof Counts)[] = [
-  'evaluated',
-  'pass',
-  'fail',
-  'remediated',
-  'audit',
-  'failed',
-  'exempt',
-  'skipped',
-];
 const CSV_COLUMNS = [
   'section',
   'subscription_id',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { cliConfig } from '../../api/cli.js';
 import { SETTINGS } from '../../config.js';
 import type { ControlId } from '../../controls/types.js';
+import { COUNT_KEYS } from '../../sweep/counts.js';
 import { ProgressReporter } from '../../sweep/progress.js';
 import { buildReport, REPORT_FORMATS, type ReportFormat } from '../../sweep/report.js';
 import { monthSweepId, runSweep, validateSweepId } from '../../sweep/run.js';
@@ -40,20 +41,10 @@ Settings: the Function app's (${SETTINGS.storageConnection} or ${SETTINGS.tableS
 ${SETTINGS.armEndpoint}, ${SETTINGS.modes}, ${SETTINGS.auditOnly}, ...).`;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const COLUMNS: (keyof Counts)[] = [
-  'evaluated',
-  'pass',
-  'fail',
-  'remediated',
-  'audit',
-  'failed',
-  'exempt',
-  'skipped',
-];
 
 function countsTable(title: string, rows: [string, Counts][]): string {
-  const header = [title, ...COLUMNS];
-  const body = rows.map(([name, counts]) => [name, ...COLUMNS.map((key) => String(counts[key]))]);
+  const header = [title, ...COUNT_KEYS];
+  const body = rows.map(([name, counts]) => [name, ...COUNT_KEYS.map((key) => String(counts[key]))]);
   const widths = header.map((cell, index) =>
     Math.max(cell.length, ...body.map((row) => (row[index] ?? '').length)),
   );
