@@ -20,3 +20,9 @@ export function parseCommandArgs<T extends Options>(command: string, args: strin
     throw new CliError(`${message}. See: driftwarden ${command} --help`);
   }
 }
+
+/** `--format table|json` of the on-call commands: true for json; any other value is a usage error. */
+export function jsonFormat(format: string | undefined): boolean {
+  if (format !== 'table' && format !== 'json') throw new CliError('--format must be table or json');
+  return format === 'json';
+}

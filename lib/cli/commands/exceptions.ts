@@ -9,7 +9,7 @@ import {
 } from '../../api/exceptions.js';
 import { createOnCallExceptionStore } from '../../api/production.js';
 import { CONTROLS } from '../../controls/catalog.js';
-import { parseCommandArgs } from '../args.js';
+import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
 
 const usage = `Usage:
@@ -75,9 +75,7 @@ export const exceptionsCommand: CliCommand = {
       return EXIT.ok;
     }
     const [action, ...rest] = positionals;
-    if (values.format !== 'table' && values.format !== 'json')
-      throw new CliError('--format must be table or json');
-    const json = values.format === 'json';
+    const json = jsonFormat(values.format);
     const wrongFor = (names: (keyof typeof values)[]) => {
       const given = names.find((name) => values[name] !== undefined);
       if (given) throw new CliError(`--${given} does not apply to "exceptions ${action}"`);

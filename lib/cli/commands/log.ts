@@ -3,7 +3,7 @@ import { asCli, cliConfig, formatColumns, relativeSince } from '../../api/cli.js
 import { createOnCallEvidenceStore } from '../../api/production.js';
 import { queryRemediations, type RemediationItem } from '../../api/remediations.js';
 import { CONTROLS } from '../../controls/catalog.js';
-import { parseCommandArgs } from '../args.js';
+import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
 
 const usage = `Usage: driftwarden log [filters] [--format table|json] [--limit N] [--follow [--interval S]]
@@ -80,8 +80,7 @@ export const logCommand: CliCommand = {
       return EXIT.ok;
     }
     if (positionals.length) throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    if (values.format !== 'table' && values.format !== 'json')
-      throw new CliError('--format must be table or json');
+    const json = jsonFormat(values.format);
     const interval = Number(values.interval);
     if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600) {
       throw new CliError('--interval must be a number of seconds from 0.1 to 3600');
@@ -108,7 +107,6 @@ export const logCommand: CliCommand = {
     }
     const config = cliConfig(io.env);
     const deps = { evidence: await createOnCallEvidenceStore(config), controls: CONTROLS };
-    const json = values.format === 'json';
 
     if (!values.follow) {
       const page = await asCli(() => queryRemediations(deps, params));

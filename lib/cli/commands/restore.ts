@@ -1,7 +1,7 @@
 import { asCli, cliConfig } from '../../api/cli.js';
 import { createApiDeps } from '../../api/production.js';
 import { restoreRecord } from '../../api/remediations.js';
-import { parseCommandArgs } from '../args.js';
+import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, EXIT } from '../types.js';
 
 const usage = `Usage: driftwarden restore RECORD_ID --justification TEXT --ticket REF --expires DATE|30d
@@ -39,15 +39,14 @@ export const restoreCommand: CliCommand = {
     const [id, ...extra] = positionals;
     if (!id || extra.length)
       throw new CliError('expected exactly one record id. See: driftwarden restore --help');
-    if (values.format !== 'table' && values.format !== 'json')
-      throw new CliError('--format must be table or json');
+    const json = jsonFormat(values.format);
     const approver = values.approver?.trim() || io.env.USER?.trim() || io.env.USERNAME?.trim();
     if (!approver) throw new CliError('--approver is required (no $USER to default to)');
     const deps = await createApiDeps(cliConfig(io.env));
     const body = { justification: values.justification, ticket: values.ticket, expiresOn: values.expires };
     const result = await asCli(() => restoreRecord(deps, id, body, approver));
     io.stdout.write(
-      values.format === 'json'
+      json
         ? `${JSON.stringify(result, null, 2)}\n`
         : `restored ${result.record.resourceId}\n  exception ${result.exception.id} (${result.exception.controlId}) expires ${result.exception.expiresOn}\n  evidence record ${result.record.id}\n`,
     );

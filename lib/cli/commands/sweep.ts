@@ -10,7 +10,7 @@ import { monthSweepId, runSweep, validateSweepId } from '../../sweep/run.js';
 import { createSweepRuntime } from '../../sweep/runtime.js';
 import type { Counts, SweepResult } from '../../sweep/types.js';
 import { toError } from '../../util/errors.js';
-import { parseCommandArgs } from '../args.js';
+import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, EXIT } from '../types.js';
 
 const usage = `Usage: driftwarden sweep [--subscription ID]... [--dry-run] [--format table|json] [--report DIR]
@@ -115,8 +115,7 @@ export const sweepCommand: CliCommand = {
       throw new CliError(
         `unexpected argument ${JSON.stringify(positionals[0])}. See: driftwarden sweep --help`,
       );
-    if (values.format !== 'table' && values.format !== 'json')
-      throw new CliError('--format must be table or json');
+    const json = jsonFormat(values.format);
     for (const id of values.subscription ?? []) {
       if (!GUID.test(id))
         throw new CliError(`--subscription ${JSON.stringify(id)} is not a subscription id (GUID)`);
@@ -174,7 +173,7 @@ export const sweepCommand: CliCommand = {
       io.stderr.write(`report written to ${join(values.report, 'report.{json,csv,html}')}\n`);
     }
 
-    if (values.format === 'json') io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else io.stdout.write(renderSummary(result));
     const t = result.totals;
     const errors = result.subscriptions.reduce((n, s) => n + s.errors.length, 0);

@@ -1,6 +1,6 @@
 import { cliConfig } from '../../api/cli.js';
 import { createOnCallEvidenceStore } from '../../api/production.js';
-import { parseCommandArgs } from '../args.js';
+import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, EXIT } from '../types.js';
 
 const usage = `Usage: driftwarden verify [--format table|json]
@@ -29,11 +29,10 @@ export const verifyCommand: CliCommand = {
       return EXIT.ok;
     }
     if (positionals.length) throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    if (values.format !== 'table' && values.format !== 'json')
-      throw new CliError('--format must be table or json');
+    const json = jsonFormat(values.format);
     const store = await createOnCallEvidenceStore(cliConfig(io.env));
     const result = await store.verify();
-    if (values.format === 'json') {
+    if (json) {
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
       for (const problem of result.problems) {
