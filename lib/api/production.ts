@@ -5,7 +5,7 @@ import { createEvidenceStore } from '../evidence/table-store.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
-import { oncePerProcess } from '../util/once.js';
+import { onceUntilFailure } from '../util/once.js';
 import { parseDevPrincipal } from './auth.js';
 import { type ApiDeps, type Clock, systemClock } from './deps.js';
 import { createRestorer, type Restorer } from './restorer.js';
@@ -52,6 +52,6 @@ export async function createApiDeps(
 }
 
 /** Once per process (first request), from the app settings; a failure is not cached, so a fixed setting recovers. */
-export const apiDepsFromEnvironment: () => Promise<ApiDeps> = oncePerProcess(() =>
+export const apiDepsFromEnvironment: () => Promise<ApiDeps> = onceUntilFailure(() =>
   createApiDeps(loadConfig()),
 );

@@ -1,8 +1,9 @@
-import { createDependencies, type Dependencies, type DependencyOverrides } from '../app/dependencies.js';
+import { createDependencies, type DependencyOverrides } from '../app/dependencies.js';
 import type { Config } from '../config.js';
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
 import { restoreRemediation } from '../remediation/restore.js';
+import { onceUntilFailure } from '../util/once.js';
 
 export interface RestoreRequest {
   /** the approving principal's name; recorded on the exception and as the `restored` record's actor */
@@ -32,7 +33,7 @@ export interface Restorer {
  */
 export { RestoreConflictError } from '../remediation/restore.js';
 
-/** Restore is not available in this deployment (yet): the API answers 501 with `message`. */
+/** For a Restorer that cannot restore in its deployment: the API answers 501 with `message`. */
 export class RestoreUnavailableError extends Error {
   constructor(message: string) {
     super(message);
@@ -48,14 +49,7 @@ export class RestoreUnavailableError extends Error {
  * sandbox's ARM connection, a clock).
  */
 export function createRestorer(config: Config, overrides: DependencyOverrides = {}): Restorer {
-  let built: Promise<Dependencies> | null = null;
-  const dependencies = () => {
-    built ??= createDependencies(config, overrides).catch((error: unknown) => {
-      built = null;
-      throw error;
-    });
-    return built;
-  };
+  const dependencies = onceUntilFailure(() => createDependencies(config, overrides));
   return {
     async restore(record, request) {
       const deps = await dependencies();

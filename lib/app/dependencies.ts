@@ -17,7 +17,7 @@ import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
-import { oncePerProcess } from '../util/once.js';
+import { onceUntilFailure } from '../util/once.js';
 
 /**
  * Composition root of the automatic-response path: everything built once per process from
@@ -166,4 +166,4 @@ export async function createDependencies(
 
 /** Once per process, from the app settings; a failure is not cached, so a fixed setting recovers. */
 export const dependenciesFromEnvironment: (log?: (line: string) => void) => Promise<Dependencies> =
-  oncePerProcess((log?: (line: string) => void) => createDependencies(loadConfig(), log ? { log } : {}));
+  onceUntilFailure((log?: (line: string) => void) => createDependencies(loadConfig(), log ? { log } : {}));

@@ -2,7 +2,7 @@ import type { InvocationContext, Timer } from '@azure/functions';
 import { loadConfig } from '../config.js';
 import type { FunctionDefinition } from '../host/registration.js';
 import { toError } from '../util/errors.js';
-import { oncePerProcess } from '../util/once.js';
+import { onceUntilFailure } from '../util/once.js';
 import { enqueueSweep, processWorkItem } from './fanout.js';
 import { createSweepRuntime, type SweepRuntime } from './runtime.js';
 
@@ -17,7 +17,7 @@ export const MAX_DEQUEUE_COUNT = 5;
 export type RuntimeGetter = () => Promise<SweepRuntime>;
 
 /** Once per process, from the app settings; a failure is not cached, so a fixed setting recovers. */
-export const runtimeFromEnvironment: RuntimeGetter = oncePerProcess(() => createSweepRuntime(loadConfig()));
+export const runtimeFromEnvironment: RuntimeGetter = onceUntilFailure(() => createSweepRuntime(loadConfig()));
 
 export function monthlySweepHandler(getRuntime: RuntimeGetter = runtimeFromEnvironment) {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {

@@ -1,9 +1,10 @@
 /**
- * Once per process: the first call builds, later calls share its promise. A failure is not
- * cached, so the next call builds again (a fixed app setting recovers without a restart).
- * Arguments are used by the call that builds; later calls share its result.
+ * Built on first use, once, and shared: the first call builds, later calls share its promise. A
+ * failure is not cached, so the next call builds again (a fixed app setting recovers without a
+ * restart). Arguments are used by the call that builds; later calls share its result. At module
+ * level this gives the once-per-process dependency getters.
  */
-export function oncePerProcess<A extends unknown[], T>(
+export function onceUntilFailure<A extends unknown[], T>(
   build: (...args: A) => Promise<T>,
 ): (...args: A) => Promise<T> {
   let cached: Promise<T> | null = null;
