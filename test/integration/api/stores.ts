@@ -11,7 +11,7 @@ import type { ExceptionStore } from '../../../lib/exceptions/types.js';
 export interface ApiStores {
   evidence: EvidenceStore;
   exceptions: ExceptionStore;
-  /** real dependencies over fresh tables; `restorer` is the production placeholder until replaced */
+  /** real dependencies over fresh tables; `restorer` is the production ARM Restorer (tests without ARM replace it) */
   deps: ApiDeps;
 }
 
