@@ -239,10 +239,6 @@ function classifyUncached(source: string, ipv4PrefixMaxLength: number): SourceCl
   return 'invalid';
 }
 
-export function isInternetSource(source: string, ipv4PrefixMaxLength: number): boolean {
-  return classifySource(source, ipv4PrefixMaxLength) === 'internet';
-}
-
 const PORT = /^(0|[1-9]\d{0,4})$/;
 const MAX_PORT = 65535;
 

@@ -88,8 +88,3 @@ export function logRow(time: string, recordId: string): string {
 export function invertedMs(ms: number): string {
   return String(MAX_MS - Math.min(MAX_MS, Math.max(0, ms))).padStart(13, '0');
 }
-
-export function recordIdOfLogRow(rowKey: string): string | null {
-  const index = rowKey.indexOf('~');
-  return index < 0 ? null : rowKey.slice(index + 1);
-}

@@ -9,7 +9,6 @@ import {
   type SweepRuntime,
   type SweepRuntimeOverrides,
 } from '../../../lib/sweep/runtime.js';
-import { ArmThrottle } from '../../../lib/sweep/throttle.js';
 import {
   type Sandbox,
   type SandboxOptions,
@@ -81,10 +80,6 @@ export async function startHarness(options: {
       await sandbox.stop();
     },
   };
-}
-
-export function throttleFor(limits: ConstructorParameters<typeof ArmThrottle>[0]): ArmThrottle {
-  return new ArmThrottle(limits);
 }
 
 // ------------------------------------------------------------------ a mixed estate
