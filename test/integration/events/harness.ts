@@ -21,7 +21,7 @@ import { type CreateEvidenceStoreOptions, createEvidenceStore } from '../../../l
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { RemediationEngine } from '../../../lib/remediation/engine.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
-import type { Sandbox, Scenario } from '../../sandbox/index.js';
+import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
 
 export const SUB = '3c9f2b1e-5d4a-4e8b-9a7c-2f1e0d3c4b5a';
 export const RG = `/subscriptions/${SUB}/resourceGroups/rg-portal`;
@@ -279,6 +279,29 @@ export async function startWebhook(
   };
 }
 
+export type Webhook = Awaited<ReturnType<typeof startWebhook>>;
+
+/**
+ * The per-file setup of the event-path tests: an ARM sandbox and a webhook that hands each
+ * delivered event to the current harness (none: 500, so the sandbox redelivers). `stop`
+ * detaches the webhook and stops both.
+ */
+export async function startSandboxWithWebhook(
+  current: () => Harness | null,
+): Promise<{ sandbox: Sandbox; webhook: Webhook; stop(): Promise<void> }> {
+  const sandbox = await startSandbox();
+  const webhook = await startWebhook((event) => {
+    const harness = current();
+    if (!harness) throw new Error('no harness');
+    return harness.handle(event);
+  });
+  const stop = async () => {
+    await sandbox.setWebhook(null);
+    await webhook.close();
+    await sandbox.stop();
+  };
+  return { sandbox, webhook, stop };
+}
 /** A TCP proxy in front of Azurite's table port that can be cut (connections refused and dropped) and restored. */
 export async function startTableProxy(
   tableEndpoint: string,

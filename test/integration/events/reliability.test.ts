@@ -2,7 +2,7 @@ import type { SecurityRule } from '@azure/arm-network';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
-import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
+import type { Sandbox, Scenario } from '../../sandbox/index.js';
 import { hostileEvents } from '../../unit/events/hostile.js';
 import {
   ACCOUNT,
@@ -17,11 +17,12 @@ import {
   type HarnessOptions,
   NSG,
   persist,
+  startSandboxWithWebhook,
   startTableProxy,
-  startWebhook,
   storagePatch,
   uniqueTable,
   viaPort,
+  type Webhook,
   waitFor,
 } from './harness.js';
 
@@ -32,7 +33,8 @@ import {
 
 const azurite = inject('azurite');
 let sandbox: Sandbox;
-let webhook: Awaited<ReturnType<typeof startWebhook>>;
+let webhook: Webhook;
+let stopSandbox: () => Promise<void>;
 let harness: Harness | null = null;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -60,17 +62,11 @@ const partnerApi: SecurityRule = {
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  sandbox = await startSandbox();
-  webhook = await startWebhook((event) => {
-    if (!harness) throw new Error('no harness');
-    return harness.handle(event);
-  });
+  ({ sandbox, webhook, stop: stopSandbox } = await startSandboxWithWebhook(() => harness));
 });
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
-  await sandbox.setWebhook(null);
-  await webhook.close();
-  await sandbox.stop();
+  await stopSandbox();
 });
 afterEach((ctx) => {
   if (ctx.task.result?.state === 'fail' && harness) {

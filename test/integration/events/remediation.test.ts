@@ -1,7 +1,7 @@
 import type { SecurityRule } from '@azure/arm-network';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
-import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
+import type { Sandbox, Scenario } from '../../sandbox/index.js';
 import {
   ACCOUNT,
   ALICE,
@@ -12,8 +12,9 @@ import {
   type Harness,
   NSG,
   SELF,
-  startWebhook,
+  startSandboxWithWebhook,
   storagePatch,
+  type Webhook,
 } from './harness.js';
 
 /**
@@ -24,7 +25,8 @@ import {
 
 const azurite = inject('azurite');
 let sandbox: Sandbox;
-let webhook: Awaited<ReturnType<typeof startWebhook>>;
+let webhook: Webhook;
+let stopSandbox: () => Promise<void>;
 let harness: Harness | null = null;
 
 const rdpFromInternet: SecurityRule = {
@@ -39,17 +41,9 @@ const rdpFromInternet: SecurityRule = {
 };
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  webhook = await startWebhook((event) => {
-    if (!harness) throw new Error('no harness');
-    return harness.handle(event);
-  });
+  ({ sandbox, webhook, stop: stopSandbox } = await startSandboxWithWebhook(() => harness));
 });
-afterAll(async () => {
-  await sandbox.setWebhook(null);
-  await webhook.close();
-  await sandbox.stop();
-});
+afterAll(() => stopSandbox());
 afterEach(() => {
   harness = null;
 });

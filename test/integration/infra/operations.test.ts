@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HANDLED_OPERATIONS } from '../../../lib/azure/operations.js';
 import { parseResourceChange } from '../../../lib/events/parse.js';
-import { type Sandbox, type SandboxEvent, startSandbox } from '../../sandbox/index.js';
+import type { Sandbox, SandboxEvent } from '../../sandbox/index.js';
 import {
   ACCOUNT,
   ALICE,
@@ -12,8 +12,9 @@ import {
   createHarness,
   type Harness,
   NSG,
-  startWebhook,
+  startSandboxWithWebhook,
   storagePatch,
+  type Webhook,
 } from '../events/harness.js';
 
 /**
@@ -65,21 +66,14 @@ describe('HANDLED_OPERATIONS and the event router', () => {
 describe('operations ARM emits for our resource kinds are all handled; a delete is recorded', () => {
   const azurite = inject('azurite');
   let sandbox: Sandbox;
-  let webhook: Awaited<ReturnType<typeof startWebhook>>;
+  let webhook: Webhook;
+  let stopSandbox: () => Promise<void>;
   let harness: Harness | null = null;
 
   beforeAll(async () => {
-    sandbox = await startSandbox();
-    webhook = await startWebhook((event) => {
-      if (!harness) throw new Error('no harness');
-      return harness.handle(event);
-    });
+    ({ sandbox, webhook, stop: stopSandbox } = await startSandboxWithWebhook(() => harness));
   });
-  afterAll(async () => {
-    await sandbox.setWebhook(null);
-    await webhook.close();
-    await sandbox.stop();
-  });
+  afterAll(() => stopSandbox());
 
   it('every emitted operationName is in HANDLED_OPERATIONS, and each handled one is emitted', async () => {
     sandbox.reset();

@@ -7,7 +7,7 @@ import { CONTROLS } from '../../../lib/controls/catalog.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { RestoreConflictError, restoreRemediation } from '../../../lib/remediation/restore.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
-import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import type { Sandbox } from '../../sandbox/index.js';
 import { type ApiServer, call, principalHeader, startApiServer } from '../api/harness.js';
 import {
   ACCOUNT,
@@ -19,8 +19,9 @@ import {
   type Harness,
   NSG,
   SELF,
-  startWebhook,
+  startSandboxWithWebhook,
   storagePatch,
+  type Webhook,
 } from '../events/harness.js';
 
 /**
@@ -48,24 +49,17 @@ const rdpFromInternet: SecurityRule = {
 };
 
 let sandbox: Sandbox;
-let webhook: Awaited<ReturnType<typeof startWebhook>>;
+let webhook: Webhook;
+let stopSandbox: () => Promise<void>;
 let harness: Harness | null = null;
 let api: ApiServer | null = null;
 let offsetMs = 0;
 const clock = () => new Date(Date.now() + offsetMs);
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  webhook = await startWebhook((event) => {
-    if (!harness) throw new Error('no harness');
-    return harness.handle(event);
-  });
+  ({ sandbox, webhook, stop: stopSandbox } = await startSandboxWithWebhook(() => harness));
 });
-afterAll(async () => {
-  await sandbox.setWebhook(null);
-  await webhook.close();
-  await sandbox.stop();
-});
+afterAll(() => stopSandbox());
 afterEach(async () => {
   harness = null;
   offsetMs = 0;
