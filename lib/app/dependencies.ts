@@ -12,7 +12,7 @@ import { createEvidenceStore } from '../evidence/table-store.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
-import { EventGridNotifier } from '../notify/eventgrid.js';
+import { EventGridNotifier, type EventGridNotifierOptions } from '../notify/eventgrid.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
@@ -32,6 +32,8 @@ export interface DependencyOverrides {
   log?: (line: string) => void;
   /** credential for the notification topic; default DefaultAzureCredential */
   notifyCredential?: TokenCredential;
+  /** options for the notification publisher (tests: the agent trusting a local topic, retries, timeout) */
+  notifyOptions?: EventGridNotifierOptions;
   /** options for the evidence/exception/intent table clients (e.g. retry tuning) */
   tableClientOptions?: TableClientOptions;
   /** already-built stores (tests that share one, or exercise failures) */
@@ -127,6 +129,7 @@ export async function createDependencies(
     ? new EventGridNotifier(
         config.notifyTopicEndpoint,
         overrides.notifyCredential ?? new DefaultAzureCredential(),
+        overrides.notifyOptions,
       )
     : null;
   const engine = new RemediationEngine({
