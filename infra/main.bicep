@@ -88,8 +88,7 @@ param enableNotifications bool = false
 
 @description('Event schema of the notification topic (must match what the app publishes).')
 @allowed([
-  'CloudEventSchemaV1_0'
-  'EventGridSchema'
+  'CloudEventSchemaV1_0' // the app publishes CloudEvents 1.0 (lib/notify/eventgrid.ts)
 ])
 param notificationSchema string = 'CloudEventSchemaV1_0'
 

@@ -6,8 +6,7 @@ param location string
 param tags object
 
 @allowed([
-  'CloudEventSchemaV1_0'
-  'EventGridSchema'
+  'CloudEventSchemaV1_0' // the app publishes CloudEvents 1.0 (lib/notify/eventgrid.ts)
 ])
 param inputSchema string = 'CloudEventSchemaV1_0'
 
