@@ -118,7 +118,11 @@ function httpsUri(env: Env, name: string): string | null {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, `"${value}" is not a URL`);
+    // Never echo the value: a connection string or SAS pasted here carries a secret.
+    const hint = /AccountKey=|SharedAccessSignature=|sig=/i.test(value)
+      ? ` (it looks like a connection string or SAS; a connection string belongs in ${SETTINGS.storageConnection})`
+      : '';
+    throw new ConfigError(name, `is not a URL${hint}`);
   }
   if (url.protocol !== 'https:' && url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') {
     throw new ConfigError(name, 'must be https (plain http is accepted only for 127.0.0.1/localhost)');

@@ -37,6 +37,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ...env })).toThrowError(name);
   });
 
+  it('never echoes a URL setting that does not parse (it may be a connection string with a key)', () => {
+    const secret = 'AccountKey=c2VjcmV0a2V5c2VjcmV0a2V5==';
+    const env = { DW_STORAGE__tableServiceUri: `DefaultEndpointsProtocol=https;AccountName=a;${secret};` };
+    expect(() => loadConfig({ ...base, ...env })).toThrowError(
+      /DW_STORAGE__tableServiceUri.*is not a URL.*DW_STORAGE/,
+    );
+    try {
+      loadConfig({ ...base, ...env });
+    } catch (error) {
+      expect(String(error)).not.toContain('c2VjcmV0');
+    }
+    expect(() => loadConfig({ ...base, DW_ARM_ENDPOINT: 'not a url' })).toThrowError(
+      /DW_ARM_ENDPOINT.*is not a URL$/,
+    );
+  });
+
   it('requires some storage setting', () => {
     expect(() => loadConfig({})).toThrowError(/DW_STORAGE__tableServiceUri/);
   });
