@@ -1,5 +1,6 @@
 import { CliError, type CliIo } from '../cli/types.js';
-import { type Config, ConfigError, loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
+import { localDir, localInfoPath, readLocalInfo } from '../local/local-info.js';
 import { ApiError } from './http.js';
 
 /**
@@ -11,9 +12,21 @@ export function cliConfig(env: CliIo['env']): Config {
   try {
     return loadConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
+    if (error instanceof ConfigError) throw new CliError(error.message + localModeHint(error, env));
     throw error;
   }
+}
+
+/** No storage configured but local mode is running here: say how to point the CLI at it. */
+function localModeHint(error: ConfigError, env: CliIo['env']): string {
+  if (error.setting !== SETTINGS.tableServiceUri || env[SETTINGS.storageConnection]?.trim()) return '';
+  const dir = localDir(env);
+  try {
+    if (!readLocalInfo(dir)) return '';
+  } catch {
+    return '';
+  }
+  return `. Local mode is running (${localInfoPath(dir)}): eval "$(npx driftwarden sandbox env)" sets them`;
 }
 
 /** Runs `work`, turning the API's caller-facing errors (400/404/409/413/501) into one-line CLI errors. */

@@ -50,6 +50,42 @@ export function writeLocalInfo(dir: string, info: LocalInfo): string {
 
 export function removeLocalInfo(dir: string): void {
   rmSync(localInfoPath(dir), { force: true });
+  rmSync(localIdentityPath(dir), { force: true });
+}
+
+/**
+ * `.driftwarden/identity.json` (0600, beside local.json, not part of its documented fields): the
+ * local managed-identity endpoint, so `driftwarden sandbox env` can point the CLI's unchanged
+ * DefaultAzureCredential at it (IDENTITY_ENDPOINT / IDENTITY_HEADER) for sweep and restore.
+ */
+export interface LocalIdentityInfo {
+  endpoint: string;
+  header: string;
+}
+
+export function localIdentityPath(dir: string): string {
+  return join(dir, 'identity.json');
+}
+
+export function writeLocalIdentity(dir: string, identity: LocalIdentityInfo): void {
+  mkdirSync(dir, { recursive: true });
+  const path = localIdentityPath(dir);
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(identity)}\n`, { mode: 0o600 });
+  renameSync(temp, path);
+}
+
+/** null when absent or unreadable (an older local mode): callers then leave ARM credentials alone. */
+export function readLocalIdentity(dir: string): LocalIdentityInfo | null {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(localIdentityPath(dir), 'utf8'));
+    const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    return typeof record.endpoint === 'string' && typeof record.header === 'string'
+      ? { endpoint: record.endpoint, header: record.header }
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 /** null when local mode is not running (no file); throws when the file is not a LocalInfo. */

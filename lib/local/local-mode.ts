@@ -10,7 +10,7 @@ import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
 import { type FunctionHost, startFunctionHost } from './host.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.js';
-import { type LocalInfo, removeLocalInfo, writeLocalInfo } from './local-info.js';
+import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } from './local-info.js';
 import { withoutRuntimeWarnings } from './log-filter.js';
 import { assertPortFree } from './ports.js';
 import { runSweepNow, type SweepNowResult } from './sweep-now.js';
@@ -143,6 +143,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       tableEndpoint: azurite.tableEndpoint,
       tableConnectionString: azurite.connectionString,
     };
+    writeLocalIdentity(dir, { endpoint: identity.endpoint, header: identity.header });
     const localJsonPath = writeLocalInfo(dir, info);
     stoppers.push(async () => removeLocalInfo(dir));
 

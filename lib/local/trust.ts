@@ -17,7 +17,12 @@ export function isTrustingChild(env: Record<string, string | undefined> = proces
   return env[CHILD_MARKER] === '1';
 }
 
-function caBundle(caCertPath: string, dir: string, existing: string | undefined): string {
+/**
+ * The NODE_EXTRA_CA_CERTS value that trusts the sandbox CA as well as `existing` (a developer's
+ * own, e.g. a corporate proxy CA), bundled in `<dir>/ca-bundle.pem`. Also used by
+ * `driftwarden sandbox env`; a file that already holds the sandbox CA is returned as is.
+ */
+export function caBundle(caCertPath: string, dir: string, existing: string | undefined): string {
   if (!existing || existing === caCertPath) return caCertPath;
   let theirs: string;
   try {
@@ -25,8 +30,10 @@ function caBundle(caCertPath: string, dir: string, existing: string | undefined)
   } catch {
     return caCertPath; // Node would only warn about an unreadable file; do not fail the start for it
   }
+  const ours = readFileSync(caCertPath, 'utf8').trim();
+  if (theirs.includes(ours)) return existing;
   const bundle = join(dir, 'ca-bundle.pem');
-  writeFileSync(bundle, `${theirs.trim()}\n${readFileSync(caCertPath, 'utf8').trim()}\n`);
+  writeFileSync(bundle, `${theirs.trim()}\n${ours}\n`);
   return bundle;
 }
 

@@ -4,7 +4,8 @@
  * DefaultAzureCredential, a busy port is named with its setting, local.json round-trips, and the
  * `sandbox` CLI command fails in one line when local mode is not running.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,12 @@ import { evaluateDocument } from '../../lib/evaluate.js';
 import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from '../../lib/local/app-environment.js';
 import { DEMO_IDS, DEMO_SUBSCRIPTION_ID, demoScenario } from '../../lib/local/demo-scenario.js';
 import { startIdentityEndpoint } from '../../lib/local/identity-endpoint.js';
-import { type LocalInfo, readLocalInfo, writeLocalInfo } from '../../lib/local/local-info.js';
+import {
+  type LocalInfo,
+  readLocalInfo,
+  writeLocalIdentity,
+  writeLocalInfo,
+} from '../../lib/local/local-info.js';
 import { assertPortFree, PortBusyError } from '../../lib/local/ports.js';
 import { startSandbox } from '../sandbox/index.js';
 
@@ -192,5 +198,49 @@ describe('local.json and the sandbox command', () => {
     const bogus = await cli(['sandbox', 'drift', 'delete-everything'], { DW_LOCAL_DIR: dir });
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain('open-rdp');
+  });
+
+  it('prints shell exports with sandbox env that point the CLI settings at local mode', async () => {
+    const dir = tempDir();
+    const caCertPath = join(dir, 'cert.pem');
+    writeFileSync(caCertPath, '-----BEGIN CERTIFICATE-----\nsandbox\n-----END CERTIFICATE-----\n');
+    const tricky = "DefaultEndpointsProtocol=http;AccountName=it's;AccountKey=a2V5;";
+    writeLocalInfo(dir, { ...info, caCertPath, tableConnectionString: tricky });
+    writeLocalIdentity(dir, { endpoint: 'http://127.0.0.1:4/msi/token', header: 'h' });
+    const result = await cli(['sandbox', 'env'], { DW_LOCAL_DIR: dir });
+    expect(result.code).toBe(0);
+    const shown = (name: string) =>
+      execFileSync('sh', ['-c', `${result.stdout}\nprintf %s "$${name}"`], {
+        env: { PATH: process.env.PATH ?? '', DW_STORAGE__tableServiceUri: 'https://x' },
+      }).toString();
+    expect(shown('DW_STORAGE')).toBe(tricky);
+    expect(shown('DW_STORAGE__tableServiceUri')).toBe('');
+    expect(shown('DW_ARM_ENDPOINT')).toBe(info.armEndpoint);
+    expect(shown('DW_SUBSCRIPTION_IDS')).toBe(DEMO_SUBSCRIPTION_ID);
+    expect(shown('NODE_EXTRA_CA_CERTS')).toBe(caCertPath);
+    expect(shown('IDENTITY_ENDPOINT')).toBe('http://127.0.0.1:4/msi/token');
+    expect(shown('AZURE_TOKEN_CREDENTIALS')).toBe('ManagedIdentityCredential');
+
+    // A developer's own extra CA file is kept, bundled once with the sandbox CA.
+    const theirs = join(dir, 'corporate.pem');
+    writeFileSync(theirs, '-----BEGIN CERTIFICATE-----\ncorporate\n-----END CERTIFICATE-----\n');
+    const bundled = await cli(['sandbox', 'env'], { DW_LOCAL_DIR: dir, NODE_EXTRA_CA_CERTS: theirs });
+    const bundle = /NODE_EXTRA_CA_CERTS='([^']+)'/.exec(bundled.stdout)?.[1] ?? '';
+    expect(readFileSync(bundle, 'utf8')).toMatch(/corporate[\s\S]*sandbox/);
+    const again = await cli(['sandbox', 'env'], { DW_LOCAL_DIR: dir, NODE_EXTRA_CA_CERTS: bundle });
+    expect(again.stdout).toContain(`NODE_EXTRA_CA_CERTS='${bundle}'`);
+    expect(readFileSync(bundle, 'utf8').match(/sandbox/g)).toHaveLength(1);
+  });
+
+  it('points at sandbox env when an on-call command has no storage setting but local mode runs', async () => {
+    const dir = tempDir();
+    const without = await cli(['log'], { DW_LOCAL_DIR: dir });
+    expect(without.code).toBe(2);
+    expect(without.stderr).not.toContain('sandbox env');
+    writeLocalInfo(dir, info);
+    const hinted = await cli(['log'], { DW_LOCAL_DIR: dir });
+    expect(hinted.code).toBe(2);
+    expect(hinted.stderr.trim().split('\n')).toHaveLength(1);
+    expect(hinted.stderr).toContain('eval "$(npx driftwarden sandbox env)"');
   });
 });

@@ -1,5 +1,12 @@
 import { DRIFT_KINDS, driftClients, isDriftKind, makeDrift, userCredential } from '../../local/drift.js';
-import { type LocalInfo, localDir, localInfoPath, readLocalInfo } from '../../local/local-info.js';
+import {
+  type LocalInfo,
+  localDir,
+  localInfoPath,
+  readLocalIdentity,
+  readLocalInfo,
+} from '../../local/local-info.js';
+import { caBundle } from '../../local/trust.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
 
@@ -7,6 +14,7 @@ const DEFAULT_USER = 'developer@contoso.example';
 
 const usage = `Usage: driftwarden sandbox drift <${DRIFT_KINDS.join('|')}> [--as USER]
        driftwarden sandbox status
+       eval "$(driftwarden sandbox env)"
 
 Local mode only (\`npm start\`). Reads .driftwarden/local.json (or $DW_LOCAL_DIR/local.json).
 
@@ -18,6 +26,9 @@ Local mode only (\`npm start\`). Reads .driftwarden/local.json (or $DW_LOCAL_DIR
                  public-container  account opened, then a container set to public access
                The sandbox emits the Event Grid event Azure would; watch the log page.
   status       prints local.json (URLs, CA file, function key)
+  env          prints the shell exports that point the other commands (log, verify,
+               exceptions, restore, sweep) at local mode: DW_STORAGE, DW_ARM_ENDPOINT,
+               DW_SUBSCRIPTION_IDS, NODE_EXTRA_CA_CERTS and the local managed identity
 
 Options:
   --as USER    who makes the change (recorded as the actor), default ${DEFAULT_USER}
@@ -79,9 +90,44 @@ async function drift(args: string[], io: CliIo, user: string): Promise<number> {
   }
 }
 
+const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+/** `export NAME='value'` lines for a POSIX shell: the app settings local mode runs the functions with. */
+function envExports(io: CliIo): string {
+  const dir = localDir(io.env);
+  const info = requireLocalInfo(io);
+  let ca: string;
+  try {
+    ca = caBundle(info.caCertPath, dir, io.env.NODE_EXTRA_CA_CERTS);
+  } catch {
+    throw new CliError(`cannot read ${info.caCertPath}; restart local mode with npm start`);
+  }
+  const identity = readLocalIdentity(dir);
+  const vars: [string, string][] = [
+    ['DW_STORAGE', info.tableConnectionString],
+    ['DW_ARM_ENDPOINT', info.armEndpoint],
+    ['DW_SUBSCRIPTION_IDS', info.subscriptionId],
+    ['NODE_EXTRA_CA_CERTS', ca],
+  ];
+  if (identity) {
+    vars.push(
+      ['IDENTITY_ENDPOINT', identity.endpoint],
+      ['IDENTITY_HEADER', identity.header],
+      ['AZURE_TOKEN_CREDENTIALS', 'ManagedIdentityCredential'],
+    );
+  }
+  return [
+    `# driftwarden local mode (${localInfoPath(dir)}); valid until npm start stops`,
+    // identity-based storage settings would win over DW_STORAGE
+    'unset DW_STORAGE__tableServiceUri DW_STORAGE__blobServiceUri DW_STORAGE__queueServiceUri',
+    ...vars.map(([name, value]) => `export ${name}=${quote(value)}`),
+    '',
+  ].join('\n');
+}
+
 export const sandboxCommand: CliCommand = {
   name: 'sandbox',
-  summary: 'local mode: cause drift in the ARM sandbox as a user, show connection details',
+  summary: 'local mode: cause drift in the ARM sandbox as a user, show connection details and exports',
   usage,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('sandbox', args, { as: { type: 'string' } });
@@ -99,8 +145,12 @@ export const sandboxCommand: CliCommand = {
       case 'status':
         io.stdout.write(`${JSON.stringify(requireLocalInfo(io), null, 2)}\n`);
         return EXIT.ok;
+      case 'env':
+        if (rest.length) throw new CliError(`unexpected argument ${JSON.stringify(rest[0])}`);
+        io.stdout.write(envExports(io));
+        return EXIT.ok;
       default:
-        throw new CliError('expected "drift <kind>" or "status". See: driftwarden sandbox --help');
+        throw new CliError('expected "drift <kind>", "status" or "env". See: driftwarden sandbox --help');
     }
   },
 };
