@@ -1,6 +1,6 @@
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import type { Config } from '../config.js';
+import { type Config, ConfigError, SETTINGS } from '../config.js';
 import { isRestError } from '../util/errors.js';
 
 export interface TableClientOptions extends TableServiceClientOptions {
@@ -22,10 +22,18 @@ export function createTableClient(
   let client: TableClient;
   if ('connectionString' in storage) {
     const insecure = /DefaultEndpointsProtocol=http;|TableEndpoint=http:\/\//i.test(storage.connectionString);
-    client = TableClient.fromConnectionString(storage.connectionString, tableName, {
-      ...clientOptions,
-      allowInsecureConnection: clientOptions.allowInsecureConnection ?? insecure,
-    });
+    try {
+      client = TableClient.fromConnectionString(storage.connectionString, tableName, {
+        ...clientOptions,
+        allowInsecureConnection: clientOptions.allowInsecureConnection ?? insecure,
+      });
+    } catch {
+      // The SDK's parse errors are cryptic ("reading 'toLowerCase'"); never echo the string (it holds the key).
+      throw new ConfigError(
+        SETTINGS.storageConnection,
+        'is not a usable storage connection string (AccountName=…;AccountKey=…;TableEndpoint=…)',
+      );
+    }
   } else {
     const tokenCredential = credential ?? new DefaultAzureCredential();
     client = new TableClient(storage.tableServiceUri, tableName, tokenCredential, clientOptions);

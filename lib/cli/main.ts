@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config.js';
 import { COMMANDS } from './commands/index.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from './types.js';
 
@@ -9,6 +10,28 @@ function version(): string {
   } catch {
     return 'unknown';
   }
+}
+
+const CONNECTION_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/;
+
+/**
+ * One line for an unexpected failure: a storage XML error body becomes `Code: message`, a refused
+ * connection names the settings to check, and anything shaped like a key, SAS signature or bearer
+ * token is masked (error text from SDKs is not ours to trust).
+ */
+export function describeUnexpected(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  const code = /<Code>([^<]*)<\/Code>/.exec(message)?.[1];
+  const detail = /<Message>([^<\n]*)/.exec(message)?.[1];
+  if (code) message = `${code}${detail ? `: ${detail.trim()}` : ''}`;
+  const errno = (error as { code?: unknown } | null)?.code;
+  if (typeof errno === 'string' && CONNECTION_CODES.test(errno)) {
+    message = `cannot connect (${message}); check DW_STORAGE / DW_ARM_ENDPOINT, or start local mode with npm start`;
+  }
+  return message
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\b(AccountKey|SharedAccessSignature|sig|IDENTITY_HEADER)=[^;&\s"']+/gi, '$1=***')
+    .replace(/\bBearer\s+[\w.~+/=-]+/g, 'Bearer ***');
 }
 
 export function helpText(commands: readonly CliCommand[] = COMMANDS): string {
@@ -57,14 +80,13 @@ export async function main(
   try {
     return await command.run(rest, io);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const oneLine = message.replace(/\s*\n\s*/g, ' ');
-    if (error instanceof CliError) {
-      io.stderr.write(`driftwarden ${command.name}: ${oneLine}\n`);
-      return error.exitCode;
+    if (error instanceof CliError || error instanceof ConfigError) {
+      const message = error.message.replace(/\s*\n\s*/g, ' ');
+      io.stderr.write(`driftwarden ${command.name}: ${message}\n`);
+      return error instanceof CliError ? error.exitCode : EXIT.usage;
     }
     // Unexpected: still one line unless asked for the stack.
-    io.stderr.write(`driftwarden ${command.name}: unexpected error: ${oneLine}\n`);
+    io.stderr.write(`driftwarden ${command.name}: unexpected error: ${describeUnexpected(error)}\n`);
     if (io.env.DRIFTWARDEN_DEBUG && error instanceof Error && error.stack)
       io.stderr.write(`${error.stack}\n`);
     return EXIT.usage;

@@ -112,6 +112,16 @@ describe('driftwarden log', () => {
       expect(stderr.trim().split('\n')).toHaveLength(1);
     }
   });
+
+  it('an unusable DW_STORAGE is a one-line configuration error that does not echo the key', async () => {
+    const { code, stderr } = await driftwarden(['log'], {
+      DW_STORAGE: 'AccountName=x;AccountKey=c2VjcmV0a2V5;not-a-pair',
+    });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      'driftwarden log: Configuration error in DW_STORAGE: is not a usable storage connection string (AccountName=…;AccountKey=…;TableEndpoint=…)\n',
+    );
+  });
 });
 
 describe('driftwarden verify', () => {

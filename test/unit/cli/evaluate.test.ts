@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../lib/cli/main.js';
 import type { CliCommand, CliIo } from '../../../lib/cli/types.js';
+import { ConfigError } from '../../../lib/config.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = (path: string) => join(repo, 'test/fixtures', path);
@@ -70,6 +71,44 @@ describe('driftwarden (in-process)', () => {
     expect(await main(['hello', '--x'], io.io, [hello])).toBe(0);
     expect(seen).toEqual([['--x']]);
     expect(io.stdout()).toBe('hi\n');
+  });
+
+  it("prints a failing command's error as one line with no secrets: storage XML, refused connection, ConfigError", async () => {
+    const failing = (error: unknown): CliCommand => ({
+      name: 'boom',
+      summary: 'fails',
+      usage: 'Usage: driftwarden boom',
+      async run() {
+        throw error;
+      },
+    });
+    const xml = new Error(
+      '<?xml version="1.0"?>\n<Error>\n  <Code>AuthorizationFailure</Code>\n  <Message>Server failed to authenticate the request.\nRequestId:1 Time:2</Message>\n</Error>',
+    );
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const leaky = new Error(
+      'bad: DefaultEndpointsProtocol=https;AccountKey=c2VjcmV0;x url?sv=1&sig=c2lnbmF0dXJl Authorization: Bearer eyJ0b2tlbg.x.y',
+    );
+    const config = new ConfigError('DW_STORAGE', 'is not a usable storage connection string');
+    const runs = await Promise.all(
+      [xml, refused, leaky, config].map(async (error) => {
+        const io = fakeIo();
+        return { code: await main(['boom'], io.io, [failing(error)]), stderr: io.stderr() };
+      }),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).not.toMatch(/c2VjcmV0|c2lnbmF0dXJl|eyJ0b2tlbg/);
+    }
+    expect(runs[0]?.stderr).toBe(
+      'driftwarden boom: unexpected error: AuthorizationFailure: Server failed to authenticate the request.\n',
+    );
+    expect(runs[1]?.stderr).toContain('cannot connect (connect ECONNREFUSED 127.0.0.1:1); check DW_STORAGE');
+    expect(runs[2]?.stderr).toContain('AccountKey=***');
+    expect(runs[3]?.stderr).toBe(
+      'driftwarden boom: Configuration error in DW_STORAGE: is not a usable storage connection string\n',
+    );
   });
 
   it('evaluate --help prints usage with exit 0', async () => {
