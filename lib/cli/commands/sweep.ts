@@ -72,11 +72,17 @@ function renderSummary(result: SweepResult): string {
   ];
   const errors = result.subscriptions.flatMap((s) => s.errors);
   if (errors.length > 0) {
-    lines.push('', `errors (${errors.length}):`);
-    for (const error of errors.slice(0, 50)) {
-      lines.push(`  ${error.subscriptionId} ${error.resourceId ?? '(whole subscription)'}: ${error.message}`);
+    // One line per distinct error (a credential failure hits the storage and the network listing alike).
+    const distinct = new Map<string, number>();
+    for (const error of errors) {
+      const message = error.message.replace(/\s*\n\s*/g, ' ');
+      const line = `  ${error.subscriptionId} ${error.resourceId ?? '(whole subscription)'}: ${message}`;
+      distinct.set(line, (distinct.get(line) ?? 0) + 1);
     }
-    if (errors.length > 50) lines.push(`  ... and ${errors.length - 50} more (--format json lists all)`);
+    lines.push('', `errors (${errors.length}):`);
+    const shown = [...distinct].slice(0, 50);
+    for (const [line, count] of shown) lines.push(count > 1 ? `${line} (×${count})` : line);
+    if (distinct.size > 50) lines.push(`  ... and ${distinct.size - 50} more (--format json lists all)`);
   }
   const open = result.subscriptions
     .flatMap((s) => s.items)

@@ -78,6 +78,16 @@ describe('driftwarden sweep (spawned CLI against the sandbox and Azurite)', () =
     expect(format.code).toBe(2);
   });
 
+  it('prints an ARM credential failure as one line per distinct error', async () => {
+    const { IDENTITY_ENDPOINT: _endpoint, IDENTITY_HEADER: _header, ...noIdentity } = env;
+    const result = await run(['sweep', '--dry-run', '--subscription', SUBS[0] ?? ''], noIdentity);
+    expect(result.code).toBe(1);
+    const errorLines = result.stdout.slice(result.stdout.indexOf('errors (')).trim().split('\n');
+    expect(errorLines[0]).toMatch(/^errors \(\d+\):$/);
+    expect(errorLines).toHaveLength(2);
+    expect(errorLines[1]).toMatch(new RegExp(`^  ${SUBS[0]} \\(whole subscription\\): .*ManagedIdentity`));
+  });
+
   it('dry run: evaluates everything, changes nothing, exits 1 because drift remains', async () => {
     const result = await run(
       ['sweep', '--dry-run', '--format', 'json', '--subscription', SUBS[0] ?? ''],
