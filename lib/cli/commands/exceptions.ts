@@ -85,6 +85,8 @@ export const exceptionsCommand: CliCommand = {
     }
     if (action !== 'revoke' && rest.length)
       throw new CliError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    // Usage before configuration: a missing id is the first thing to say.
+    if (action === 'revoke' && rest.length !== 1) throw new CliError('revoke takes exactly one exception id');
     const config = cliConfig(io.env);
     const deps: ExceptionDeps = {
       exceptions: await createOnCallExceptionStore(config),

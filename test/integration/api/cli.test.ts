@@ -113,6 +113,12 @@ describe('driftwarden log', () => {
     }
   });
 
+  it('exceptions revoke without an id is a usage error before any setting is read', async () => {
+    const { code, stderr } = await driftwarden(['exceptions', 'revoke'], {});
+    expect(code).toBe(2);
+    expect(stderr).toBe('driftwarden exceptions: revoke takes exactly one exception id\n');
+  });
+
   it('an unusable DW_STORAGE is a one-line configuration error that does not echo the key', async () => {
     const { code, stderr } = await driftwarden(['log'], {
       DW_STORAGE: 'AccountName=x;AccountKey=c2VjcmV0a2V5;not-a-pair',
