@@ -57,8 +57,11 @@ export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    // V8 quotes a piece of the input (`Unexpected token 'o', "not json" is not valid JSON`): drop
+    // it, since a mistaken file (a .env, a connection string) must not reach the terminal or CI logs.
     const detail = (error instanceof Error ? error.message : String(error))
       .replace(/\s+/g, ' ')
+      .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/, '')
       .slice(0, 160);
     throw new CliError(`${what} is not valid JSON: ${detail}`);
   }

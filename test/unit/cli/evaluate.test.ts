@@ -201,6 +201,12 @@ describe('driftwarden (in-process)', () => {
 
   it.each([
     ['not JSON', ['evaluate', '-'], '{"id": nope', /standard input is not valid JSON/],
+    [
+      'not JSON, without quoting the input back',
+      ['evaluate', '-'],
+      'DW_STORAGE=AccountName=a;AccountKey=c2VjcmV0a2V5',
+      /^driftwarden evaluate: standard input is not valid JSON: Unexpected token 'D'\n$/,
+    ],
     ['empty input', ['evaluate', '-'], '', /standard input is empty/],
     ['a JSON number', ['evaluate', '-'], '42', /expected a resource object/],
     ['an array of strings', ['evaluate', '-'], '["a"]', /item 0 is not a JSON object/],
