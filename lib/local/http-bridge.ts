@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -136,7 +136,9 @@ export function sendStatus(
     res.end();
     return;
   }
-  sendJson(res, status, { error: message }, headers);
+  // Same error body shape as the app's own errors (lib/api): { error: { code, message } }.
+  const code = (STATUS_CODES[status] ?? 'Error').replace(/[^A-Za-z]/g, '');
+  sendJson(res, status, { error: { code, message } }, headers);
 }
 
 /** The key from `x-functions-key` or `?code=`, compared in constant time. */

@@ -229,6 +229,8 @@ describe('local function host', () => {
       expect((await api('remediations/1')).status).toBe(401);
       expect((await api('remediations/1', { headers: { 'x-functions-key': 'nope' } })).status).toBe(401);
       expect((await api('remediations/1?code=nope')).status).toBe(401);
+      const body = await (await api('remediations/1')).json();
+      expect(body).toEqual({ error: { code: 'Unauthorized', message: 'Unauthorized' } });
     });
 
     it('serves anonymous functions without a key and prefers literal segments over parameters', async () => {
