@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { seededRandom } from '../support/random.js';
 import { buildEvent, type SandboxEvent, validationEvent, type WriteRecord } from './events.js';
-import { seededRandom } from './faults.js';
 import type { EventSchema, WebhookSettings } from './types.js';
 
 export interface DeliveredEvent {

@@ -2,19 +2,8 @@
  * Deterministic fault injection: a seeded PRNG decides which requests fail and how, so a
  * reliability test that fails can be replayed exactly.
  */
+import { seededRandom } from '../support/random.js';
 import type { FaultKind, FaultSettings } from './types.js';
-
-/** mulberry32: tiny, fast, good enough for test randomness; same seed → same sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALL_KINDS: FaultKind[] = ['500', '409', '429', 'reset'];
 

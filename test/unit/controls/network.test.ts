@@ -14,18 +14,8 @@ import {
   parsePortRange,
   rangesIntersect,
 } from '../../../lib/controls/network.js';
+import { seededRandom } from '../../support/random.js';
 
-/** mulberry32: small seeded PRNG so property runs are reproducible without a dependency. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (random: () => number, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 
 // ---- brute-force IPv4 reference, plain numbers, no shared code with the implementation ----
@@ -66,7 +56,7 @@ const INTERESTING = [
 ];
 
 describe('parseCidr / isPublicCidr (IPv4, property)', () => {
-  const random = prng(0xd1f7);
+  const random = seededRandom(0xd1f7);
   const samples = Array.from({ length: 400 }, () => {
     const seed =
       random() < 0.5
@@ -122,7 +112,7 @@ describe('parseCidr / isPublicCidr (IPv4, property)', () => {
 
 describe('parseCidr (IPv6, property)', () => {
   it('parses random addresses in full and compressed form to the same value', () => {
-    const random = prng(6);
+    const random = seededRandom(6);
     for (let i = 0; i < 300; i++) {
       // Runs of zero groups make compression interesting.
       const groups = Array.from({ length: 8 }, () => (random() < 0.4 ? 0 : int(random, 0, 0xffff)));
@@ -203,7 +193,7 @@ describe('classifySource', () => {
   });
 
   it('treats public prefixes as internet exactly up to the threshold (property)', () => {
-    const random = prng(16);
+    const random = seededRandom(16);
     for (let i = 0; i < 300; i++) {
       const threshold = int(random, 0, 32);
       const length = int(random, 0, 32);
@@ -231,7 +221,7 @@ function randomRanges(random: () => number, count: number): PortRange[] {
 }
 
 describe('port helpers (property)', () => {
-  const random = prng(22);
+  const random = seededRandom(22);
 
   it('parsePortRange round-trips formatted ranges and parsePortList splits commas', () => {
     for (let i = 0; i < 300; i++) {

@@ -7,18 +7,7 @@ import {
   MAX_KEY_BYTES,
   splitKey,
 } from '../../../lib/evidence/keys.js';
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/random.js';
 
 const HOSTILE = [
   '/',
@@ -73,7 +62,7 @@ describe('table key encoding', () => {
   });
 
   it('round-trips and never emits an illegal character (2,000 seeded hostile strings)', () => {
-    const next = rng(20261101);
+    const next = seededRandom(20261101);
     for (let i = 0; i < 2000; i++) {
       const value = randomString(next, 60);
       const encoded = encodeKey(value);
@@ -84,7 +73,7 @@ describe('table key encoding', () => {
   });
 
   it('is collision-free: distinct inputs give distinct keys', () => {
-    const next = rng(7);
+    const next = seededRandom(7);
     const seen = new Map<string, string>();
     for (let i = 0; i < 5000; i++) {
       const value = randomString(next, 6);
@@ -97,7 +86,7 @@ describe('table key encoding', () => {
   });
 
   it('composite keys split back into their parts', () => {
-    const next = rng(99);
+    const next = seededRandom(99);
     for (let i = 0; i < 500; i++) {
       const parts = [randomString(next, 10), randomString(next, 10), randomString(next, 10)];
       expect(splitKey(joinKey(...parts.map(encodeKey)))).toEqual(parts);
