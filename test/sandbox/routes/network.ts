@@ -3,7 +3,7 @@
  * long-running operations as in Azure: 201/200/202 with `Azure-AsyncOperation` (and `Location`
  * for deletes); the resource shows provisioningState Updating/Deleting until the operation completes.
  */
-import { ArmError, checkPreconditions, clone, notFound } from '../arm.js';
+import { checkPreconditions, clone, notFound } from '../arm.js';
 import {
   type ArmReply,
   page,
@@ -26,6 +26,14 @@ import {
   withRule,
 } from '../shapes.js';
 import type { ArmResource } from '../types.js';
+import {
+  operationCanceled,
+  operationOf,
+  resourceInput,
+  routeParams,
+  startOperation,
+  unfinishedPoll,
+} from './common.js';
 
 const SUB = '/subscriptions/{s}';
 const NSGS = `${SUB}/resourceGroups/{g}/providers/Microsoft.Network/networkSecurityGroups`;
@@ -33,17 +41,10 @@ const RULES = `${NSGS}/{n}/securityRules`;
 const DEFAULT_RULES = `${NSGS}/{n}/defaultSecurityRules`;
 
 function input(ctx: RequestContext): ResourceInput {
-  const body = ctx.body;
-  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    throw new ArmError(400, 'InvalidRequestFormat', 'Cannot parse the request.');
-  }
-  return (body ?? {}) as ResourceInput;
+  return resourceInput(ctx, 'InvalidRequestFormat', 'Cannot parse the request.');
 }
 
-function params(ctx: RequestContext): [string, string, string, string] {
-  const [s = '', g = '', n = '', r = ''] = ctx.params;
-  return [s, g, n, r];
-}
+const params = routeParams;
 
 function requireNsg(core: SandboxCore, ctx: RequestContext): ArmResource {
   const [s, g, n] = params(ctx);
@@ -82,24 +83,14 @@ function putNsg(ctx: RequestContext, core: SandboxCore): ArmReply {
   checkPreconditions(preconditionHeaders(ctx), existing?.etag, existing !== undefined);
   const nsg = buildNsg(existing?.id ?? id, existing?.name ?? n, input(ctx), existing, 'Updating');
   core.store.put('networkSecurityGroup', nsg);
-  const operation = core.operations.start(
-    'Microsoft.Network',
-    s,
-    nsg.location ?? 'eastus',
-    ctx.apiVersion,
-    () => {
-      const current = core.store.get(id);
-      if (!current)
-        throw new ArmError(
-          409,
-          'OperationCanceled',
-          'The network security group was deleted before the operation completed.',
-        );
-      setProvisioning(current, 'Succeeded');
-      core.recordChange(ctx, 'write', NSG_TYPE, current.id, current);
-      return current;
-    },
-  );
+  const operation = startOperation(ctx, core, 'Microsoft.Network', nsg, () => {
+    const current = core.store.get(id);
+    if (!current)
+      throw operationCanceled('The network security group was deleted before the operation completed.');
+    setProvisioning(current, 'Succeeded');
+    core.recordChange(ctx, 'write', NSG_TYPE, current.id, current);
+    return current;
+  });
   return { status: existing ? 200 : 201, body: nsg, headers: lroHeaders(ctx, operation, false) };
 }
 
@@ -119,16 +110,10 @@ function deleteNsg(ctx: RequestContext, core: SandboxCore): ArmReply {
   if (!existing) return { status: 204 };
   checkPreconditions(preconditionHeaders(ctx), existing.etag, true);
   existing.properties.provisioningState = 'Deleting';
-  const operation = core.operations.start(
-    'Microsoft.Network',
-    s,
-    existing.location ?? 'eastus',
-    ctx.apiVersion,
-    () => {
-      if (core.store.delete(existing.id)) core.recordChange(ctx, 'delete', NSG_TYPE, existing.id);
-      return undefined;
-    },
-  );
+  const operation = startOperation(ctx, core, 'Microsoft.Network', existing, () => {
+    if (core.store.delete(existing.id)) core.recordChange(ctx, 'delete', NSG_TYPE, existing.id);
+    return undefined;
+  });
   return { status: 202, headers: lroHeaders(ctx, operation, true) };
 }
 
@@ -141,7 +126,7 @@ function getRule(ctx: RequestContext, core: SandboxCore): ArmReply {
 }
 
 function putRule(ctx: RequestContext, core: SandboxCore): ArmReply {
-  const [s, , , r] = params(ctx);
+  const [, , , r] = params(ctx);
   const nsg = requireNsg(core, ctx);
   const previous = findRule(nsg, r);
   checkPreconditions(preconditionHeaders(ctx), previous?.etag, previous !== undefined);
@@ -150,49 +135,33 @@ function putRule(ctx: RequestContext, core: SandboxCore): ArmReply {
   // A re-PUT of identical content keeps the ETag in Azure; the write still happens (and raises an event).
   const next = withRule(nsg, name, rule);
   core.store.put('networkSecurityGroup', next);
-  const operation = core.operations.start(
-    'Microsoft.Network',
-    s,
-    nsg.location ?? 'eastus',
-    ctx.apiVersion,
-    () => {
-      const current = core.store.get(nsg.id);
-      const stored = current ? findRule(current, name) : undefined;
-      if (!current || !stored)
-        throw new ArmError(
-          409,
-          'OperationCanceled',
-          'The security rule was deleted before the operation completed.',
-        );
-      setProvisioning(current, 'Succeeded', name);
-      core.recordChange(ctx, 'write', RULE_TYPE, stored.id, stored);
-      return stored;
-    },
-  );
+  const operation = startOperation(ctx, core, 'Microsoft.Network', nsg, () => {
+    const current = core.store.get(nsg.id);
+    const stored = current ? findRule(current, name) : undefined;
+    if (!current || !stored)
+      throw operationCanceled('The security rule was deleted before the operation completed.');
+    setProvisioning(current, 'Succeeded', name);
+    core.recordChange(ctx, 'write', RULE_TYPE, stored.id, stored);
+    return stored;
+  });
   return { status: previous ? 200 : 201, body: rule, headers: lroHeaders(ctx, operation, false) };
 }
 
 function deleteRule(ctx: RequestContext, core: SandboxCore): ArmReply {
-  const [s, , , r] = params(ctx);
+  const [, , , r] = params(ctx);
   const nsg = requireNsg(core, ctx);
   const existing = findRule(nsg, r);
   if (!existing) return { status: 204 };
   checkPreconditions(preconditionHeaders(ctx), existing.etag, true);
   existing.properties.provisioningState = 'Deleting';
-  const operation = core.operations.start(
-    'Microsoft.Network',
-    s,
-    nsg.location ?? 'eastus',
-    ctx.apiVersion,
-    () => {
-      const current = core.store.get(nsg.id);
-      if (current && findRule(current, existing.name)) {
-        core.store.put('networkSecurityGroup', withRule(current, existing.name, undefined));
-        core.recordChange(ctx, 'delete', RULE_TYPE, existing.id);
-      }
-      return undefined;
-    },
-  );
+  const operation = startOperation(ctx, core, 'Microsoft.Network', nsg, () => {
+    const current = core.store.get(nsg.id);
+    if (current && findRule(current, existing.name)) {
+      core.store.put('networkSecurityGroup', withRule(current, existing.name, undefined));
+      core.recordChange(ctx, 'delete', RULE_TYPE, existing.id);
+    }
+    return undefined;
+  });
   return { status: 202, headers: lroHeaders(ctx, operation, true) };
 }
 
@@ -203,12 +172,7 @@ function splitNsgId(nsg: ArmResource): [string, string, string] {
 }
 
 function operationFor(ctx: RequestContext, core: SandboxCore): Operation {
-  const id = ctx.params[2] ?? '';
-  const operation = core.operations.get(id);
-  if (operation?.provider !== 'Microsoft.Network') {
-    throw new ArmError(404, 'OperationNotFound', `The operation '${id}' was not found.`);
-  }
-  return operation;
+  return operationOf(ctx, core, 'Microsoft.Network');
 }
 
 function pollStatus(ctx: RequestContext, core: SandboxCore): ArmReply {
@@ -226,17 +190,10 @@ function pollStatus(ctx: RequestContext, core: SandboxCore): ArmReply {
 
 function pollResult(ctx: RequestContext, core: SandboxCore): ArmReply {
   const operation = operationFor(ctx, core);
-  if (operation.status === 'InProgress') {
-    return {
-      status: 202,
-      headers: {
-        location: operationResultUrl(ctx.baseUrl, operation),
-        'retry-after': retryAfterSeconds(operation),
-      },
-    };
-  }
-  if (operation.status === 'Failed') return { status: 500, body: { error: operation.error } };
-  return operation.result ? { status: 200, body: operation.result } : { status: 204 };
+  return (
+    unfinishedPoll(ctx, operation) ??
+    (operation.result ? { status: 200, body: operation.result } : { status: 204 })
+  );
 }
 
 export const networkRoutes: Route[] = [

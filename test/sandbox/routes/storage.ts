@@ -13,7 +13,7 @@ import {
   type SandboxCore,
 } from '../context.js';
 import { containerId, storageAccountId } from '../ids.js';
-import { operationResultUrl, retryAfterSeconds } from '../lro.js';
+import { operationResultUrl } from '../lro.js';
 import {
   buildContainer,
   buildStorageAccount,
@@ -25,27 +25,28 @@ import {
   validateContainerName,
 } from '../shapes.js';
 import type { ArmResource } from '../types.js';
+import {
+  operationCanceled,
+  operationOf,
+  resourceInput,
+  routeParams,
+  startOperation,
+  unfinishedPoll,
+} from './common.js';
 
 const SUB = '/subscriptions/{s}';
 const ACCOUNTS = `${SUB}/resourceGroups/{g}/providers/Microsoft.Storage/storageAccounts`;
 const CONTAINERS = `${ACCOUNTS}/{a}/blobServices/default/containers`;
 
 function input(ctx: RequestContext): ResourceInput {
-  const body = ctx.body;
-  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    throw new ArmError(
-      400,
-      'InvalidRequestContent',
-      'The request content was invalid and could not be deserialized.',
-    );
-  }
-  return (body ?? {}) as ResourceInput;
+  return resourceInput(
+    ctx,
+    'InvalidRequestContent',
+    'The request content was invalid and could not be deserialized.',
+  );
 }
 
-function params(ctx: RequestContext): [string, string, string, string] {
-  const [s = '', g = '', a = '', c = ''] = ctx.params;
-  return [s, g, a, c];
-}
+const params = routeParams;
 
 function requireAccount(core: SandboxCore, ctx: RequestContext): ArmResource {
   const [s, g, a] = params(ctx);
@@ -84,24 +85,13 @@ function putAccount(ctx: RequestContext, core: SandboxCore): ArmReply {
   }
   const created = buildStorageAccount(id, a, body, true, 'Creating');
   core.store.put('storageAccount', created);
-  const operation = core.operations.start(
-    'Microsoft.Storage',
-    s,
-    created.location ?? 'eastus',
-    ctx.apiVersion,
-    () => {
-      const current = core.store.get(id);
-      if (!current)
-        throw new ArmError(
-          409,
-          'OperationCanceled',
-          'The storage account was deleted before its creation completed.',
-        );
-      current.properties.provisioningState = 'Succeeded';
-      core.recordChange(ctx, 'write', STORAGE_TYPE, current.id, current);
-      return current;
-    },
-  );
+  const operation = startOperation(ctx, core, 'Microsoft.Storage', created, () => {
+    const current = core.store.get(id);
+    if (!current) throw operationCanceled('The storage account was deleted before its creation completed.');
+    current.properties.provisioningState = 'Succeeded';
+    core.recordChange(ctx, 'write', STORAGE_TYPE, current.id, current);
+    return current;
+  });
   return { status: 202, headers: { location: operationResultUrl(ctx.baseUrl, operation) } };
 }
 
@@ -123,23 +113,8 @@ function deleteAccount(ctx: RequestContext, core: SandboxCore): ArmReply {
 }
 
 function pollAccountCreation(ctx: RequestContext, core: SandboxCore): ArmReply {
-  const operation = core.operations.get(ctx.params[2] ?? '');
-  if (operation?.provider !== 'Microsoft.Storage') {
-    throw new ArmError(404, 'OperationNotFound', `The operation '${ctx.params[2] ?? ''}' was not found.`);
-  }
-  if (operation.status === 'InProgress') {
-    return {
-      status: 202,
-      headers: {
-        location: operationResultUrl(ctx.baseUrl, operation),
-        'retry-after': retryAfterSeconds(operation),
-      },
-    };
-  }
-  if (operation.status === 'Failed') {
-    return { status: 500, body: { error: operation.error } };
-  }
-  return { status: 200, body: operation.result };
+  const operation = operationOf(ctx, core, 'Microsoft.Storage');
+  return unfinishedPoll(ctx, operation) ?? { status: 200, body: operation.result };
 }
 
 function getContainer(ctx: RequestContext, core: SandboxCore): ArmReply {

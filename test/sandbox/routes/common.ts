@@ -1,0 +1,68 @@
+/** Request and reply handling shared by the resource-provider routes. */
+import { ArmError } from '../arm.js';
+import type { ArmReply, RequestContext, SandboxCore } from '../context.js';
+import { type Operation, operationResultUrl, type Provider, retryAfterSeconds } from '../lro.js';
+import type { ResourceInput } from '../shapes.js';
+import type { ArmResource } from '../types.js';
+
+/** The first four captured path parameters ('' where the route has fewer). */
+export function routeParams(ctx: RequestContext): [string, string, string, string] {
+  const [p0 = '', p1 = '', p2 = '', p3 = ''] = ctx.params;
+  return [p0, p1, p2, p3];
+}
+
+/** The request body as a resource input: none is `{}`; anything but a JSON object is a 400 `code`. */
+export function resourceInput(ctx: RequestContext, code: string, message: string): ResourceInput {
+  const body = ctx.body;
+  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+    throw new ArmError(400, code, message);
+  }
+  return (body ?? {}) as ResourceInput;
+}
+
+/** Starts this request's long-running operation in the subscription of the path, at `resource`'s location. */
+export function startOperation(
+  ctx: RequestContext,
+  core: SandboxCore,
+  provider: Provider,
+  resource: ArmResource,
+  finish: () => ArmResource | undefined,
+): Operation {
+  return core.operations.start(
+    provider,
+    routeParams(ctx)[0],
+    resource.location ?? 'eastus',
+    ctx.apiVersion,
+    finish,
+  );
+}
+
+/** The failure of an operation whose resource went away before it completed. */
+export function operationCanceled(message: string): ArmError {
+  return new ArmError(409, 'OperationCanceled', message);
+}
+
+/** The operation named by the path's third parameter, if `provider` started it; 404 otherwise. */
+export function operationOf(ctx: RequestContext, core: SandboxCore, provider: Provider): Operation {
+  const id = ctx.params[2] ?? '';
+  const operation = core.operations.get(id);
+  if (operation?.provider !== provider) {
+    throw new ArmError(404, 'OperationNotFound', `The operation '${id}' was not found.`);
+  }
+  return operation;
+}
+
+/** A `Location` poll of an operation still running (202) or failed (500); undefined once it succeeded. */
+export function unfinishedPoll(ctx: RequestContext, operation: Operation): ArmReply | undefined {
+  if (operation.status === 'InProgress') {
+    return {
+      status: 202,
+      headers: {
+        location: operationResultUrl(ctx.baseUrl, operation),
+        'retry-after': retryAfterSeconds(operation),
+      },
+    };
+  }
+  if (operation.status === 'Failed') return { status: 500, body: { error: operation.error } };
+  return undefined;
+}
