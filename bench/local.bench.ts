@@ -10,6 +10,7 @@ import { DEMO } from '../lib/local/demo-scenario.js';
 import type { LocalInfo } from '../lib/local/local-info.js';
 import { eventually, startLocalProcess, waitForLocalInfo } from '../test/e2e/local-process.js';
 import { sandboxCredential } from '../test/sandbox/index.js';
+import { RDP_FROM_INTERNET } from '../test/support/rules.js';
 
 export const name = 'local';
 
@@ -45,16 +46,7 @@ async function driftToEvidence(info: LocalInfo, kind: 'open-rdp' | 'public-blob'
         credential,
         info.subscriptionId,
         options,
-      ).securityRules.beginCreateOrUpdateAndWait(p.resourceGroup, p.nsg, p.rdpRule, {
-        protocol: 'Tcp',
-        sourceAddressPrefix: 'Internet',
-        sourcePortRange: '*',
-        destinationAddressPrefix: '*',
-        destinationPortRange: '3389',
-        access: 'Allow',
-        priority: 100,
-        direction: 'Inbound',
-      });
+      ).securityRules.beginCreateOrUpdateAndWait(p.resourceGroup, p.nsg, p.rdpRule, RDP_FROM_INTERNET);
     } else {
       // PascalCase marker: see lib/local/drift.ts (arm-storage 20 PATCH serialisation).
       const open: StorageAccountUpdateParameters & { AllowBlobPublicAccess?: boolean } = {

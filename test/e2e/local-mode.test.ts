@@ -22,6 +22,7 @@ import type { LocalInfo } from '../../lib/local/local-info.js';
 import { localInfoPath } from '../../lib/local/local-info.js';
 import { freePort } from '../../lib/util/net.js';
 import { sandboxCredential } from '../sandbox/index.js';
+import { RDP_FROM_INTERNET } from '../support/rules.js';
 import {
   eventually,
   isListening,
@@ -164,16 +165,7 @@ describe('npm start (local mode), end to end', () => {
         p.resourceGroup,
         p.nsg,
         p.rdpRule,
-        {
-          protocol: 'Tcp',
-          sourceAddressPrefix: 'Internet',
-          sourcePortRange: '*',
-          destinationAddressPrefix: '*',
-          destinationPortRange: '3389',
-          access: 'Allow',
-          priority: 100,
-          direction: 'Inbound',
-        },
+        RDP_FROM_INTERNET,
       );
       expect(written.access).toBe('Allow'); // the drift really happened
 

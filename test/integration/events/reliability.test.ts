@@ -1,8 +1,8 @@
-import type { SecurityRule } from '@azure/arm-network';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
 import type { Sandbox, Scenario } from '../../sandbox/index.js';
+import { PARTNER_API, RDP_FROM_INTERNET } from '../../support/rules.js';
 import { hostileEvents } from '../../unit/events/hostile.js';
 import {
   ACCOUNT,
@@ -38,27 +38,6 @@ let stopSandbox: () => Promise<void>;
 let harness: Harness | null = null;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-const rdp: SecurityRule = {
-  protocol: 'Tcp',
-  sourceAddressPrefix: 'Internet',
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  destinationPortRange: '3389',
-  access: 'Allow',
-  priority: 100,
-  direction: 'Inbound',
-};
-const partnerApi: SecurityRule = {
-  protocol: 'Tcp',
-  sourceAddressPrefixes: ['10.20.0.0/16', '0.0.0.0/0'],
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  destinationPortRange: '8443',
-  access: 'Allow',
-  priority: 300,
-  direction: 'Inbound',
-};
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
@@ -137,10 +116,20 @@ async function driftEverything(): Promise<void> {
     alice.storage.storageAccounts.update('rg-portal', 'phiportal01', { minimumTlsVersion: 'TLS1_0' }),
   );
   await persist(() =>
-    alice.network.securityRules.beginCreateOrUpdateAndWait('rg-portal', 'nsg-web', 'allow-rdp', rdp),
+    alice.network.securityRules.beginCreateOrUpdateAndWait(
+      'rg-portal',
+      'nsg-web',
+      'allow-rdp',
+      RDP_FROM_INTERNET,
+    ),
   );
   await persist(() =>
-    alice.network.securityRules.beginCreateOrUpdateAndWait('rg-portal', 'nsg-web', 'partner-api', partnerApi),
+    alice.network.securityRules.beginCreateOrUpdateAndWait(
+      'rg-portal',
+      'nsg-web',
+      'partner-api',
+      PARTNER_API,
+    ),
   );
 }
 
@@ -310,7 +299,7 @@ describe('reliability of the automatic response', () => {
         'rg-portal',
         'nsg-web',
         'allow-rdp',
-        rdp,
+        RDP_FROM_INTERNET,
       );
       await sandbox.waitForEventsIdle();
       expect(h.errors).toEqual([]);
@@ -339,7 +328,7 @@ describe('reliability of the automatic response', () => {
         'rg-portal',
         'nsg-web',
         'allow-rdp',
-        rdp,
+        RDP_FROM_INTERNET,
       );
       await sandbox.waitForEventsIdle();
       expect(h.errors).toEqual([]);

@@ -1,7 +1,7 @@
-import type { SecurityRule } from '@azure/arm-network';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import type { Sandbox, Scenario } from '../../sandbox/index.js';
+import { PARTNER_API, RDP_FROM_ANY } from '../../support/rules.js';
 import {
   ACCOUNT,
   ALICE,
@@ -28,17 +28,6 @@ let sandbox: Sandbox;
 let webhook: Webhook;
 let stopSandbox: () => Promise<void>;
 let harness: Harness | null = null;
-
-const rdpFromInternet: SecurityRule = {
-  protocol: 'Tcp',
-  sourceAddressPrefix: '*',
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  destinationPortRange: '3389',
-  access: 'Allow',
-  priority: 100,
-  direction: 'Inbound',
-};
 
 beforeAll(async () => {
   ({ sandbox, webhook, stop: stopSandbox } = await startSandboxWithWebhook(() => harness));
@@ -280,7 +269,7 @@ describe('automatic response: network security groups', () => {
       'rg-portal',
       'nsg-web',
       'allow-rdp',
-      rdpFromInternet,
+      RDP_FROM_ANY,
     );
     const records = await settle(h);
     expect(rule('allow-rdp')).toMatchObject({
@@ -312,16 +301,7 @@ describe('automatic response: network security groups', () => {
       'rg-portal',
       'nsg-web',
       'partner-api',
-      {
-        protocol: 'Tcp',
-        sourceAddressPrefixes: ['10.20.0.0/16', '0.0.0.0/0'],
-        sourcePortRange: '*',
-        destinationAddressPrefix: '*',
-        destinationPortRange: '8443',
-        access: 'Allow',
-        priority: 300,
-        direction: 'Inbound',
-      },
+      PARTNER_API,
     );
     const records = await settle(h);
     expect(rule('partner-api')).toMatchObject({ access: 'Allow', sourceAddressPrefixes: ['10.20.0.0/16'] });
@@ -344,7 +324,7 @@ describe('automatic response: network security groups', () => {
       'nsg-web',
       'wide-open',
       {
-        ...rdpFromInternet,
+        ...RDP_FROM_ANY,
         destinationPortRange: undefined,
         destinationPortRanges: ['22', '8080'],
         priority: 150,
@@ -365,7 +345,7 @@ describe('automatic response: network security groups', () => {
       location: nsg.location,
       securityRules: [
         ...(nsg.securityRules ?? []),
-        { name: 'ssh-anywhere', ...rdpFromInternet, destinationPortRange: '22', priority: 110 },
+        { name: 'ssh-anywhere', ...RDP_FROM_ANY, destinationPortRange: '22', priority: 110 },
       ],
     });
     const records = await settle(h);
@@ -432,7 +412,7 @@ describe('ArmResourceGateway.restoreState (on-call restore)', () => {
       'rg-portal',
       'nsg-web',
       'allow-rdp',
-      rdpFromInternet,
+      RDP_FROM_ANY,
     );
     const [record] = await settle(h);
     if (!record) throw new Error('no record');

@@ -10,6 +10,7 @@ import {
   storageAccountPages,
 } from '../../../lib/sweep/enumerate.js';
 import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
+import { PARTNER_API, RDP_FROM_ANY } from '../../support/rules.js';
 import { ACCOUNT, ACCOUNT2, baseScenario, CONTAINER, NSG, SELF, SUB } from '../events/harness.js';
 
 /**
@@ -76,29 +77,11 @@ function scenario(): Scenario {
                   ...rules,
                   {
                     name: 'allow-rdp',
-                    properties: {
-                      protocol: 'Tcp',
-                      sourceAddressPrefix: '*',
-                      sourcePortRange: '*',
-                      destinationAddressPrefix: '*',
-                      destinationPortRange: '3389',
-                      access: 'Allow',
-                      priority: 100,
-                      direction: 'Inbound',
-                    },
+                    properties: { ...RDP_FROM_ANY },
                   },
                   {
                     name: 'partner-api',
-                    properties: {
-                      protocol: 'Tcp',
-                      sourceAddressPrefixes: ['10.20.0.0/16', '0.0.0.0/0'],
-                      sourcePortRange: '*',
-                      destinationAddressPrefix: '*',
-                      destinationPortRange: '8443',
-                      access: 'Allow',
-                      priority: 300,
-                      direction: 'Inbound',
-                    },
+                    properties: { ...PARTNER_API },
                   },
                 ],
               },

@@ -9,6 +9,7 @@ import {
   TOPIC_INPUT_SCHEMA,
 } from '../../../lib/notify/eventgrid.js';
 import type { Sandbox } from '../../sandbox/index.js';
+import { PARTNER_API } from '../../support/rules.js';
 import {
   ACCOUNT,
   ALICE,
@@ -301,16 +302,7 @@ describe('notification through the event path', () => {
       'rg-portal',
       'nsg-web',
       'partner-api',
-      {
-        protocol: 'Tcp',
-        sourceAddressPrefixes: ['10.20.0.0/16', '0.0.0.0/0'],
-        sourcePortRange: '*',
-        destinationAddressPrefix: '*',
-        destinationPortRange: '8443',
-        access: 'Allow',
-        priority: 300,
-        direction: 'Inbound',
-      },
+      PARTNER_API,
     );
     await sandbox.waitForEventsIdle();
     expect(h.errors).toEqual([]);

@@ -1,4 +1,3 @@
-import type { SecurityRule } from '@azure/arm-network';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROLES } from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
@@ -8,6 +7,7 @@ import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { RestoreConflictError, restoreRemediation } from '../../../lib/remediation/restore.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
 import type { Sandbox } from '../../sandbox/index.js';
+import { RDP_FROM_ANY } from '../../support/rules.js';
 import { type ApiServer, call, principalHeader, startApiServer } from '../api/harness.js';
 import {
   ACCOUNT,
@@ -36,17 +36,6 @@ const DAY = 86_400_000;
 const APPROVER = 'oncall.lead@contoso.example';
 const approverHeader = principalHeader(APPROVER, [ROLES.approver]);
 const RULE = `${NSG}/securityRules/allow-rdp`;
-
-const rdpFromInternet: SecurityRule = {
-  protocol: 'Tcp',
-  sourceAddressPrefix: '*',
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  destinationPortRange: '3389',
-  access: 'Allow',
-  priority: 100,
-  direction: 'Inbound',
-};
 
 let sandbox: Sandbox;
 let webhook: Webhook;
@@ -127,7 +116,7 @@ async function aliceOpensRdp(h: Harness): Promise<EvidenceRecord> {
     'rg-portal',
     'nsg-web',
     'allow-rdp',
-    rdpFromInternet,
+    RDP_FROM_ANY,
   );
   const records = await settle(h);
   expect(records).toHaveLength(1);

@@ -2,6 +2,7 @@ import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type EventGridEvent, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { RDP_FROM_INTERNET } from '../../support/rules.js';
 import { SUBSCRIPTION, startWebhook, type TestWebhook } from './helpers.js';
 
 const UPN_URI = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn';
@@ -53,14 +54,8 @@ describe('ARM sandbox: Event Grid events to a webhook', () => {
     const network = new NetworkManagementClient(credential, SUBSCRIPTION, { ...sandbox.clientOptions() });
     await network.networkSecurityGroups.beginCreateOrUpdateAndWait('rg-ev', 'nsg-ev', { location: 'eastus' });
     const rule = await network.securityRules.beginCreateOrUpdateAndWait('rg-ev', 'nsg-ev', 'allow-rdp', {
-      protocol: 'Tcp',
-      sourceAddressPrefix: 'Internet',
-      sourcePortRange: '*',
-      destinationAddressPrefix: '*',
-      destinationPortRange: '3389',
-      access: 'Allow',
+      ...RDP_FROM_INTERNET,
       priority: 300,
-      direction: 'Inbound',
     });
     await network.securityRules.beginDeleteAndWait('rg-ev', 'nsg-ev', 'allow-rdp');
     await sandbox.waitForEventsIdle();

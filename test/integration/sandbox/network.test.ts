@@ -1,18 +1,8 @@
 import { NetworkManagementClient, type SecurityRule } from '@azure/arm-network';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { RDP_FROM_ANY } from '../../support/rules.js';
 import { SUBSCRIPTION } from './helpers.js';
-
-const rdpFromInternet: SecurityRule = {
-  protocol: 'Tcp',
-  sourceAddressPrefix: '*',
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  destinationPortRange: '3389',
-  access: 'Allow',
-  priority: 100,
-  direction: 'Inbound',
-};
 
 const httpsFromVnet: SecurityRule = {
   protocol: 'Tcp',
@@ -51,7 +41,7 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     });
 
   it('creates an NSG as an LRO with embedded rules and the six default rules', async () => {
-    const nsg = await createNsg('nsg-web', [{ name: 'allow-rdp', ...rdpFromInternet }]);
+    const nsg = await createNsg('nsg-web', [{ name: 'allow-rdp', ...RDP_FROM_ANY }]);
     expect(nsg.provisioningState).toBe('Succeeded');
     expect(nsg.etag).toMatch(/^W\/"/);
     expect(nsg.securityRules?.map((r) => r.name)).toEqual(['allow-rdp']);
@@ -96,11 +86,11 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
       'rg-net',
       'nsg-app',
       'allow-rdp',
-      rdpFromInternet,
+      RDP_FROM_ANY,
     );
 
     const updated = await client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-app', 'allow-rdp', {
-      ...rdpFromInternet,
+      ...RDP_FROM_ANY,
       access: 'Deny',
     });
     expect(updated.access).toBe('Deny');
@@ -126,11 +116,11 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
   });
 
   it('returns 412 for a write with a stale If-Match ETag and accepts the current one', async () => {
-    await createNsg('nsg-etag', [{ name: 'allow-rdp', ...rdpFromInternet }]);
+    await createNsg('nsg-etag', [{ name: 'allow-rdp', ...RDP_FROM_ANY }]);
     const before = await client.securityRules.get('rg-net', 'nsg-etag', 'allow-rdp');
     // someone else changes the rule
     await client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-etag', 'allow-rdp', {
-      ...rdpFromInternet,
+      ...RDP_FROM_ANY,
       priority: 110,
     });
 
@@ -139,7 +129,7 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
         'rg-net',
         'nsg-etag',
         'allow-rdp',
-        { ...rdpFromInternet, access: 'Deny' },
+        { ...RDP_FROM_ANY, access: 'Deny' },
         { requestOptions: { customHeaders: { 'If-Match': before.etag ?? '' } } },
       ),
     ).rejects.toMatchObject({ statusCode: 412, code: 'PreconditionFailed' });
@@ -156,7 +146,7 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
   });
 
   it('validates rules like Azure: priority range, per-direction uniqueness, required fields', async () => {
-    await createNsg('nsg-validate', [{ name: 'allow-rdp', ...rdpFromInternet }]);
+    await createNsg('nsg-validate', [{ name: 'allow-rdp', ...RDP_FROM_ANY }]);
     const put = (name: string, rule: SecurityRule) =>
       client.securityRules.beginCreateOrUpdateAndWait('rg-net', 'nsg-validate', name, rule);
     await expect(put('low', { ...httpsFromVnet, priority: 99 })).rejects.toMatchObject({
@@ -214,7 +204,7 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
 
   it('a PUT of the whole NSG replaces its rules and keeps unchanged rules’ ETags', async () => {
     const first = await createNsg('nsg-replace', [
-      { name: 'allow-rdp', ...rdpFromInternet },
+      { name: 'allow-rdp', ...RDP_FROM_ANY },
       { name: 'allow-https', ...httpsFromVnet },
     ]);
     const second = await createNsg('nsg-replace', [{ name: 'allow-https', ...httpsFromVnet }]);
