@@ -111,6 +111,17 @@ export function clientsFor(sandbox: Sandbox, claims: Record<string, string>) {
   };
 }
 
+/** The properties of NSG's security rule `name` as the sandbox holds it now (throws when it has none). */
+export function nsgRule(sandbox: Sandbox, name: string): Record<string, unknown> {
+  const rules = (sandbox.getResource(NSG)?.properties.securityRules ?? []) as Array<{
+    name: string;
+    properties: Record<string, unknown>;
+  }>;
+  const found = rules.find((r) => r.name === name);
+  if (!found) throw new Error(`rule ${name} not in the sandbox`);
+  return found.properties;
+}
+
 /**
  * A storage account PATCH body for @azure/arm-storage 20.0.0, whose serialiser drops `properties`
  * unless a PascalCase marker key is present (see lib/azure/resources.ts); the marker is not sent.

@@ -15,7 +15,7 @@ import {
   evidenceStoreAt,
   type Harness,
   type HarnessOptions,
-  NSG,
+  nsgRule,
   persist,
   startSandboxWithWebhook,
   startTableProxy,
@@ -92,15 +92,7 @@ async function setUp(options: SetUpOptions = {}) {
 }
 
 const props = (id: string) => sandbox.getResource(id)?.properties ?? {};
-function rule(name: string): Record<string, unknown> {
-  const rules = (props(NSG).securityRules ?? []) as Array<{
-    name: string;
-    properties: Record<string, unknown>;
-  }>;
-  const found = rules.find((r) => r.name === name);
-  if (!found) throw new Error(`rule ${name} not in the sandbox`);
-  return found.properties;
-}
+const rule = (name: string) => nsgRule(sandbox, name);
 
 /** Four drifts by alice, through the SDK (retried by the test when a fault refuses them). */
 async function driftEverything(): Promise<void> {

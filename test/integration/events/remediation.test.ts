@@ -11,6 +11,7 @@ import {
   createHarness,
   type Harness,
   NSG,
+  nsgRule,
   SELF,
   startSandboxWithWebhook,
   storagePatch,
@@ -62,15 +63,7 @@ async function settle(h: Harness): Promise<EvidenceRecord[]> {
 }
 
 const props = (id: string) => sandbox.getResource(id)?.properties ?? {};
-function rule(name: string): Record<string, unknown> {
-  const rules = (props(NSG).securityRules ?? []) as Array<{
-    name: string;
-    properties: Record<string, unknown>;
-  }>;
-  const found = rules.find((r) => r.name === name);
-  if (!found) throw new Error(`rule ${name} not in the sandbox`);
-  return found.properties;
-}
+const rule = (name: string) => nsgRule(sandbox, name);
 
 describe('automatic response: storage account controls', () => {
   it.each([

@@ -18,6 +18,7 @@ import {
   createHarness,
   type Harness,
   NSG,
+  nsgRule,
   SELF,
   startSandboxWithWebhook,
   storagePatch,
@@ -95,15 +96,7 @@ async function settle(h: Harness): Promise<EvidenceRecord[]> {
   return h.records();
 }
 
-function ruleNow(name = 'allow-rdp'): Record<string, unknown> {
-  const rules = (sandbox.getResource(NSG)?.properties.securityRules ?? []) as Array<{
-    name: string;
-    properties: Record<string, unknown>;
-  }>;
-  const found = rules.find((r) => r.name === name);
-  if (!found) throw new Error(`rule ${name} not in the sandbox`);
-  return found.properties;
-}
+const ruleNow = (name = 'allow-rdp') => nsgRule(sandbox, name);
 
 /** The rule without what ARM rewrites on every write. */
 function content(rule: unknown): Record<string, unknown> {
