@@ -2,6 +2,8 @@
  * Seeded generator of malformed and hostile events (wrong types, missing fields, huge strings,
  * ids with `#?/\\`, prototype-pollution keys). Every event it yields must be rejected.
  */
+import { seededRandom } from '../../support/random.js';
+
 const SUB = '6f1c2a3b-1111-4c2d-9e8f-0123456789ab';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg-portal`;
 const ACCOUNT = `${RG}/providers/Microsoft.Storage/storageAccounts/phiportal01`;
@@ -24,16 +26,6 @@ function writeEvent(subject: string, operationName: string) {
       subscriptionId: SUB,
     },
     dataVersion: '2',
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -111,7 +103,7 @@ function addNoise(value: unknown, random: () => number): unknown {
 }
 
 export function* hostileEvents(count: number, seed: number): Generator<unknown> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const seeds = [
     writeEvent(ACCOUNT, 'Microsoft.Storage/storageAccounts/write'),
