@@ -8,6 +8,7 @@ import { startAzurite } from '../lib/local/azurite.js';
 import { principalHeader, startApiServer } from '../test/integration/api/harness.js';
 import { mixedRecords } from '../test/integration/api/seed.js';
 import { createApiStores } from '../test/integration/api/stores.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/chromium.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
 
@@ -16,7 +17,6 @@ export const name = 'api';
 const RECORDS = 10_000;
 const REQUESTS = 200;
 const PAGE_LOADS = 5;
-const CHROMIUM = '/usr/bin/chromium';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -90,15 +90,7 @@ export async function run(): Promise<Record<string, number | string>> {
       });
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--headless',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-          '--disable-sync',
-        ],
+        args: CHROMIUM_ARGS,
       });
       try {
         const loads: number[] = [];

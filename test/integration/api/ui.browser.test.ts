@@ -3,21 +3,12 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDevPrincipal } from '../../../lib/api/auth.js';
 import type { EvidenceRecord, EvidenceStore } from '../../../lib/evidence/types.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../support/chromium.js';
 import { type ApiServer, startApiServer } from './harness.js';
 import { mixedRecords, nsgRemediation, SUB_B } from './seed.js';
 import { createApiStores } from './stores.js';
 import { RecordingTestRestorer } from './test-restorer.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const SHOTS = 'test-output/ui';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
