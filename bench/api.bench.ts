@@ -4,7 +4,7 @@ import azureFunctions from '@azure/functions';
 import { chromium } from 'playwright-core';
 import { parseDevPrincipal } from '../lib/api/auth.js';
 import { API_ROUTES, toHttpHandler } from '../lib/api/routes.js';
-import { startAzurite } from '../lib/local/azurite.js';
+import { startAzurite } from '../lib/dev/local/azurite.js';
 import { principalHeader, startApiServer } from '../test/integration/api/harness.js';
 import { mixedRecords } from '../test/integration/api/seed.js';
 import { createApiStores } from '../test/integration/api/stores.js';

@@ -14,9 +14,9 @@ import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import { createDependencies } from '../lib/app/dependencies.js';
 import { loadConfig } from '../lib/config.js';
+import { type Sandbox, type Scenario, startSandbox } from '../lib/dev/arm-sandbox/index.js';
+import { startAzurite } from '../lib/dev/local/azurite.js';
 import { handleResourceChange, RecentEvents } from '../lib/events/handle.js';
-import { startAzurite } from '../lib/local/azurite.js';
-import { type Sandbox, type Scenario, startSandbox } from '../test/sandbox/index.js';
 
 export const name = 'events';
 

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createTableClient, ensureTable } from '../lib/azure/tables.js';
+import { startAzurite } from '../lib/dev/local/azurite.js';
 import { TableEvidenceStore } from '../lib/evidence/table-store.js';
 import type { EvidenceInput } from '../lib/evidence/types.js';
-import { startAzurite } from '../lib/local/azurite.js';
 
 export const name = 'evidence';
 

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { type StorageAccountUpdateParameters, StorageManagementClient } from '@azure/arm-storage';
-import { DEMO } from '../lib/local/demo-scenario.js';
-import type { LocalInfo } from '../lib/local/local-info.js';
+import type { LocalInfo } from '../lib/cli/local-info.js';
+import { sandboxCredential } from '../lib/dev/arm-sandbox/index.js';
+import { DEMO } from '../lib/dev/local/demo-scenario.js';
 import { eventually, startLocalProcess, waitForLocalInfo } from '../test/e2e/local-process.js';
-import { sandboxCredential } from '../test/sandbox/index.js';
 import { RDP_FROM_INTERNET } from '../test/support/rules.js';
 
 export const name = 'local';

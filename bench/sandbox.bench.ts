@@ -5,7 +5,7 @@
 import https from 'node:https';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
-import { generateEstate, type Sandbox, startSandbox, unsignedJwt } from '../test/sandbox/index.js';
+import { generateEstate, type Sandbox, startSandbox, unsignedJwt } from '../lib/dev/arm-sandbox/index.js';
 
 export const name = 'sandbox';
 

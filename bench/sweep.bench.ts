@@ -24,14 +24,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../lib/config.js';
+import { ARM_LIKE_THROTTLE, generateEstate, startSandbox } from '../lib/dev/arm-sandbox/index.js';
+import { startAzurite } from '../lib/dev/local/azurite.js';
 import { recordHash } from '../lib/evidence/hash.js';
 import { createEvidenceStore } from '../lib/evidence/table-store.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../lib/evidence/types.js';
-import { startAzurite } from '../lib/local/azurite.js';
 import { EvidenceWriter } from '../lib/sweep/evidence-writer.js';
 import { runSweep } from '../lib/sweep/run.js';
 import { createSweepRuntime } from '../lib/sweep/runtime.js';
-import { ARM_LIKE_THROTTLE, generateEstate, startSandbox } from '../test/sandbox/index.js';
 
 export const name = 'sweep';
 

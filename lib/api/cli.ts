@@ -1,6 +1,6 @@
+import { localDir, localInfoPath, readLocalInfo } from '../cli/local-info.js';
 import { CliError, type CliIo } from '../cli/types.js';
 import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
-import { localDir, localInfoPath, readLocalInfo } from '../local/local-info.js';
 import { ApiError } from './http.js';
 
 /**

@@ -17,11 +17,11 @@ import { promisify } from 'node:util';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, DEMO_IDS, DEMO_SUBSCRIPTION_ID } from '../../lib/local/demo-scenario.js';
-import type { LocalInfo } from '../../lib/local/local-info.js';
-import { localInfoPath } from '../../lib/local/local-info.js';
+import type { LocalInfo } from '../../lib/cli/local-info.js';
+import { localInfoPath } from '../../lib/cli/local-info.js';
+import { sandboxCredential } from '../../lib/dev/arm-sandbox/index.js';
+import { DEMO, DEMO_IDS, DEMO_SUBSCRIPTION_ID } from '../../lib/dev/local/demo-scenario.js';
 import { freePort } from '../../lib/util/net.js';
-import { sandboxCredential } from '../sandbox/index.js';
 import { RDP_FROM_INTERNET } from '../support/rules.js';
 import {
   eventually,

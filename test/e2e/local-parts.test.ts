@@ -10,19 +10,20 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.js';
-import { evaluateDocument } from '../../lib/evaluate.js';
-import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from '../../lib/local/app-environment.js';
-import { DEMO_IDS, DEMO_SUBSCRIPTION_ID, demoScenario } from '../../lib/local/demo-scenario.js';
-import { startIdentityEndpoint } from '../../lib/local/identity-endpoint.js';
 import {
   type LocalInfo,
   readLocalInfo,
   writeLocalIdentity,
   writeLocalInfo,
-} from '../../lib/local/local-info.js';
-import { assertPortFree, PortBusyError } from '../../lib/local/ports.js';
-import { startSandbox } from '../sandbox/index.js';
+} from '../../lib/cli/local-info.js';
+import { main } from '../../lib/cli/main.js';
+import { startSandbox } from '../../lib/dev/arm-sandbox/index.js';
+import { CLI_COMMANDS } from '../../lib/dev/cli-commands.js';
+import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from '../../lib/dev/local/app-environment.js';
+import { DEMO_IDS, DEMO_SUBSCRIPTION_ID, demoScenario } from '../../lib/dev/local/demo-scenario.js';
+import { startIdentityEndpoint } from '../../lib/dev/local/identity-endpoint.js';
+import { assertPortFree, PortBusyError } from '../../lib/dev/local/ports.js';
+import { evaluateDocument } from '../../lib/evaluate.js';
 
 const tempDirs: string[] = [];
 function tempDir(): string {
@@ -163,12 +164,16 @@ describe('local.json and the sandbox command', () => {
   async function cli(args: string[], env: Record<string, string>) {
     let stdout = '';
     let stderr = '';
-    const code = await main(args, {
-      stdout: { write: (chunk: string) => (stdout += chunk) },
-      stderr: { write: (chunk: string) => (stderr += chunk) },
-      stdin: (async function* () {})(),
-      env,
-    });
+    const code = await main(
+      args,
+      {
+        stdout: { write: (chunk: string) => (stdout += chunk) },
+        stderr: { write: (chunk: string) => (stderr += chunk) },
+        stdin: (async function* () {})(),
+        env,
+      },
+      CLI_COMMANDS,
+    );
     return { code, stdout, stderr };
   }
 

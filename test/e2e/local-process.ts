@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { type LocalInfo, localInfoPath, readLocalInfo } from '../../lib/local/local-info.js';
+import { type LocalInfo, localInfoPath, readLocalInfo } from '../../lib/cli/local-info.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startAzurite } from '../../lib/local/azurite.js';
+import { startAzurite } from '../../lib/dev/local/azurite.js';
 
 /**
  * One in-memory Azurite for the whole run, on free ports. Tests read it with

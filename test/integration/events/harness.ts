@@ -16,12 +16,12 @@ import {
   remediatorVersion,
 } from '../../../lib/app/dependencies.js';
 import { loadConfig } from '../../../lib/config.js';
+import { type Sandbox, type Scenario, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { type HandleResult, handleResourceChange, RecentEvents } from '../../../lib/events/handle.js';
 import { type CreateEvidenceStoreOptions, createEvidenceStore } from '../../../lib/evidence/table-store.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { RemediationEngine } from '../../../lib/remediation/engine.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
-import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
 
 export const SUB = '3c9f2b1e-5d4a-4e8b-9a7c-2f1e0d3c4b5a';
 export const RG = `/subscriptions/${SUB}/resourceGroups/rg-portal`;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Sandbox, Scenario } from '../../../lib/dev/arm-sandbox/index.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
-import type { Sandbox, Scenario } from '../../sandbox/index.js';
 import { PARTNER_API, RDP_FROM_ANY } from '../../support/rules.js';
 import {
   ACCOUNT,

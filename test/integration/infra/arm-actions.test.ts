@@ -3,13 +3,13 @@ import { ArmClients } from '../../../lib/azure/clients.js';
 import { ARM_ACTIONS } from '../../../lib/azure/operations.js';
 import { ArmResourceGateway } from '../../../lib/azure/resources.js';
 import type { RemediationPlan } from '../../../lib/controls/types.js';
+import { type Sandbox, type Scenario, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import type { ResourceSnapshot } from '../../../lib/remediation/types.js';
 import {
   listContainers,
   networkSecurityGroupPages,
   storageAccountPages,
 } from '../../../lib/sweep/enumerate.js';
-import { type Sandbox, type Scenario, startSandbox } from '../../sandbox/index.js';
 import { PARTNER_API, RDP_FROM_ANY } from '../../support/rules.js';
 import { ACCOUNT, ACCOUNT2, baseScenario, CONTAINER, NSG, SELF, SUB } from '../events/harness.js';
 

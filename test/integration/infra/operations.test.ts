@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HANDLED_OPERATIONS } from '../../../lib/azure/operations.js';
+import type { Sandbox, SandboxEvent } from '../../../lib/dev/arm-sandbox/index.js';
 import { parseResourceChange } from '../../../lib/events/parse.js';
-import type { Sandbox, SandboxEvent } from '../../sandbox/index.js';
 import {
   ACCOUNT,
   ALICE,

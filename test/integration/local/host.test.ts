@@ -5,9 +5,9 @@ import type { EventGridEvent, HttpRequest, InvocationContext, Timer } from '@azu
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeQueueMessage } from '../../../lib/azure/queue-message.js';
+import { type FunctionHost, startFunctionHost } from '../../../lib/dev/local/host.js';
+import { QUEUE_DEFAULTS } from '../../../lib/dev/local/queue-poller.js';
 import type { FunctionDefinition } from '../../../lib/host/registration.js';
-import { type FunctionHost, startFunctionHost } from '../../../lib/local/host.js';
-import { QUEUE_DEFAULTS } from '../../../lib/local/queue-poller.js';
 import { freePort } from '../../../lib/util/net.js';
 
 const KEY = 'test-function-key';

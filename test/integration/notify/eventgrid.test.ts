@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Sandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import {
   EventGridNotifier,
@@ -8,7 +9,6 @@ import {
   REMEDIATION_RECORDED,
   TOPIC_INPUT_SCHEMA,
 } from '../../../lib/notify/eventgrid.js';
-import type { Sandbox } from '../../sandbox/index.js';
 import { PARTNER_API } from '../../support/rules.js';
 import {
   ACCOUNT,

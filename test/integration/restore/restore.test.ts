@@ -3,10 +3,10 @@ import { ROLES } from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
 import { createRestorer } from '../../../lib/api/restorer.js';
 import { CONTROLS } from '../../../lib/controls/catalog.js';
+import type { Sandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { RestoreConflictError, restoreRemediation } from '../../../lib/remediation/restore.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
-import type { Sandbox } from '../../sandbox/index.js';
 import { RDP_FROM_ANY } from '../../support/rules.js';
 import { type ApiServer, call, principalHeader, startApiServer } from '../api/harness.js';
 import {

@@ -1,7 +1,7 @@
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EventGridEvent, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { type EventGridEvent, type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { RDP_FROM_INTERNET } from '../../support/rules.js';
 import { SUBSCRIPTION, startWebhook, type TestWebhook } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { NetworkManagementClient, type SecurityRule } from '@azure/arm-network';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { RDP_FROM_ANY } from '../../support/rules.js';
 import { SUBSCRIPTION } from './helpers.js';
 

@@ -8,7 +8,7 @@ import {
   sandboxCredential,
   startSandbox,
   unsignedJwt,
-} from '../../sandbox/index.js';
+} from '../../../lib/dev/arm-sandbox/index.js';
 import { rawRequest, SUBSCRIPTION } from './helpers.js';
 
 const API = 'api-version=2025-08-01';

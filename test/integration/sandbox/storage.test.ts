@@ -1,6 +1,6 @@
 import { type StorageAccount, StorageManagementClient } from '@azure/arm-storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { SUBSCRIPTION } from './helpers.js';
 
 describe('ARM sandbox: storage accounts and blob containers through @azure/arm-storage', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import { describe, expect, it } from 'vitest';
-import { generateEstate, sandboxCredential, startSandbox } from '../../sandbox/index.js';
+import { generateEstate, sandboxCredential, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { rawRequest, SUBSCRIPTION } from './helpers.js';
 
 describe('ARM sandbox: generated estates and the command line', () => {
@@ -58,7 +58,7 @@ describe('ARM sandbox: generated estates and the command line', () => {
       [
         '--import',
         'tsx',
-        'test/sandbox/cli.ts',
+        'lib/dev/arm-sandbox/cli.ts',
         '--port',
         '0',
         '--scenario',

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type IdentityEndpoint, startIdentityEndpoint } from '../../../lib/local/identity-endpoint.js';
+import { type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
+import { type IdentityEndpoint, startIdentityEndpoint } from '../../../lib/dev/local/identity-endpoint.js';
 import type { SweepReport, SweepResult } from '../../../lib/sweep/types.js';
-import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { mixedEstate } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/driftwarden.js', import.meta.url));

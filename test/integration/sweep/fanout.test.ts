@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 import { describe, expect, inject, it } from 'vitest';
-import { startFunctionHost } from '../../../lib/local/host.js';
+import { startFunctionHost } from '../../../lib/dev/local/host.js';
 import { parseWorkItem } from '../../../lib/sweep/fanout.js';
 import { monthlySweepDefinition, sweepSubscriptionDefinition } from '../../../lib/sweep/functions.js';
 import { monthSweepId } from '../../../lib/sweep/run.js';

@@ -3,19 +3,19 @@ import { createHttpHeaders, type PipelinePolicy, type PipelineRetryOptions } fro
 import { inject } from 'vitest';
 import { loadConfig } from '../../../lib/config.js';
 import type { ControlId } from '../../../lib/controls/types.js';
-import type { NewException } from '../../../lib/exceptions/types.js';
-import {
-  createSweepRuntime,
-  type SweepRuntime,
-  type SweepRuntimeOverrides,
-} from '../../../lib/sweep/runtime.js';
 import {
   type Sandbox,
   type SandboxOptions,
   type Scenario,
   type ScenarioResource,
   startSandbox,
-} from '../../sandbox/index.js';
+} from '../../../lib/dev/arm-sandbox/index.js';
+import type { NewException } from '../../../lib/exceptions/types.js';
+import {
+  createSweepRuntime,
+  type SweepRuntime,
+  type SweepRuntimeOverrides,
+} from '../../../lib/sweep/runtime.js';
 
 /** driftwarden's own managed identity in these tests (the loop guard ignores its writes). */
 export const SELF_OBJECT_ID = '11111111-2222-3333-4444-555555555555';

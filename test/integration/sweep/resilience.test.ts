@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { generateEstate } from '../../../lib/dev/arm-sandbox/index.js';
 import { processWorkItem, WORK_ITEM_TYPE } from '../../../lib/sweep/fanout.js';
 import { runSweep } from '../../../lib/sweep/run.js';
-import { generateEstate } from '../../sandbox/index.js';
 import { mixedEstate, refuseSubscription, startHarness } from './harness.js';
 
 const SUB = 'bbbbbbbb-0000-4000-8000-000000000001';

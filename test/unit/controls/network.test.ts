@@ -14,7 +14,7 @@ import {
   parsePortRange,
   rangesIntersect,
 } from '../../../lib/controls/network.js';
-import { seededRandom } from '../../support/random.js';
+import { seededRandom } from '../../../lib/dev/random.js';
 
 const int = (random: () => number, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 

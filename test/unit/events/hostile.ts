@@ -2,7 +2,7 @@
  * Seeded generator of malformed and hostile events (wrong types, missing fields, huge strings,
  * ids with `#?/\\`, prototype-pollution keys). Every event it yields must be rejected.
  */
-import { seededRandom } from '../../support/random.js';
+import { seededRandom } from '../../../lib/dev/random.js';
 
 const SUB = '6f1c2a3b-1111-4c2d-9e8f-0123456789ab';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg-portal`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../lib/dev/random.js';
 import {
   decodeKey,
   encodeKey,
@@ -7,7 +8,6 @@ import {
   MAX_KEY_BYTES,
   splitKey,
 } from '../../../lib/evidence/keys.js';
-import { seededRandom } from '../../support/random.js';
 
 const HOSTILE = [
   '/',

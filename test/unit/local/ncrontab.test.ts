@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppSettingError, resolveAppSettings } from '../../../lib/local/app-settings.js';
-import { NcrontabError, parseNcrontab } from '../../../lib/local/ncrontab.js';
+import { AppSettingError, resolveAppSettings } from '../../../lib/dev/local/app-settings.js';
+import { NcrontabError, parseNcrontab } from '../../../lib/dev/local/ncrontab.js';
 
 const at = (iso: string) => new Date(iso);
 const nextOf = (expression: string, after: string) =>

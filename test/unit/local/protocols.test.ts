@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeQueueMessage, encodeQueueMessage } from '../../../lib/azure/queue-message.js';
-import { classifyWebhookRequest, VALIDATION_EVENT_TYPE } from '../../../lib/local/event-grid.js';
-import { byPrecedence, compileRoute, RouteTemplateError } from '../../../lib/local/routes.js';
+import { classifyWebhookRequest, VALIDATION_EVENT_TYPE } from '../../../lib/dev/local/event-grid.js';
+import { byPrecedence, compileRoute, RouteTemplateError } from '../../../lib/dev/local/routes.js';
 
 describe('compileRoute', () => {
   it('matches literals case-insensitively and decodes parameters', () => {

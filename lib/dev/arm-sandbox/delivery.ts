@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { seededRandom } from '../support/random.js';
+import { seededRandom } from '../random.js';
 import { buildEvent, type SandboxEvent, validationEvent, type WriteRecord } from './events.js';
 import type { EventSchema, WebhookSettings } from './types.js';
 

@@ -2,10 +2,10 @@
 // sandbox"). Composition only; the parts live next to this file.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadOrCreateCertificate } from '../../test/sandbox/tls.js';
-import { toError } from '../util/errors.js';
+import { localDir } from '../../cli/local-info.js';
+import { toError } from '../../util/errors.js';
+import { loadOrCreateCertificate } from '../arm-sandbox/tls.js';
 import { banner } from './banner.js';
-import { localDir } from './local-info.js';
 import { type LocalMode, startLocalMode } from './local-mode.js';
 import { localLog } from './log-filter.js';
 import { portSetting } from './ports.js';

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Sandbox, startSandbox } from '../../test/sandbox/index.js';
-import type { FunctionDefinition } from '../host/registration.js';
-import { toError } from '../util/errors.js';
+import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } from '../../cli/local-info.js';
+import type { FunctionDefinition } from '../../host/registration.js';
+import { toError } from '../../util/errors.js';
+import { type Sandbox, startSandbox } from '../arm-sandbox/index.js';
 import { claimLocalDir } from './already-running.js';
 import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
 import { type FunctionHost, startFunctionHost } from './host.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.js';
-import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } from './local-info.js';
 import { withoutRuntimeWarnings } from './log-filter.js';
 import { assertPortFree } from './ports.js';
 import { runSweepNow, type SweepNowResult } from './sweep-now.js';
@@ -99,8 +99,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
     log('loading functions/index.ts…');
     const functions = await phase('import', async () => {
-      await withoutRuntimeWarnings(() => import('../../functions/index.js'));
-      const registration = await import('../host/registration.js');
+      await withoutRuntimeWarnings(() => import('../../../functions/index.js'));
+      const registration = await import('../../host/registration.js');
       return registration.registeredFunctions();
     });
 

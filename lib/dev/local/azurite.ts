@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { freePort } from '../util/net.js';
+import { freePort } from '../../util/net.js';
 
 /** Azurite's public, well-known development account (documented by Microsoft; not a secret). */
 export const DEV_ACCOUNT = 'devstoreaccount1';

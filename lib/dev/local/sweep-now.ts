@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
-import type { FunctionDefinition } from '../host/registration.js';
-import { enqueueSweep } from '../sweep/fanout.js';
+import type { FunctionDefinition } from '../../host/registration.js';
+import { enqueueSweep } from '../../sweep/fanout.js';
 
 export interface SweepNowOptions {
   functions: readonly FunctionDefinition[];

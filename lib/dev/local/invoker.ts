@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
 import type { InvocationContext as InvocationContextType, TriggerMetadata } from '@azure/functions';
 import azureFunctions from '@azure/functions';
-import { toError } from '../util/errors.js';
+import { toError } from '../../util/errors.js';
 
 // @azure/functions is CommonJS without detectable named exports: default-import the values.
 const { InvocationContext } = azureFunctions;

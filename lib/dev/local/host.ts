@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventGridEvent, Timer } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
-import type { FunctionDefinition } from '../host/registration.js';
-import { toError } from '../util/errors.js';
+import type { FunctionDefinition } from '../../host/registration.js';
+import { toError } from '../../util/errors.js';
 import { resolveAppSettings } from './app-settings.js';
 import { classifyWebhookRequest } from './event-grid.js';
 import {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
-import { decodeQueueMessage } from '../azure/queue-message.js';
-import { isRestError, toError } from '../util/errors.js';
+import { decodeQueueMessage } from '../../azure/queue-message.js';
+import { isRestError, toError } from '../../util/errors.js';
 
 /**
  * Queue-trigger semantics of the Functions host (Microsoft.Azure.WebJobs.Extensions.Storage.Queues),

@@ -2,7 +2,7 @@
  * Deterministic fault injection: a seeded PRNG decides which requests fail and how, so a
  * reliability test that fails can be replayed exactly.
  */
-import { seededRandom } from '../support/random.js';
+import { seededRandom } from '../random.js';
 import type { FaultKind, FaultSettings } from './types.js';
 
 const ALL_KINDS: FaultKind[] = ['500', '409', '429', 'reset'];

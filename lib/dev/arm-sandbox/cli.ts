@@ -1,6 +1,6 @@
 /**
  * Start the ARM sandbox from the command line:
- *   npx tsx test/sandbox/cli.ts [--port 0] [--scenario file.json] [--webhook URL]
+ *   npx tsx lib/dev/arm-sandbox/cli.ts [--port 0] [--scenario file.json] [--webhook URL]
  *     [--schema EventGrid|CloudEvents|ResourceNotifications] [--page-size N] [--latency MS]
  *     [--arm-throttle] [--fault-rate R] [--seed N] [--cert-dir DIR] [--generate SUBS,ACCOUNTS,NSGS,DRIFT]
  * Prints one JSON line { url, caCertPath, adminUrl } and runs until SIGINT/SIGTERM.

@@ -1,4 +1,4 @@
-import { type LocalInfo, localInfoPath, readLocalInfo, removeLocalInfo } from './local-info.js';
+import { type LocalInfo, localInfoPath, readLocalInfo, removeLocalInfo } from '../../cli/local-info.js';
 
 /** Another local mode is serving from the same state folder (Azurite's data cannot be shared). */
 export class AlreadyRunningError extends Error {

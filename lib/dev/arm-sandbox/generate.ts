@@ -2,7 +2,7 @@
  * Synthetic estates for benchmarks and reliability tests: N storage accounts and NSGs spread
  * round-robin over subscriptions, a chosen fraction of them drifted. Deterministic for a seed.
  */
-import { seededRandom } from '../support/random.js';
+import { seededRandom } from '../random.js';
 import { nsgId, storageAccountId } from './ids.js';
 import type { Scenario, ScenarioResource } from './types.js';
 

@@ -1,4 +1,4 @@
-import { SETTINGS } from '../config.js';
+import { SETTINGS } from '../../config.js';
 import { DEMO_SUBSCRIPTION_ID } from './demo-scenario.js';
 import type { IdentityEndpoint, LocalIdentity } from './identity-endpoint.js';
 

@@ -1,14 +1,14 @@
-import { DRIFT_KINDS, driftClients, isDriftKind, makeDrift, userCredential } from '../../local/drift.js';
+import { parseCommandArgs } from '../../cli/args.js';
 import {
   type LocalInfo,
   localDir,
   localInfoPath,
   readLocalIdentity,
   readLocalInfo,
-} from '../../local/local-info.js';
-import { caBundle } from '../../local/trust.js';
-import { parseCommandArgs } from '../args.js';
-import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
+} from '../../cli/local-info.js';
+import { type CliCommand, CliError, type CliIo, EXIT } from '../../cli/types.js';
+import { DRIFT_KINDS, driftClients, isDriftKind, makeDrift, userCredential } from './drift.js';
+import { caBundle } from './trust.js';
 
 const DEFAULT_USER = 'developer@contoso.example';
 
