@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
-import { createDependencies } from '../lib/app/dependencies.js';
+import { createApp } from '../lib/app/app.js';
 import { loadConfig } from '../lib/config.js';
 import { type Sandbox, type Scenario, startSandbox } from '../lib/dev/arm-sandbox/index.js';
 import { startAzurite } from '../lib/dev/local/azurite.js';
@@ -177,7 +177,7 @@ async function measure(
     DW_SELF_APP_ID: SELF.appid,
     DW_ARM_ENDPOINT: sandbox.url,
   });
-  const deps = await createDependencies(config, {
+  const deps = await createApp(config, {
     armConnection: {
       credential: sandbox.credential(SELF),
       endpoint: sandbox.url,
@@ -185,7 +185,7 @@ async function measure(
     },
     log: () => {},
     armPollIntervalMs: 10,
-  });
+  }).eventPath();
   const sink = await eventSink();
   await sandbox.setWebhook({ url: sink.url });
   const alice = {

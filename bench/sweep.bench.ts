@@ -23,6 +23,7 @@
  * representative; at the sandbox's default of 100, enumeration alone would take 200 reads.
  */
 import { randomBytes } from 'node:crypto';
+import { createApp } from '../lib/app/app.js';
 import { loadConfig } from '../lib/config.js';
 import { ARM_LIKE_THROTTLE, generateEstate, startSandbox } from '../lib/dev/arm-sandbox/index.js';
 import { startAzurite } from '../lib/dev/local/azurite.js';
@@ -31,7 +32,6 @@ import { createEvidenceStore } from '../lib/evidence/table-store.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../lib/evidence/types.js';
 import { EvidenceWriter } from '../lib/sweep/evidence-writer.js';
 import { runSweep } from '../lib/sweep/run.js';
-import { createSweepRuntime } from '../lib/sweep/runtime.js';
 
 export const name = 'sweep';
 
@@ -105,7 +105,7 @@ export async function run(): Promise<void> {
       DW_SUBSCRIPTION_IDS: subscription,
     });
     const memory = new MemoryEvidence();
-    const runtime = await createSweepRuntime(config, {
+    const runtime = await createApp(config, {
       armConnection: {
         credential: sandbox.credential({ oid: 'bench-mi' }),
         endpoint: sandbox.url,
@@ -113,7 +113,7 @@ export async function run(): Promise<void> {
       },
       evidence: memory as unknown as EvidenceStore, // only append/appendMany are used on the sweep path
       log: () => {},
-    });
+    }).sweep();
 
     // ---- phase 1: the ARM side, full estate
     sandbox.resetStats();

@@ -2,12 +2,9 @@ import type { Config } from '../config.js';
 import type { Control } from '../controls/types.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import type { Clock } from '../util/clock.js';
 import type { Principal } from './auth.js';
 import type { Restorer } from './restorer.js';
-
-export interface Clock {
-  now(): Date;
-}
 
 /** Everything the API handlers touch, injected (functions/ build it from config; tests from Azurite). */
 export interface ApiDeps {
@@ -21,5 +18,3 @@ export interface ApiDeps {
   /** parsed DW_DEV_PRINCIPAL, or null (production) */
   devPrincipal: Principal | null;
 }
-
-export const systemClock: Clock = { now: () => new Date() };

@@ -45,7 +45,7 @@ export async function listExceptionViews(
   if (status && !STATUSES.includes(status as ExceptionStatus)) {
     throw badRequest(`status must be one of: ${STATUSES.join(', ')}.`);
   }
-  const now = deps.clock.now();
+  const now = deps.clock();
   return (await deps.exceptions.list())
     .map((exception) => view(exception, now))
     .filter((exception) => !status || exception.status === status)
@@ -58,7 +58,7 @@ export async function addException(
   body: Record<string, unknown>,
   approvedBy: string,
 ): Promise<ExceptionView> {
-  const now = deps.clock.now();
+  const now = deps.clock();
   const input = parseNewException(body, deps.controls, approvedBy, now, deps.config.exceptionMaxDays);
   try {
     return view(await deps.exceptions.create(input), now);
@@ -78,7 +78,7 @@ export async function revokeExceptionById(
   const existing = await findException(deps, id);
   try {
     const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, revokedBy);
-    return view(revoked, deps.clock.now());
+    return view(revoked, deps.clock());
   } catch (error) {
     if (error instanceof ExceptionNotFoundError) throw notFound('Exception');
     throw error;
@@ -92,7 +92,7 @@ export async function listExceptions(request: HttpRequest, deps: ApiDeps): Promi
 
 /** GET /api/exceptions/{id} */
 export async function getException(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
-  return json(200, view(await findException(deps, request.params.id ?? ''), deps.clock.now()));
+  return json(200, view(await findException(deps, request.params.id ?? ''), deps.clock()));
 }
 
 /** POST /api/exceptions */

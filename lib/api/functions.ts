@@ -1,6 +1,6 @@
+import { appFromEnvironment } from '../app/app.js';
 import type { FunctionDefinition } from '../host/registration.js';
 import type { ApiDeps } from './deps.js';
-import { apiDepsFromEnvironment } from './production.js';
 import { API_ROUTES, type ApiRouteName, routeMethods, toHttpHandler } from './routes.js';
 
 /**
@@ -9,7 +9,7 @@ import { API_ROUTES, type ApiRouteName, routeMethods, toHttpHandler } from './ro
  */
 export function apiFunctionDefinition(
   name: ApiRouteName,
-  getDeps: () => Promise<ApiDeps> = apiDepsFromEnvironment,
+  getDeps: () => Promise<ApiDeps> = async () => (await appFromEnvironment()).api(),
 ): FunctionDefinition {
   const route = API_ROUTES[name];
   return {

@@ -112,7 +112,7 @@ export async function restoreRecord(
   body: Record<string, unknown>,
   approver: string,
 ): Promise<{ exception: ControlException; record: RemediationItem }> {
-  const approval = parseApproval(body, deps.clock.now(), deps.config.exceptionMaxDays);
+  const approval = parseApproval(body, deps.clock(), deps.config.exceptionMaxDays);
   const record = await findRecord(deps, id);
   if (!isRestorable(record)) {
     throw conflict('Only a remediated record with a recorded before-state can be restored.');

@@ -1,9 +1,5 @@
-import { createDependencies, type DependencyOverrides } from '../app/dependencies.js';
-import type { Config } from '../config.js';
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
-import { restoreRemediation } from '../remediation/restore.js';
-import { onceUntilFailure } from '../util/once.js';
 
 export interface RestoreRequest {
   /** the approving principal's name; recorded on the exception and as the `restored` record's actor */
@@ -39,21 +35,4 @@ export class RestoreUnavailableError extends Error {
     super(message);
     this.name = 'RestoreUnavailableError';
   }
-}
-
-/**
- * The production Restorer: ARM (the same gateway, stores and notifier the event path builds in
- * createDependencies) behind lib/remediation/restore.ts. Dependencies are built on the first
- * restore, once, so constructing API dependencies costs nothing where restore is never used;
- * a failed build is not cached. `overrides` reach createDependencies (local mode and tests: the
- * sandbox's ARM connection, a clock).
- */
-export function createRestorer(config: Config, overrides: DependencyOverrides = {}): Restorer {
-  const dependencies = onceUntilFailure(() => createDependencies(config, overrides));
-  return {
-    async restore(record, request) {
-      const deps = await dependencies();
-      return restoreRemediation(deps, record, request);
-    },
-  };
 }

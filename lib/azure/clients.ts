@@ -2,12 +2,10 @@ import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
 import type { CommonClientOptions } from '@azure/core-client';
-import { DefaultAzureCredential } from '@azure/identity';
-import type { Config } from '../config.js';
 
 /**
- * How we reach Azure Resource Manager. In Azure: DefaultAzureCredential (the Function App's
- * user-assigned managed identity via AZURE_CLIENT_ID) and management.azure.com. In local mode and
+ * How we reach Azure Resource Manager. In Azure: the app's one DefaultAzureCredential (the Function
+ * App's user-assigned managed identity via AZURE_CLIENT_ID, lib/app/app.ts) and management.azure.com. In local mode and
  * tests: the ARM sandbox's endpoint, stand-in credential and TLS trust, passed in as client options.
  */
 export interface ArmConnection {
@@ -15,13 +13,6 @@ export interface ArmConnection {
   endpoint: string;
   /** extra SDK client options (e.g. the sandbox's CA trust policy, retry tuning) */
   clientOptions?: CommonClientOptions;
-}
-
-export function armConnectionFromConfig(config: Config, credential?: TokenCredential): ArmConnection {
-  return {
-    credential: credential ?? new DefaultAzureCredential(),
-    endpoint: config.armEndpoint,
-  };
 }
 
 /** One pair of SDK clients per subscription, created lazily and reused (keeps connections warm). */

@@ -1,10 +1,10 @@
+import type { TokenCredential } from '@azure/core-auth';
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { type Config, ConfigError, SETTINGS } from '../config.js';
 import { isRestError } from '../util/errors.js';
 
 export interface TableClientOptions extends TableServiceClientOptions {
-  /** Managed identity only: override the credential (default DefaultAzureCredential, honouring AZURE_CLIENT_ID). */
+  /** identity-based storage only: the app's one credential (lib/app/app.ts); unused with a connection string */
   credential?: TokenCredential;
 }
 
@@ -35,8 +35,9 @@ export function createTableClient(
       );
     }
   } else {
-    const tokenCredential = credential ?? new DefaultAzureCredential();
-    client = new TableClient(storage.tableServiceUri, tableName, tokenCredential, clientOptions);
+    // A programming error, not a setting: the composition root always passes its credential.
+    if (!credential) throw new Error(`a token credential is required for ${SETTINGS.tableServiceUri}`);
+    client = new TableClient(storage.tableServiceUri, tableName, credential, clientOptions);
   }
   return client;
 }

@@ -1,10 +1,9 @@
 import type { InvocationContext, Timer } from '@azure/functions';
-import { loadConfig } from '../config.js';
+import { appFromEnvironment } from '../app/app.js';
 import type { FunctionDefinition } from '../host/registration.js';
 import { toError } from '../util/errors.js';
-import { onceUntilFailure } from '../util/once.js';
 import { enqueueSweep, processWorkItem } from './fanout.js';
-import { createSweepRuntime, type SweepRuntime } from './runtime.js';
+import type { SweepRuntime } from './runtime.js';
 
 /**
  * Handlers behind functions/monthlySweep.ts and functions/sweepSubscription.ts, as factories over
@@ -16,8 +15,8 @@ export const MAX_DEQUEUE_COUNT = 5;
 
 export type RuntimeGetter = () => Promise<SweepRuntime>;
 
-/** Once per process, from the app settings; a failure is not cached, so a fixed setting recovers. */
-export const runtimeFromEnvironment: RuntimeGetter = onceUntilFailure(() => createSweepRuntime(loadConfig()));
+/** The process's sweep runtime (lib/app/app.ts: once per process, a failed build is retried). */
+export const runtimeFromEnvironment: RuntimeGetter = async () => (await appFromEnvironment()).sweep();
 
 export function monthlySweepHandler(getRuntime: RuntimeGetter = runtimeFromEnvironment) {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {

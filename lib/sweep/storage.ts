@@ -1,4 +1,4 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { type Config, ConfigError, SETTINGS } from '../config.js';
@@ -10,7 +10,7 @@ import { type Config, ConfigError, SETTINGS } from '../config.js';
  * 'DW_STORAGE'` resolves the very same settings in the Functions runtime.
  */
 
-export function createReportsContainerClient(config: Config, credential?: TokenCredential): ContainerClient {
+export function createReportsContainerClient(config: Config, credential: TokenCredential): ContainerClient {
   if ('connectionString' in config.storage) {
     return BlobServiceClient.fromConnectionString(config.storage.connectionString).getContainerClient(
       config.reportsContainer,
@@ -19,13 +19,12 @@ export function createReportsContainerClient(config: Config, credential?: TokenC
   if (!config.storage.blobServiceUri) {
     throw new ConfigError(SETTINGS.blobServiceUri, 'required for the sweep reports (identity-based storage)');
   }
-  return new BlobServiceClient(
-    config.storage.blobServiceUri,
-    credential ?? new DefaultAzureCredential(),
-  ).getContainerClient(config.reportsContainer);
+  return new BlobServiceClient(config.storage.blobServiceUri, credential).getContainerClient(
+    config.reportsContainer,
+  );
 }
 
-export function createSweepQueueClient(config: Config, credential?: TokenCredential): QueueClient {
+export function createSweepQueueClient(config: Config, credential: TokenCredential): QueueClient {
   if ('connectionString' in config.storage)
     return new QueueClient(config.storage.connectionString, config.sweepQueue);
   if (!config.storage.queueServiceUri) {
@@ -34,8 +33,5 @@ export function createSweepQueueClient(config: Config, credential?: TokenCredent
       'required for the sweep fan-out queue (identity-based storage)',
     );
   }
-  return new QueueClient(
-    `${config.storage.queueServiceUri}/${config.sweepQueue}`,
-    credential ?? new DefaultAzureCredential(),
-  );
+  return new QueueClient(`${config.storage.queueServiceUri}/${config.sweepQueue}`, credential);
 }

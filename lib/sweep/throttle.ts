@@ -11,12 +11,12 @@ import type { PipelinePolicy, PipelineResponse } from '@azure/core-rest-pipeline
  * requests in flight for that subscription stop too rather than piling more 429s onto ARM.
  */
 
-export interface Clock {
+export interface MonotonicClock {
   /** milliseconds, monotonic enough for rate arithmetic */
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => performance.now() };
+export const monotonicClock: MonotonicClock = { now: () => performance.now() };
 
 export interface BucketLimits {
   /** burst size */
@@ -43,7 +43,7 @@ export class TokenBucket {
 
   constructor(
     readonly limits: BucketLimits,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: MonotonicClock = monotonicClock,
   ) {
     if (!(limits.capacity >= 1) || !(limits.refillPerSecond > 0))
       throw new RangeError('bucket needs capacity >= 1 and a positive refill rate');
@@ -147,7 +147,7 @@ export class ArmThrottle {
 
   constructor(
     private readonly limits: { read: BucketLimits; write: BucketLimits } = ARM_LIMITS,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: MonotonicClock = monotonicClock,
     private readonly sleep: Sleep = realSleep,
   ) {}
 

@@ -1,5 +1,4 @@
 import { asCli, cliConfig, formatColumns } from '../../api/cli.js';
-import { systemClock } from '../../api/deps.js';
 import {
   addException,
   type ExceptionDeps,
@@ -7,8 +6,9 @@ import {
   listExceptionViews,
   revokeExceptionById,
 } from '../../api/exceptions.js';
-import { createOnCallExceptionStore } from '../../api/production.js';
+import { createApp } from '../../app/app.js';
 import { CONTROLS } from '../../controls/catalog.js';
+import { systemClock } from '../../util/clock.js';
 import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
 
@@ -89,7 +89,7 @@ export const exceptionsCommand: CliCommand = {
     if (action === 'revoke' && rest.length !== 1) throw new CliError('revoke takes exactly one exception id');
     const config = cliConfig(io.env);
     const deps: ExceptionDeps = {
-      exceptions: await createOnCallExceptionStore(config),
+      exceptions: await createApp(config).exceptions(),
       controls: CONTROLS,
       config,
       clock: systemClock,

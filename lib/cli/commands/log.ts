@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asCli, cliConfig, formatColumns, relativeSince } from '../../api/cli.js';
-import { createOnCallEvidenceStore } from '../../api/production.js';
 import { queryRemediations, type RemediationItem } from '../../api/remediations.js';
+import { createApp } from '../../app/app.js';
 import { CONTROLS } from '../../controls/catalog.js';
 import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
@@ -106,7 +106,7 @@ export const logCommand: CliCommand = {
       if (typeof value === 'string') params.set(name, value);
     }
     const config = cliConfig(io.env);
-    const deps = { evidence: await createOnCallEvidenceStore(config), controls: CONTROLS };
+    const deps = { evidence: await createApp(config).evidence(), controls: CONTROLS };
 
     if (!values.follow) {
       const page = await asCli(() => queryRemediations(deps, params));

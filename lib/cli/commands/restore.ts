@@ -1,6 +1,6 @@
 import { asCli, cliConfig } from '../../api/cli.js';
-import { createApiDeps } from '../../api/production.js';
 import { restoreRecord } from '../../api/remediations.js';
+import { createApp } from '../../app/app.js';
 import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, EXIT } from '../types.js';
 
@@ -42,7 +42,7 @@ export const restoreCommand: CliCommand = {
     const json = jsonFormat(values.format);
     const approver = values.approver?.trim() || io.env.USER?.trim() || io.env.USERNAME?.trim();
     if (!approver) throw new CliError('--approver is required (no $USER to default to)');
-    const deps = await createApiDeps(cliConfig(io.env));
+    const deps = await createApp(cliConfig(io.env)).api();
     const body = { justification: values.justification, ticket: values.ticket, expiresOn: values.expires };
     const result = await asCli(() => restoreRecord(deps, id, body, approver));
     io.stdout.write(

@@ -1,13 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliConfig } from '../../api/cli.js';
+import { createApp } from '../../app/app.js';
 import { SETTINGS } from '../../config.js';
 import type { ControlId } from '../../controls/types.js';
 import { COUNT_KEYS } from '../../sweep/counts.js';
 import { ProgressReporter } from '../../sweep/progress.js';
 import { buildReport, REPORT_FORMATS, type ReportFormat } from '../../sweep/report.js';
 import { monthSweepId, runSweep, validateSweepId } from '../../sweep/run.js';
-import { createSweepRuntime } from '../../sweep/runtime.js';
 import type { Counts, SweepResult } from '../../sweep/types.js';
 import { toError } from '../../util/errors.js';
 import { jsonFormat, parseCommandArgs } from '../args.js';
@@ -142,9 +142,9 @@ export const sweepCommand: CliCommand = {
       throw new CliError(`no subscriptions: pass --subscription ID or set ${SETTINGS.subscriptions}`);
     }
     const dryRun = values['dry-run'] ?? false;
-    const runtime = await createSweepRuntime(config, {
+    const runtime = await createApp(config, {
       log: values.verbose ? (line) => io.stderr.write(`${line}\n`) : () => {},
-    });
+    }).sweep();
     const progress = new ProgressReporter(io.stderr, subscriptions.length);
     const result = await runSweep({
       subscriptions,

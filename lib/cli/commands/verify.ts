@@ -1,5 +1,5 @@
 import { cliConfig } from '../../api/cli.js';
-import { createOnCallEvidenceStore } from '../../api/production.js';
+import { createApp } from '../../app/app.js';
 import { jsonFormat, parseCommandArgs } from '../args.js';
 import { type CliCommand, CliError, EXIT } from '../types.js';
 
@@ -30,7 +30,7 @@ export const verifyCommand: CliCommand = {
     }
     if (positionals.length) throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const json = jsonFormat(values.format);
-    const store = await createOnCallEvidenceStore(cliConfig(io.env));
+    const store = await createApp(cliConfig(io.env)).evidence();
     const result = await store.verify();
     if (json) {
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

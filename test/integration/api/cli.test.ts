@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { createOnCallEvidenceStore } from '../../../lib/api/production.js';
+import { createApp } from '../../../lib/app/app.js';
 import { main } from '../../../lib/cli/main.js';
 import type { CliIo } from '../../../lib/cli/types.js';
 import { loadConfig } from '../../../lib/config.js';
@@ -39,7 +39,7 @@ describe('driftwarden log', () => {
 
   beforeAll(async () => {
     env = freshEnv();
-    store = await createOnCallEvidenceStore(loadConfig(env), steppingClock());
+    store = await createApp(loadConfig(env), { clock: steppingClock() }).evidence();
     seeded = [];
     for (const input of mixedRecords(12)) seeded.push(await store.append(input));
   });
@@ -133,7 +133,7 @@ describe('driftwarden log', () => {
 describe('driftwarden verify', () => {
   it('exit 0 on intact evidence; exit 1 listing every edited and deleted record', async () => {
     const env = freshEnv();
-    const store = await createOnCallEvidenceStore(loadConfig(env), steppingClock());
+    const store = await createApp(loadConfig(env), { clock: steppingClock() }).evidence();
     await store.appendMany(mixedRecords(6).map((input) => ({ ...input, subscriptionId: SUB_B })));
     const intact = await driftwarden(['verify'], env);
     expect(intact.code).toBe(0);

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { ApiDeps, Clock } from '../../../lib/api/deps.js';
-import { systemClock } from '../../../lib/api/deps.js';
-import { createOnCallEvidenceStore, createOnCallExceptionStore } from '../../../lib/api/production.js';
-import { createRestorer } from '../../../lib/api/restorer.js';
+import type { ApiDeps } from '../../../lib/api/deps.js';
+import { createApp } from '../../../lib/app/app.js';
 import { loadConfig } from '../../../lib/config.js';
 import { CONTROLS } from '../../../lib/controls/catalog.js';
 import type { EvidenceStore } from '../../../lib/evidence/types.js';
 import type { ExceptionStore } from '../../../lib/exceptions/types.js';
+import { type Clock, systemClock } from '../../../lib/util/clock.js';
 
 export interface ApiStores {
   evidence: EvidenceStore;
@@ -21,11 +20,9 @@ export interface ApiStores {
  */
 export function steppingClock(hoursAgo = 6): Clock {
   let next = Date.now() - hoursAgo * 3_600_000;
-  return {
-    now: () => {
-      next += 1000;
-      return new Date(next);
-    },
+  return () => {
+    next += 1000;
+    return new Date(next);
   };
 }
 
@@ -38,8 +35,8 @@ export async function createApiStores(connectionString: string): Promise<ApiStor
     DW_EXCEPTIONS_TABLE: `apiex${suffix}`,
   });
   const [evidence, exceptions] = await Promise.all([
-    createOnCallEvidenceStore(config, steppingClock()),
-    createOnCallExceptionStore(config),
+    createApp(config, { clock: steppingClock() }).evidence(),
+    createApp(config).exceptions(),
   ]);
   return {
     evidence,
@@ -49,7 +46,7 @@ export async function createApiStores(connectionString: string): Promise<ApiStor
       exceptions,
       controls: CONTROLS,
       config,
-      restorer: createRestorer(config),
+      restorer: createApp(config).restorer,
       clock: systemClock,
       devPrincipal: null,
     },

@@ -9,12 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
-import {
-  createDependencies,
-  type Dependencies,
-  type DependencyOverrides,
-  remediatorVersion,
-} from '../../../lib/app/dependencies.js';
+import { type AppOverrides, createApp, type Dependencies, remediatorVersion } from '../../../lib/app/app.js';
 import { loadConfig } from '../../../lib/config.js';
 import { type Sandbox, type Scenario, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { type HandleResult, handleResourceChange, RecentEvents } from '../../../lib/events/handle.js';
@@ -175,7 +170,7 @@ export interface Harness {
 export interface HarnessOptions {
   connectionString: string;
   env?: Record<string, string>;
-  overrides?: DependencyOverrides;
+  overrides?: AppOverrides;
   /** wrap the ARM gateway (e.g. to let a concurrent edit happen between our read and our write) */
   gateway?: (base: ResourceGateway) => ResourceGateway;
 }
@@ -193,7 +188,7 @@ export async function createHarness(sandbox: Sandbox, options: HarnessOptions): 
     DW_ARM_ENDPOINT: sandbox.url,
     ...options.env,
   });
-  const deps = await createDependencies(config, {
+  const deps = await createApp(config, {
     armConnection: {
       credential: sandbox.credential(SELF),
       endpoint: sandbox.url,
@@ -202,7 +197,7 @@ export async function createHarness(sandbox: Sandbox, options: HarnessOptions): 
     log: (line) => logs.push(line),
     armPollIntervalMs: 10,
     ...options.overrides,
-  });
+  }).eventPath();
   const recent = new RecentEvents(0);
   const engine = options.gateway
     ? new RemediationEngine({

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROLES } from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
-import { createRestorer } from '../../../lib/api/restorer.js';
+import { createApp } from '../../../lib/app/app.js';
 import { CONTROLS } from '../../../lib/controls/catalog.js';
 import type { Sandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
@@ -29,7 +29,7 @@ import {
  * On-call restore end to end: the ARM sandbox (real SDK clients), Azurite (real evidence and
  * exception tables), the real event path (webhook → handleResourceChange → engine), and the API
  * route POST /api/remediations/{id}/restore served by the production handler with the production
- * Restorer (createRestorer). One clock, shifted by the test, drives the engine and the stores.
+ * Restorer (createApp(...).restorer). One clock, shifted by the test, drives the engine and the stores.
  */
 
 const azurite = inject('azurite');
@@ -66,7 +66,7 @@ async function setUp(): Promise<{ h: Harness; server: ApiServer }> {
   });
   harness = h;
   // the production Restorer, reaching ARM as driftwarden itself (so the loop guard sees its write)
-  const restorer = createRestorer(h.deps.config, {
+  const { restorer } = createApp(h.deps.config, {
     armConnection: {
       credential: sandbox.credential(SELF),
       endpoint: sandbox.url,
@@ -82,7 +82,7 @@ async function setUp(): Promise<{ h: Harness; server: ApiServer }> {
     controls: CONTROLS,
     config: h.deps.config,
     restorer,
-    clock: { now: clock },
+    clock,
     devPrincipal: null,
   };
   api = await startApiServer(deps);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createHttpHeaders, type PipelinePolicy, type PipelineRetryOptions } from '@azure/core-rest-pipeline';
 import { inject } from 'vitest';
+import { type AppOverrides, createApp } from '../../../lib/app/app.js';
 import { loadConfig } from '../../../lib/config.js';
 import type { ControlId } from '../../../lib/controls/types.js';
 import {
@@ -11,11 +12,7 @@ import {
   startSandbox,
 } from '../../../lib/dev/arm-sandbox/index.js';
 import type { NewException } from '../../../lib/exceptions/types.js';
-import {
-  createSweepRuntime,
-  type SweepRuntime,
-  type SweepRuntimeOverrides,
-} from '../../../lib/sweep/runtime.js';
+import type { SweepRuntime } from '../../../lib/sweep/runtime.js';
 
 /** driftwarden's own managed identity in these tests (the loop guard ignores its writes). */
 export const SELF_OBJECT_ID = '11111111-2222-3333-4444-555555555555';
@@ -33,7 +30,7 @@ export async function startHarness(options: {
   subscriptions: string[];
   scenario: Scenario;
   sandbox?: SandboxOptions;
-  overrides?: SweepRuntimeOverrides;
+  overrides?: AppOverrides;
   env?: Record<string, string>;
   /** extra SDK pipeline policies (e.g. one subscription's requests refused) and retry tuning */
   armPolicies?: PipelinePolicy[];
@@ -55,7 +52,7 @@ export async function startHarness(options: {
     DW_SELF_OBJECT_ID: SELF_OBJECT_ID,
     ...options.env,
   };
-  const runtime = await createSweepRuntime(loadConfig(settings), {
+  const runtime = await createApp(loadConfig(settings), {
     armConnection: {
       credential: sandbox.credential({ oid: SELF_OBJECT_ID, appid: 'driftwarden-test' }),
       endpoint: sandbox.url,
@@ -70,7 +67,7 @@ export async function startHarness(options: {
     },
     log: () => {},
     ...options.overrides,
-  });
+  }).sweep();
   for (const exception of options.exceptions ?? []) await runtime.exceptions.create(exception);
   return {
     sandbox,

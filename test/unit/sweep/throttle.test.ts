@@ -1,8 +1,8 @@
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { describe, expect, it } from 'vitest';
-import { ArmThrottle, type Clock, retryAfterMs, TokenBucket } from '../../../lib/sweep/throttle.js';
+import { ArmThrottle, type MonotonicClock, retryAfterMs, TokenBucket } from '../../../lib/sweep/throttle.js';
 
-function fakeClock(start = 1_000): Clock & { advance(ms: number): void } {
+function fakeClock(start = 1_000): MonotonicClock & { advance(ms: number): void } {
   let now = start;
   return {
     now: () => now,

@@ -1,0 +1,342 @@
+import { readFileSync } from 'node:fs';
+import type { TokenCredential } from '@azure/core-auth';
+import type { TableServiceClientOptions } from '@azure/data-tables';
+import { DefaultAzureCredential } from '@azure/identity';
+import { parseDevPrincipal } from '../api/auth.js';
+import type { ApiDeps } from '../api/deps.js';
+import type { Restorer } from '../api/restorer.js';
+import { ArmClients, type ArmConnection } from '../azure/clients.js';
+import { ArmResourceGateway } from '../azure/resources.js';
+import { createTableClient } from '../azure/tables.js';
+import { type Config, loadConfig } from '../config.js';
+import { CONTROLS } from '../controls/catalog.js';
+import { evaluationSettingsFromConfig } from '../controls/settings.js';
+import type { EvaluationSettings } from '../controls/types.js';
+import { type HandleResult, handleResourceChange } from '../events/handle.js';
+import { createEvidenceStore } from '../evidence/table-store.js';
+import type { EvidenceStore } from '../evidence/types.js';
+import { createExceptionStore } from '../exceptions/table-store.js';
+import type { ExceptionStore } from '../exceptions/types.js';
+import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
+import { RemediationEngine } from '../remediation/engine.js';
+import { TableIntentStore } from '../remediation/intents.js';
+import { type ModeResolver, modeResolver } from '../remediation/modes.js';
+import { restoreRemediation } from '../remediation/restore.js';
+import type { IntentStore, Notifier } from '../remediation/types.js';
+import { CachedExceptionStore, PrefetchedIntentStore } from '../sweep/caching.js';
+import { SweepReportStore } from '../sweep/report-store.js';
+import type { SweepRuntime } from '../sweep/runtime.js';
+import { createReportsContainerClient, createSweepQueueClient } from '../sweep/storage.js';
+import { ArmThrottle } from '../sweep/throttle.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { onceUntilFailure } from '../util/once.js';
+
+/**
+ * The composition root: everything a process needs, built once from validated configuration.
+ * The event path, the sweep, the HTTP API, restore and local mode all take their parts from one
+ * App, so a process serving every path holds one credential (one token cache), one set of ARM
+ * clients (one per service and subscription, with the per-subscription ARM token buckets), one
+ * store per table (so the evidence store's in-process group commit spans every path) and one
+ * clock. Parts are built on first use: a process that only serves the API never builds ARM
+ * clients or the engine.
+ *
+ * functions/ reach it through appFromEnvironment(); tests and benches call createApp() with
+ * overrides (the sandbox's ARM connection, Azurite in config, a clock, a log sink).
+ */
+export interface AppOverrides {
+  /** one credential for ARM, storage and the notification topic (default DefaultAzureCredential) */
+  credential?: TokenCredential;
+  /** base ARM connection (the sandbox in local mode and tests); the app adds retries and the throttle */
+  armConnection?: ArmConnection;
+  clock?: Clock;
+  log?: (line: string) => void;
+  /** credential for the notification topic only (tests: a local topic's stand-in) */
+  notifyCredential?: TokenCredential;
+  /** options for the notification publisher (tests: the agent trusting a local topic, retries, timeout) */
+  notifyOptions?: EventGridNotifierOptions;
+  /** options for the evidence/exception/intent table clients (e.g. retry tuning) */
+  tableClientOptions?: TableServiceClientOptions;
+  /** already-built stores (tests that share one, or exercise failures) */
+  evidence?: EvidenceStore;
+  exceptions?: ExceptionStore;
+  intents?: IntentStore;
+  throttle?: ArmThrottle;
+  /** engine tuning: intent lease and the bound on one ARM call on the event path */
+  leaseMs?: number;
+  armOperationTimeoutMs?: number;
+  armPollIntervalMs?: number;
+}
+
+/** What the event path (and restore) runs with. */
+export interface Dependencies {
+  config: Config;
+  clock: Clock;
+  log: (line: string) => void;
+  arm: ArmClients;
+  gateway: ArmResourceGateway;
+  evidence: EvidenceStore;
+  exceptions: ExceptionStore;
+  intents: IntentStore;
+  settings: EvaluationSettings;
+  modes: ModeResolver;
+  notifier: Notifier | null;
+  engine: RemediationEngine;
+  /** the Event Grid use case with these dependencies */
+  handleEvent(event: unknown): Promise<HandleResult>;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+  readonly credential: TokenCredential;
+  readonly throttle: ArmThrottle;
+  /** ARM SDK clients shared by every path */
+  arm(): ArmClients;
+  evidence(): Promise<EvidenceStore>;
+  exceptions(): Promise<ExceptionStore>;
+  intents(): Promise<IntentStore>;
+  /** the automatic-response path */
+  eventPath(): Promise<Dependencies>;
+  /** the monthly validation sweep (functions and CLI) */
+  sweep(): Promise<SweepRuntime>;
+  /** the on-call HTTP API */
+  api(): Promise<ApiDeps>;
+  /** on-call restore over the event path's gateway, stores and notifier */
+  readonly restorer: Restorer;
+}
+
+/** package.json version (sources: two levels up; build output: three). */
+export function remediatorVersion(): string {
+  for (const path of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'driftwarden' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return 'unknown';
+}
+
+/** Intent table next to the evidence table (`<evidence>Intents`, within the 63-character limit). */
+export function intentsTableName(config: Pick<Config, 'evidenceTable'>): string {
+  return `${config.evidenceTable.slice(0, 56)}Intents`;
+}
+
+/**
+ * The one ARM connection: bounded SDK retries (a transient failure fails an event invocation in
+ * seconds and Event Grid redelivers; the sweep rides out bursts of 429 from other callers sharing
+ * the subscription's quota) and the per-subscription token buckets installed inside the SDK retry
+ * loop (`perRetry`, see throttle.ts) so every attempt, retry and LRO poll spends a token.
+ */
+function armConnection(base: ArmConnection, throttle: ArmThrottle): ArmConnection {
+  const options = base.clientOptions ?? {};
+  return {
+    ...base,
+    clientOptions: {
+      ...options,
+      retryOptions: { maxRetries: 6, maxRetryDelayInMs: 4000, ...options.retryOptions },
+      additionalPolicies: [
+        ...(options.additionalPolicies ?? []),
+        { policy: throttle.policy(), position: 'perRetry' },
+      ],
+    },
+  };
+}
+
+export function createApp(config: Config, overrides: AppOverrides = {}): App {
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? ((line: string) => console.log(line));
+  const credential = overrides.credential ?? new DefaultAzureCredential();
+  const throttle = overrides.throttle ?? new ArmThrottle();
+  const tableOptions = { ...overrides.tableClientOptions, credential };
+  const settings = evaluationSettingsFromConfig(config);
+  const modes = modeResolver(config);
+
+  const arm = onceSync(
+    () =>
+      new ArmClients(
+        armConnection(overrides.armConnection ?? { credential, endpoint: config.armEndpoint }, throttle),
+      ),
+  );
+  const evidence = onceUntilFailure(
+    async (): Promise<EvidenceStore> =>
+      overrides.evidence ??
+      createEvidenceStore(config, {
+        remediatorIdentity: config.selfObjectId ?? config.selfAppId ?? 'driftwarden',
+        remediatorVersion: remediatorVersion(),
+        clock,
+        clientOptions: tableOptions,
+      }),
+  );
+  const exceptions = onceUntilFailure(
+    async (): Promise<ExceptionStore> =>
+      overrides.exceptions ?? createExceptionStore(config, { clock, clientOptions: tableOptions }),
+  );
+  const intentsTable = onceSync(() =>
+    createTableClient(config.storage, intentsTableName(config), tableOptions),
+  );
+  const intents = onceUntilFailure(
+    async (): Promise<IntentStore> => overrides.intents ?? new TableIntentStore(intentsTable()),
+  );
+  // @azure/eventgrid is loaded only when a topic is configured (most deployments have none).
+  const notifier = onceUntilFailure(async (): Promise<Notifier | null> => {
+    if (!config.notifyTopicEndpoint) return null;
+    const { EventGridNotifier } = await import('../notify/eventgrid.js');
+    return new EventGridNotifier(
+      config.notifyTopicEndpoint,
+      overrides.notifyCredential ?? credential,
+      overrides.notifyOptions,
+    );
+  });
+
+  /** One engine over the given stores and a gateway bounded for its path. */
+  function engineWith(parts: {
+    evidence: EvidenceStore;
+    exceptions: ExceptionStore;
+    intents: IntentStore;
+    notifier: Notifier | null;
+    operationTimeoutMs: number;
+  }): { gateway: ArmResourceGateway; engine: RemediationEngine } {
+    const gateway = new ArmResourceGateway(arm(), {
+      operationTimeoutMs: parts.operationTimeoutMs,
+      pollIntervalMs: overrides.armPollIntervalMs ?? 500,
+    });
+    const engine = new RemediationEngine({
+      gateway,
+      evidence: parts.evidence,
+      exceptions: parts.exceptions,
+      intents: parts.intents,
+      settings,
+      modes,
+      clock,
+      log,
+      ...(parts.notifier ? { notifier: parts.notifier } : {}),
+      ...(overrides.leaseMs !== undefined ? { leaseMs: overrides.leaseMs } : {}),
+    });
+    return { gateway, engine };
+  }
+
+  const eventPath = onceUntilFailure(async (): Promise<Dependencies> => {
+    const [evidenceStore, exceptionStore, intentStore, eventNotifier] = await Promise.all([
+      evidence(),
+      exceptions(),
+      intents(),
+      notifier(),
+    ]);
+    const { gateway, engine } = engineWith({
+      evidence: evidenceStore,
+      exceptions: exceptionStore,
+      intents: intentStore,
+      notifier: eventNotifier,
+      operationTimeoutMs: overrides.armOperationTimeoutMs ?? 20_000,
+    });
+    return {
+      config,
+      clock,
+      log,
+      arm: arm(),
+      gateway,
+      evidence: evidenceStore,
+      exceptions: exceptionStore,
+      intents: intentStore,
+      settings,
+      modes,
+      notifier: eventNotifier,
+      engine,
+      handleEvent: (event) =>
+        handleResourceChange(event, {
+          engine,
+          selfObjectId: config.selfObjectId,
+          selfAppId: config.selfAppId,
+          log,
+        }),
+    };
+  });
+
+  const sweep = onceUntilFailure(async (): Promise<SweepRuntime> => {
+    const [evidenceStore, exceptionStore, intentStore, sweepNotifier] = await Promise.all([
+      evidence(),
+      exceptions(),
+      intents(),
+      notifier(),
+    ]);
+    // Same engine and evidence chain as the event path; the per-resource reads it makes are
+    // answered in bulk for a sweep (caching.ts), and a write may queue behind the write bucket
+    // for a while, so the event path's 20 s bound is too tight here.
+    const { engine } = engineWith({
+      evidence: evidenceStore,
+      exceptions: new CachedExceptionStore(exceptionStore),
+      intents: overrides.intents ? intentStore : new PrefetchedIntentStore(intentStore, intentsTable()),
+      notifier: sweepNotifier,
+      operationTimeoutMs: 120_000,
+    });
+    return {
+      subscriptions: config.subscriptions,
+      arm: arm(),
+      engine,
+      evidence: evidenceStore,
+      exceptions: exceptionStore,
+      reports: new SweepReportStore(createReportsContainerClient(config, credential)),
+      queue: createSweepQueueClient(config, credential),
+      throttle,
+      log,
+      now: clock,
+    };
+  });
+
+  const restorer: Restorer = {
+    async restore(record, request) {
+      return restoreRemediation(await eventPath(), record, request);
+    },
+  };
+
+  const api = onceUntilFailure(async (): Promise<ApiDeps> => {
+    const devPrincipal = config.devPrincipal ? parseDevPrincipal(config.devPrincipal) : null;
+    const [evidenceStore, exceptionStore] = await Promise.all([evidence(), exceptions()]);
+    return {
+      evidence: evidenceStore,
+      exceptions: exceptionStore,
+      controls: CONTROLS,
+      config,
+      restorer,
+      clock,
+      devPrincipal,
+    };
+  });
+
+  return {
+    config,
+    clock,
+    log,
+    credential,
+    throttle,
+    arm,
+    evidence,
+    exceptions,
+    intents,
+    eventPath,
+    sweep,
+    api,
+    restorer,
+  };
+}
+
+/** Built on first call, then shared (for parts whose construction does no I/O). */
+function onceSync<T>(build: () => T): () => T {
+  let built: { value: T } | null = null;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
+  };
+}
+
+/**
+ * The process's App, from the app settings, built on first use; a failure (a bad setting) is not
+ * cached, so a fixed setting recovers without a restart. Every function in functions/ uses it.
+ */
+export const appFromEnvironment: () => Promise<App> = onceUntilFailure(async () => createApp(loadConfig()));

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { describe, expect, inject, it } from 'vitest';
+import { createApp } from '../../../lib/app/app.js';
+import { loadConfig } from '../../../lib/config.js';
+
+/**
+ * The composition root: one process serving every path (event, sweep, API, restore) shares one
+ * credential, one set of ARM clients, one store per table and one clock.
+ */
+describe('createApp: one composition root', () => {
+  const suffix = randomBytes(5).toString('hex');
+  const config = loadConfig({
+    DW_STORAGE: inject('azurite').connectionString,
+    DW_EVIDENCE_TABLE: `appev${suffix}`,
+    DW_EXCEPTIONS_TABLE: `appex${suffix}`,
+    DW_SUBSCRIPTION_IDS: '00000000-0000-4000-8000-0000000000aa',
+  });
+  const credential: TokenCredential = {
+    getToken: async (): Promise<AccessToken> => ({
+      token: 'unused',
+      expiresOnTimestamp: Date.now() + 3_600_000,
+    }),
+  };
+
+  it('gives every path the same stores, ARM clients, clock and credential', async () => {
+    const clock = () => new Date('2026-11-15T12:00:00.000Z');
+    const app = createApp(config, { credential, clock, log: () => {} });
+    const [events, sweep, api] = await Promise.all([app.eventPath(), app.sweep(), app.api()]);
+
+    expect(events.evidence).toBe(sweep.evidence);
+    expect(api.evidence).toBe(events.evidence);
+    expect(api.exceptions).toBe(events.exceptions);
+    expect(sweep.exceptions).toBe(events.exceptions);
+    expect(sweep.arm).toBe(events.arm);
+    expect(app.arm()).toBe(events.arm);
+    expect(events.arm.connection.credential).toBe(credential);
+    expect(api.restorer).toBe(app.restorer);
+    expect(api.clock).toBe(clock);
+    expect(events.clock).toBe(clock);
+    expect(sweep.now).toBe(clock);
+    // building a path twice returns the same instance (once per process)
+    expect(await app.eventPath()).toBe(events);
+    expect(await app.sweep()).toBe(sweep);
+  });
+
+  it('puts the ARM token buckets on the event path as well as the sweep', async () => {
+    const app = createApp(config, { credential, log: () => {} });
+    const policies = app.arm().connection.clientOptions?.additionalPolicies ?? [];
+    expect(policies.map((entry) => entry.position)).toContain('perRetry');
+    expect((await app.sweep()).throttle).toBe(app.throttle);
+  });
+
+  it('does not cache a failed build: a fixed setting recovers', async () => {
+    const broken = loadConfig({
+      DW_STORAGE: 'UseDevelopmentStorage=true;TableEndpoint=http://127.0.0.1:1/x',
+    });
+    const app = createApp(broken, {
+      credential,
+      log: () => {},
+      tableClientOptions: { retryOptions: { maxRetries: 0 } },
+    });
+    await expect(app.evidence()).rejects.toThrow();
+    await expect(app.evidence()).rejects.toThrow(); // tried again, not a cached rejection
+  });
+});
