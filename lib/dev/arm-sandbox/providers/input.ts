@@ -1,4 +1,4 @@
-/** What a resource-provider handler reads from its request: path parameters and the body as resource input. */
+/** What a resource-provider handler reads from its request: path parameters, precondition headers, the body as resource input. */
 import { ArmError, clone, isRecord } from '../arm.js';
 import type { RequestContext } from '../context.js';
 
@@ -37,4 +37,18 @@ export function tagsOf(value: unknown): Record<string, string> | undefined {
 /** A copy of the input's `properties` (`{}` when absent or not an object). */
 export function propsOf(input: ResourceInput): Record<string, unknown> {
   return isRecord(input.properties) ? clone(input.properties) : {};
+}
+
+export function header(ctx: RequestContext, name: string): string | undefined {
+  const value = ctx.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+export function preconditionHeaders(ctx: RequestContext): { ifMatch?: string; ifNoneMatch?: string } {
+  const ifMatch = header(ctx, 'if-match');
+  const ifNoneMatch = header(ctx, 'if-none-match');
+  return {
+    ...(ifMatch !== undefined ? { ifMatch } : {}),
+    ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
+  };
 }

@@ -3,20 +3,13 @@
  * `Location`, as the real RP does) and blob containers under blobServices/default.
  */
 import { ArmError, checkPreconditions, notFound } from '../../arm.js';
-import {
-  type ArmReply,
-  page,
-  path,
-  preconditionHeaders,
-  type RequestContext,
-  type Route,
-  type SandboxCore,
-} from '../../context.js';
+import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
 import { containerId, storageAccountId } from '../../ids.js';
 import { operationResultUrl } from '../../lro.js';
 import type { ArmResource } from '../../types.js';
-import { type ResourceInput, resourceInput, routeParams } from '../input.js';
+import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
 import { operationCanceled, operationOf, startOperation, unfinishedPoll } from '../operations.js';
+import { page } from '../paging.js';
 import {
   buildContainer,
   buildStorageAccount,
