@@ -25,6 +25,11 @@ export function notFound(type: string, name: string, resourceGroup: string): Arm
   );
 }
 
+/** A 400 with an ARM error code (what the resource providers answer to invalid input). */
+export function badRequest(code: string, message: string): ArmError {
+  return new ArmError(400, code, message);
+}
+
 /** Network-RP style weak ETag, new on every change. */
 export function newWeakEtag(): string {
   return `W/"${randomUUID()}"`;

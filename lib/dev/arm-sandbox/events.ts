@@ -8,6 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isRecord } from './arm.js';
+import type { RequestContext } from './context.js';
+import { parseResourceId } from './ids.js';
 import type { ArmResource, EventSchema } from './types.js';
 
 /** What the sandbox records about a completed write or delete. */
@@ -26,6 +28,39 @@ export interface WriteRecord {
   resource?: ArmResource;
   apiVersion: string;
   time: Date;
+}
+
+/** A completed write or delete as a route handler reports it (SandboxCore.recordChange). */
+export interface Change {
+  action: 'write' | 'delete';
+  resourceType: string;
+  resourceId: string;
+  /** state after a write */
+  resource?: ArmResource;
+}
+
+/** The record of a change made by this request; the caller's `tid` claim wins over `defaultTenantId`. */
+export function writeRecord(ctx: RequestContext, change: Change, defaultTenantId: string): WriteRecord {
+  const parsed = parseResourceId(change.resourceId);
+  return {
+    action: change.action,
+    resourceId: change.resourceId,
+    resourceType: change.resourceType,
+    subscriptionId: parsed?.subscriptionId ?? '',
+    resourceGroup: parsed?.resourceGroup ?? '',
+    tenantId: typeof ctx.caller.tid === 'string' ? ctx.caller.tid : defaultTenantId,
+    caller: ctx.caller,
+    correlationId: ctx.correlationId,
+    httpRequest: {
+      clientRequestId: ctx.clientRequestId,
+      clientIpAddress: '127.0.0.1',
+      method: ctx.method,
+      url: ctx.url.toString(),
+    },
+    ...(change.resource ? { resource: structuredClone(change.resource) } : {}),
+    apiVersion: ctx.apiVersion,
+    time: new Date(),
+  };
 }
 
 export interface EventGridEvent {

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { canonicalId, parseResourceId } from './ids.js';
-import { buildContainer, buildNsg, buildRule, buildStorageAccount, withRule } from './shapes.js';
+import { buildNsg, buildRule, withRule } from './providers/network/shapes.js';
+import { buildContainer, buildStorageAccount } from './providers/storage/shapes.js';
 import type { ResourceStore } from './state.js';
 import type { Scenario, ScenarioResource } from './types.js';
 

@@ -5,7 +5,7 @@
  */
 import { clone } from './arm.js';
 import { parseResourceId } from './ids.js';
-import { rulesOf } from './shapes.js';
+import { rulesOf } from './providers/network/shapes.js';
 import type { ArmResource } from './types.js';
 
 export type StoredKind = 'storageAccount' | 'blobContainer' | 'networkSecurityGroup';

@@ -11,7 +11,7 @@ import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import { loadOrCreateCertificate } from '../../../lib/dev/arm-sandbox/tls.js';
+import { loadOrCreateCertificate } from '../../../lib/dev/arm-sandbox/index.js';
 
 export interface TopicRequest {
   method: string;

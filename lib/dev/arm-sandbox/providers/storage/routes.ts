@@ -2,37 +2,23 @@
  * Microsoft.Storage: storage accounts (create is a long-running operation polled through
  * `Location`, as the real RP does) and blob containers under blobServices/default.
  */
-import { ArmError, checkPreconditions, notFound } from '../arm.js';
-import {
-  type ArmReply,
-  page,
-  path,
-  preconditionHeaders,
-  type RequestContext,
-  type Route,
-  type SandboxCore,
-} from '../context.js';
-import { containerId, storageAccountId } from '../ids.js';
-import { operationResultUrl } from '../lro.js';
+import { ArmError, checkPreconditions, notFound } from '../../arm.js';
+import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
+import { containerId, storageAccountId } from '../../ids.js';
+import { operationResultUrl } from '../../lro.js';
+import type { ArmResource } from '../../types.js';
+import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
+import { operationCanceled, operationOf, startOperation, unfinishedPoll } from '../operations.js';
+import { page } from '../paging.js';
 import {
   buildContainer,
   buildStorageAccount,
   CONTAINER_TYPE,
-  type ResourceInput,
   STORAGE_TYPE,
   updateStorageAccount,
   validateAccountName,
   validateContainerName,
-} from '../shapes.js';
-import type { ArmResource } from '../types.js';
-import {
-  operationCanceled,
-  operationOf,
-  resourceInput,
-  routeParams,
-  startOperation,
-  unfinishedPoll,
-} from './common.js';
+} from './shapes.js';
 
 const SUB = '/subscriptions/{s}';
 const ACCOUNTS = `${SUB}/resourceGroups/{g}/providers/Microsoft.Storage/storageAccounts`;

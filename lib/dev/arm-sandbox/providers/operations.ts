@@ -1,24 +1,9 @@
-/** Request and reply handling shared by the resource-provider routes. */
+/** Long-running-operation glue shared by the resource-provider routes. */
 import { ArmError } from '../arm.js';
 import type { ArmReply, RequestContext, SandboxCore } from '../context.js';
 import { type Operation, operationResultUrl, type Provider, retryAfterSeconds } from '../lro.js';
-import type { ResourceInput } from '../shapes.js';
 import type { ArmResource } from '../types.js';
-
-/** The first four captured path parameters ('' where the route has fewer). */
-export function routeParams(ctx: RequestContext): [string, string, string, string] {
-  const [p0 = '', p1 = '', p2 = '', p3 = ''] = ctx.params;
-  return [p0, p1, p2, p3];
-}
-
-/** The request body as a resource input: none is `{}`; anything but a JSON object is a 400 `code`. */
-export function resourceInput(ctx: RequestContext, code: string, message: string): ResourceInput {
-  const body = ctx.body;
-  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    throw new ArmError(400, code, message);
-  }
-  return (body ?? {}) as ResourceInput;
-}
+import { routeParams } from './input.js';
 
 /** Starts this request's long-running operation in the subscription of the path, at `resource`'s location. */
 export function startOperation(

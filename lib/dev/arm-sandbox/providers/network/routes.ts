@@ -3,37 +3,15 @@
  * long-running operations as in Azure: 201/200/202 with `Azure-AsyncOperation` (and `Location`
  * for deletes); the resource shows provisioningState Updating/Deleting until the operation completes.
  */
-import { checkPreconditions, clone, notFound } from '../arm.js';
-import {
-  type ArmReply,
-  page,
-  path,
-  preconditionHeaders,
-  type RequestContext,
-  type Route,
-  type SandboxCore,
-} from '../context.js';
-import { nsgId, ruleId } from '../ids.js';
-import { asyncOperationUrl, type Operation, operationResultUrl, retryAfterSeconds } from '../lro.js';
-import {
-  buildNsg,
-  buildRule,
-  defaultRulesOf,
-  NSG_TYPE,
-  type ResourceInput,
-  RULE_TYPE,
-  rulesOf,
-  withRule,
-} from '../shapes.js';
-import type { ArmResource } from '../types.js';
-import {
-  operationCanceled,
-  operationOf,
-  resourceInput,
-  routeParams,
-  startOperation,
-  unfinishedPoll,
-} from './common.js';
+import { checkPreconditions, clone, notFound } from '../../arm.js';
+import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
+import { nsgId, ruleId } from '../../ids.js';
+import { asyncOperationUrl, type Operation, operationResultUrl, retryAfterSeconds } from '../../lro.js';
+import type { ArmResource } from '../../types.js';
+import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
+import { operationCanceled, operationOf, startOperation, unfinishedPoll } from '../operations.js';
+import { page } from '../paging.js';
+import { buildNsg, buildRule, defaultRulesOf, NSG_TYPE, RULE_TYPE, rulesOf, withRule } from './shapes.js';
 
 const SUB = '/subscriptions/{s}';
 const NSGS = `${SUB}/resourceGroups/{g}/providers/Microsoft.Network/networkSecurityGroups`;
