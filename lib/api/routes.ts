@@ -6,7 +6,7 @@ import type { ApiDeps } from './deps.js';
 import { createException, getException, listExceptions, revokeException } from './exceptions.js';
 import { ApiError, errorResponse, INTERNAL_ERROR } from './http.js';
 import { getRemediation, listRemediations, restoreRemediation } from './remediations.js';
-import { servePage } from './ui.js';
+import { servePage } from './ui/serve-page.js';
 
 type Method = 'GET' | 'POST' | 'DELETE';
 export type ApiHandler = (
