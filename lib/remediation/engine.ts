@@ -194,7 +194,7 @@ export class RemediationEngine {
       modes: this.deps.modes,
       recovered: held,
     });
-    const inputs = decision.records;
+    const inputs = [...decision.records];
     if (decision.writes.length === 0) return { kind: 'done', inputs, intent: held };
 
     const scope = { snapshot, resource, ctx };
