@@ -1,32 +1,17 @@
-import { ARM_TYPE_NAMES, requireResourceId } from '../azure/resource-id.js';
-import { CONTROL_IDS, getControl } from '../controls/catalog.js';
-import type {
-  ControlId,
-  EvaluationSettings,
-  Finding,
-  Mode,
-  NormalizedResource,
-  RemediationPlan,
-} from '../controls/types.js';
-import { evaluateResource } from '../evaluate.js';
-import type { EvidenceInput, EvidenceRecord, EvidenceStore, Outcome, Trigger } from '../evidence/types.js';
+import { requireResourceId } from '../azure/resource-id.js';
+import type { ControlId, EvaluationSettings, Mode, NormalizedResource } from '../controls/types.js';
+import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { isTransient, toError } from '../util/errors.js';
+import { decideResource, failedRecords, intentWrites, remediatedRecords } from './decision.js';
+import { WriteIntentLeases } from './lease.js';
+import { clip, goneInput } from './records.js';
+import { snapshotOf } from './state.js';
 import {
-  controlState,
-  describePlan,
-  describeRuleChange,
-  mergePlans,
-  rawRule,
-  snapshotOf,
-  writeKeyOf,
-} from './state.js';
-import {
-  InProgressError,
+  type DecisionContext,
   type Intent,
   type IntentStore,
-  type IntentWrite,
   type Notifier,
   PreconditionFailedError,
   type ResourceGateway,
@@ -34,37 +19,11 @@ import {
 } from './types.js';
 
 /**
- * The remediation core shared by the event path, the sweep and manual runs: evaluate a resource,
- * act per control mode, and describe every decision as evidence.
- *
- * No remediation without its record: before any ARM write the engine stores an *intent* (the
- * before-state of every planned write) under the idempotency prefix + resource id. Only then
- * does it write ARM, append evidence and mark the intent done. When the invocation dies or the
- * evidence store is down after the write, the intent survives; the redelivery finds it, sees the
- * resource compliant, and records `remediated` from the intent's before-state and the current
- * state. If the intent cannot be written, nothing has touched ARM yet and the error propagates.
- *
- * What is recorded:
- * - every failing control: remediated | remediation-failed | audit-only | exempted;
- * - sweep and manual runs also record passing controls (`compliant`) and controls switched off
- *   (`skipped`) — continuous evidence that the control held;
- * - events record only the failing controls' decisions, plus `resource-gone` when the re-read
- *   finds nothing. A compliant re-read (stale or duplicate event, or our own write) records
- *   nothing: the log then shows changes, not noise.
+ * The remediation core shared by the event path, the sweep and manual runs: read the resource,
+ * decide (decision.ts), claim the write intent (lease.ts), write ARM, store the evidence, close
+ * the intent, notify. A redelivery that finds an expired intent records what its writes did
+ * (recovery.ts); events also record `resource-gone` when the re-read finds nothing.
  */
-
-export interface DecisionContext {
-  trigger: Trigger;
-  /** 'event:<eventId>' or 'sweep:<sweepId>' (or 'manual:<id>'): makes every record idempotent */
-  idempotencyPrefix: string;
-  eventId: string | null;
-  correlationId: string | null;
-  /** who caused the change (event claims), recorded on every record */
-  actor: string | null;
-  sweepId?: string | null;
-  /** evaluate and describe what would be done; no intents, no ARM writes */
-  dryRun?: boolean;
-}
 
 export interface EngineDeps {
   gateway: ResourceGateway;
@@ -85,27 +44,9 @@ export interface EngineDeps {
   inProgressWaitMs?: number;
 }
 
-type Json = Record<string, unknown>;
-
-interface WriteGroup {
-  writeKey: string;
-  plan: RemediationPlan;
-  findings: Finding[];
-}
-
 type Attempt =
   | { kind: 'done'; inputs: EvidenceInput[]; intent: Intent | null }
   | { kind: 'conflict'; inputs: EvidenceInput[]; intent: Intent | null; progressed: boolean };
-
-const MAX_MESSAGE = 1000;
-const ALL_ON: Partial<Record<ControlId, Mode>> = Object.fromEntries(
-  CONTROL_IDS.map((id) => [id, 'remediate']),
-);
-
-function clip(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 3)}...` : line;
-}
 
 function isAbort(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
@@ -113,16 +54,18 @@ function isAbort(error: unknown): boolean {
 }
 
 export class RemediationEngine {
-  private readonly leaseMs: number;
   private readonly maxConflictRetries: number;
-  private readonly inProgressWaitMs: number;
-  /** intents this process opened and has not completed yet (sweep: closed by record()) */
-  private readonly openIntents = new Map<string, { prefix: string; resourceId: string }>();
+  private readonly leases: WriteIntentLeases;
 
   constructor(private readonly deps: EngineDeps) {
-    this.leaseMs = deps.leaseMs ?? 60_000;
     this.maxConflictRetries = deps.maxConflictRetries ?? 3;
-    this.inProgressWaitMs = deps.inProgressWaitMs ?? 10_000;
+    this.leases = new WriteIntentLeases({
+      intents: deps.intents,
+      clock: deps.clock,
+      log: deps.log,
+      leaseMs: deps.leaseMs ?? 60_000,
+      inProgressWaitMs: deps.inProgressWaitMs ?? 10_000,
+    });
   }
 
   /**
@@ -132,13 +75,11 @@ export class RemediationEngine {
    */
   async handleResourceId(resourceId: string, ctx: DecisionContext): Promise<EvidenceRecord[]> {
     const canonicalId = requireResourceId(resourceId).canonicalId;
-    const intent = await this.openOrWait(ctx, canonicalId);
+    const intent = await this.leases.prior(ctx, canonicalId);
     if (intent === 'duplicate') return [];
     const snapshot = await this.deps.gateway.read(canonicalId);
     const inputs =
-      snapshot === null
-        ? [this.goneInput(canonicalId, ctx)]
-        : await this.decideSnapshot(snapshot, ctx, intent);
+      snapshot === null ? [goneInput(canonicalId, ctx)] : await this.decideSnapshot(snapshot, ctx, intent);
     if (ctx.dryRun) {
       for (const input of inputs)
         this.deps.log(
@@ -148,8 +89,8 @@ export class RemediationEngine {
     }
     const records = await this.record(inputs, ctx);
     // an intent recovered here may have produced no new input (e.g. its rule was deleted since)
-    const key = this.intentKey(ctx, canonicalId);
-    if (this.openIntents.has(key)) await this.closeIntent(key);
+    const key = this.leases.keyOf(ctx, canonicalId);
+    if (this.leases.isOpen(key)) await this.leases.close(key);
     return records;
   }
 
@@ -161,7 +102,7 @@ export class RemediationEngine {
    */
   async decide(raw: unknown, ctx: DecisionContext): Promise<EvidenceInput[]> {
     const snapshot = snapshotOf(raw);
-    const intent = await this.openOrWait(ctx, snapshot.resourceId);
+    const intent = await this.leases.prior(ctx, snapshot.resourceId);
     if (intent === 'duplicate') return [];
     return this.decideSnapshot(snapshot, ctx, intent);
   }
@@ -175,7 +116,7 @@ export class RemediationEngine {
     inputs: EvidenceInput[],
     ctx?: Pick<DecisionContext, 'idempotencyPrefix'>,
   ): Promise<EvidenceRecord[]> {
-    const closing = this.intentsFor(inputs, ctx?.idempotencyPrefix);
+    const closing = this.leases.recordedBy(inputs, ctx?.idempotencyPrefix);
     let records: EvidenceRecord[];
     try {
       records =
@@ -185,107 +126,13 @@ export class RemediationEngine {
             ? [await this.deps.evidence.append(inputs[0] as EvidenceInput)]
             : await this.deps.evidence.appendMany(inputs);
     } catch (error) {
-      await Promise.all(closing.map((key) => this.releaseIntent(key)));
+      await Promise.all(closing.map((key) => this.leases.release(key)));
       throw error;
     }
-    for (const key of closing) await this.closeIntent(key);
+    for (const key of closing) await this.leases.close(key);
     await this.notify(records);
     return records;
   }
-
-  // ---- intents ---------------------------------------------------------------------------
-
-  private intentKey(ctx: Pick<DecisionContext, 'idempotencyPrefix'>, resourceId: string): string {
-    return `${ctx.idempotencyPrefix}|${resourceId.toLowerCase()}`;
-  }
-
-  private leaseActive(intent: Intent): boolean {
-    return Date.parse(intent.leaseUntil) > this.deps.clock().getTime();
-  }
-
-  /**
-   * The intent left by an earlier attempt with this prefix (to recover from), null when there is
-   * none, or 'duplicate' when that attempt completed. Waits for an in-flight holder to finish.
-   */
-  private async openOrWait(ctx: DecisionContext, resourceId: string): Promise<Intent | null | 'duplicate'> {
-    if (ctx.dryRun) return null;
-    const key = this.intentKey(ctx, resourceId);
-    const deadline = Date.now() + this.inProgressWaitMs;
-    for (;;) {
-      const intent = await this.deps.intents.get(key);
-      if (intent === null) return null;
-      if (intent.state === 'done') {
-        this.deps.log(`duplicate: ${key} was already handled; nothing to do`);
-        return 'duplicate';
-      }
-      if (!this.leaseActive(intent)) {
-        // an earlier attempt died or failed after announcing writes: recover from its intent
-        this.openIntents.set(key, { prefix: ctx.idempotencyPrefix, resourceId: resourceId.toLowerCase() });
-        return intent;
-      }
-      if (Date.now() >= deadline) throw new InProgressError(key);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  private async claim(
-    ctx: DecisionContext,
-    snapshot: ResourceSnapshot,
-    writes: IntentWrite[],
-    held: Intent | null,
-  ): Promise<Intent> {
-    const key = this.intentKey(ctx, snapshot.resourceId);
-    const intent: Intent = {
-      key,
-      resourceId: snapshot.resourceId,
-      state: 'pending',
-      leaseUntil: new Date(this.deps.clock().getTime() + this.leaseMs).toISOString(),
-      writes,
-    };
-    const stored = await this.deps.intents.claim(intent, held);
-    if (!stored) throw new InProgressError(key);
-    this.openIntents.set(key, {
-      prefix: ctx.idempotencyPrefix,
-      resourceId: snapshot.resourceId.toLowerCase(),
-    });
-    return stored;
-  }
-
-  private intentsFor(inputs: EvidenceInput[], prefix: string | undefined): string[] {
-    const keys: string[] = [];
-    for (const [key, open] of this.openIntents) {
-      if (prefix !== undefined && open.prefix !== prefix) continue;
-      const matches = inputs.some(
-        (input) =>
-          input.resourceId.toLowerCase() === open.resourceId &&
-          input.idempotencyKey.startsWith(`${open.prefix}:`),
-      );
-      if (matches) keys.push(key);
-    }
-    return keys;
-  }
-
-  private async closeIntent(key: string): Promise<void> {
-    this.openIntents.delete(key);
-    try {
-      await this.deps.intents.complete(key);
-    } catch (error) {
-      // the evidence is stored: a redelivery would only find the resource compliant and record nothing new
-      this.deps.log(`warning: could not mark intent ${key} done: ${toError(error).message}`);
-    }
-  }
-
-  private async releaseIntent(key: string): Promise<void> {
-    try {
-      await this.deps.intents.release(key);
-    } catch (error) {
-      this.deps.log(
-        `warning: could not release intent ${key} (its lease will expire): ${toError(error).message}`,
-      );
-    }
-  }
-
-  // ---- deciding --------------------------------------------------------------------------
 
   /** Decides, re-reading and re-evaluating after a 412 (bounded), and returns the inputs. */
   private async decideSnapshot(
@@ -293,25 +140,27 @@ export class RemediationEngine {
     ctx: DecisionContext,
     recovered: Intent | null,
   ): Promise<EvidenceInput[]> {
+    // first record per idempotency key wins: a later round does not re-record what landed before
     const byKey = new Map<string, EvidenceInput>();
+    const keep = (input: EvidenceInput) => {
+      if (!byKey.has(input.idempotencyKey)) byKey.set(input.idempotencyKey, input);
+    };
     let snapshot: ResourceSnapshot | null = first;
     let held = recovered;
     let conflicts = 0;
     for (;;) {
       if (snapshot === null) {
         // gone between our read and our write; what we already changed stays recorded
-        const gone = this.goneInput(first.resourceId, ctx);
-        if (!byKey.has(gone.idempotencyKey)) byKey.set(gone.idempotencyKey, gone);
+        keep(goneInput(first.resourceId, ctx));
         return [...byKey.values()];
       }
-      const attempt = await this.attempt(snapshot, ctx, held, new Set(byKey.keys()));
-      for (const input of attempt.inputs)
-        if (!byKey.has(input.idempotencyKey)) byKey.set(input.idempotencyKey, input);
+      const attempt = await this.attempt(snapshot, ctx, held);
+      attempt.inputs.forEach(keep);
       held = attempt.intent;
       if (attempt.kind === 'done') return [...byKey.values()];
       conflicts = attempt.progressed ? 0 : conflicts + 1;
       if (conflicts > this.maxConflictRetries) {
-        if (held) await this.releaseIntent(held.key);
+        if (held) await this.leases.release(held.key);
         throw new PreconditionFailedError(first.resourceId);
       }
       this.deps.log(`412 on ${first.resourceId}: re-reading and re-evaluating (round ${conflicts})`);
@@ -319,11 +168,11 @@ export class RemediationEngine {
     }
   }
 
+  /** One round: decide on this read, announce the writes (intent), then make them, one ARM call each. */
   private async attempt(
     snapshot: ResourceSnapshot,
     ctx: DecisionContext,
     held: Intent | null,
-    recorded: Set<string>,
   ): Promise<Attempt> {
     const now = this.deps.clock();
     let resource: NormalizedResource | null;
@@ -335,272 +184,50 @@ export class RemediationEngine {
       return { kind: 'done', inputs: [], intent: held };
     }
     if (!resource) return { kind: 'done', inputs: [], intent: held };
-    const exceptions = await this.deps.exceptions.active(now);
-    // all controls are evaluated; the mode in force is applied below (off → `skipped` on the sweep)
-    const findings = evaluateResource(resource, {
+    const decision = decideResource({
+      snapshot,
+      resource,
+      ctx,
       settings: this.deps.settings,
-      exceptions,
+      exceptions: await this.deps.exceptions.active(now),
       now,
-      modes: ALL_ON,
+      modes: this.deps.modes,
+      recovered: held,
     });
-    const inputs: EvidenceInput[] = [];
-    const make = (
-      finding: Finding | null,
-      outcome: Outcome,
-      action: string,
-      message: string,
-      before: unknown,
-      after: unknown,
-    ) => {
-      const input = this.input(snapshot, ctx, finding, outcome, action, message, before, after);
-      if (!recorded.has(input.idempotencyKey)) inputs.push(input);
-    };
-    const state = (
-      finding: Finding,
-      from: ResourceSnapshot = snapshot,
-      normalized: NormalizedResource = resource,
-    ) => controlState(finding.controlId, normalized, from, finding.ruleName);
-    const failing = (finding: Finding) => finding.status === 'fail';
+    const inputs = [...decision.records];
+    if (decision.writes.length === 0) return { kind: 'done', inputs, intent: held };
 
-    // 1. Writes an earlier attempt announced and that have landed: record them from the intent.
-    const stillFailing = new Set(
-      findings.filter(failing).map((f) => `${f.controlId}|${(f.ruleName ?? '').toLowerCase()}`),
+    const scope = { snapshot, resource, ctx };
+    const intent = await this.leases.claim(
+      ctx,
+      snapshot.resourceId,
+      intentWrites(held, decision.writes),
+      held,
     );
-    for (const write of held?.writes ?? []) {
-      const ruleName =
-        write.plan.kind === 'nsg-rule-deny' || write.plan.kind === 'nsg-rule-remove-sources'
-          ? write.plan.ruleName
-          : null;
-      const currentRule = ruleName === null ? null : rawRule(snapshot, ruleName);
-      if (ruleName !== null && currentRule === null) continue; // rule deleted since: nothing to claim
-      for (const controlId of write.controls) {
-        if (stillFailing.has(`${controlId}|${(ruleName ?? '').toLowerCase()}`)) continue;
-        const finding = this.recoveredFinding(snapshot, controlId, ruleName);
-        const before = ruleName ? write.before : ((write.before as Json | null)?.[controlId] ?? null);
-        const after = ruleName ? currentRule : state(finding);
-        const action = ruleName
-          ? describeRuleChange(before as Json, currentRule, describePlan(write.plan))
-          : describePlan(write.plan, controlId);
-        make(
-          finding,
-          'remediated',
-          action,
-          'Remediation completed by an earlier attempt; recorded from its write intent.',
-          before,
-          after,
-        );
-      }
-    }
-
-    // 2. Decisions for this read.
-    const groups = new Map<string, WriteGroup>();
-    for (const finding of findings) {
-      const mode = this.deps.modes(finding.controlId);
-      if (finding.status === 'not-applicable') continue;
-      if (mode === 'off') {
-        if (ctx.trigger !== 'event')
-          make(
-            finding,
-            'skipped',
-            'none (control off)',
-            'Control is switched off by configuration.',
-            null,
-            null,
-          );
-        continue;
-      }
-      if (finding.status === 'pass') {
-        if (ctx.trigger !== 'event')
-          make(finding, 'compliant', 'none', finding.message, state(finding), state(finding));
-        continue;
-      }
-      if (finding.status === 'exempt') {
-        make(
-          finding,
-          'exempted',
-          `none (exception ${finding.exceptionId ?? '?'})`,
-          finding.message,
-          state(finding),
-          state(finding),
-        );
-        continue;
-      }
-      const plan = finding.remediation;
-      if (mode === 'audit' || !plan) {
-        const why = mode === 'audit' ? 'audit mode' : 'no automatic remediation for this control';
-        make(finding, 'audit-only', `none (${why})`, finding.message, state(finding), state(finding));
-        continue;
-      }
-      if (ctx.dryRun) {
-        make(
-          finding,
-          'audit-only',
-          `dry run: would ${describePlan(plan, finding.controlId)}`,
-          finding.message,
-          state(finding),
-          state(finding),
-        );
-        continue;
-      }
-      const writeKey = writeKeyOf(plan);
-      const group = groups.get(writeKey);
-      if (group) {
-        group.plan = mergePlans(group.plan, plan);
-        group.findings.push(finding);
-      } else {
-        groups.set(writeKey, { writeKey, plan, findings: [finding] });
-      }
-    }
-    if (groups.size === 0) return { kind: 'done', inputs, intent: held };
-
-    // 3. Announce the writes (intent), then write, one ARM call per group.
-    const writes: IntentWrite[] = (held?.writes ?? []).filter((write) => !groups.has(write.writeKey));
-    for (const group of groups.values()) {
-      const first = group.findings[0] as Finding;
-      const before = first.ruleName
-        ? rawRule(snapshot, first.ruleName)
-        : this.storageBefore(group, resource, snapshot);
-      writes.push({
-        writeKey: group.writeKey,
-        controls: group.findings.map((f) => f.controlId),
-        plan: group.plan,
-        before,
-      });
-    }
-    const intent = await this.claim(ctx, snapshot, writes, held);
-
     let progressed = false;
-    for (const group of groups.values()) {
+    for (const write of decision.writes) {
       try {
-        const written = await this.deps.gateway.apply(group.plan, snapshot);
+        const written = await this.deps.gateway.apply(write.plan, snapshot);
         progressed = true;
-        const after = written.target === 'securityRule' ? null : normalizeResource(written.raw);
-        for (const finding of group.findings) {
-          const before = state(finding);
-          const afterState = finding.ruleName ? written.raw : after ? state(finding, written, after) : null;
-          const action = finding.ruleName
-            ? describeRuleChange(before as Json, written.raw, describePlan(group.plan))
-            : describePlan(group.plan, finding.controlId);
-          make(finding, 'remediated', action, finding.message, before, afterState);
-        }
+        inputs.push(...remediatedRecords(scope, write, written));
       } catch (error) {
         if (error instanceof PreconditionFailedError) {
           // ARM refused this write, so it did not land: take it off the intent, or a later
           // recovery would claim a remediation someone else made.
-          const remaining = intent.writes.filter((write) => write.writeKey !== group.writeKey);
-          const narrowed = await this.claim(ctx, snapshot, remaining, intent);
+          const remaining = intent.writes.filter((announced) => announced.writeKey !== write.writeKey);
+          const narrowed = await this.leases.claim(ctx, snapshot.resourceId, remaining, intent);
           return { kind: 'conflict', inputs, intent: narrowed, progressed };
         }
         if (isTransient(error) || isAbort(error)) {
-          await this.releaseIntent(intent.key);
+          await this.leases.release(intent.key);
           throw error;
         }
         const message = clip(`ARM refused the remediation: ${toError(error).message}`);
         this.deps.log(`remediation failed for ${snapshot.resourceId}: ${message}`);
-        for (const finding of group.findings) {
-          make(
-            finding,
-            'remediation-failed',
-            `attempted: ${describePlan(group.plan, finding.controlId)}`,
-            message,
-            state(finding),
-            state(finding),
-          );
-        }
+        inputs.push(...failedRecords(scope, write, message));
       }
     }
     return { kind: 'done', inputs, intent };
-  }
-
-  /** A finding to hang a recovered record on: the control now passes for this resource/rule. */
-  private recoveredFinding(
-    snapshot: ResourceSnapshot,
-    controlId: ControlId,
-    ruleName: string | null,
-  ): Finding {
-    const control = getControl(controlId);
-    return {
-      resourceId: snapshot.resourceId,
-      resourceType: ARM_TYPE_NAMES[snapshot.target],
-      controlId,
-      status: 'pass',
-      severity: control.severity,
-      criteria: [...control.criteria],
-      message: '',
-      ...(ruleName ? { ruleName } : {}),
-    };
-  }
-
-  /** Storage before-state of a group, keyed by control so recovery can split it per record. */
-  private storageBefore(group: WriteGroup, resource: NormalizedResource, snapshot: ResourceSnapshot): Json {
-    const before: Json = {};
-    for (const finding of group.findings)
-      before[finding.controlId] = controlState(finding.controlId, resource, snapshot, null);
-    return before;
-  }
-
-  private input(
-    snapshot: ResourceSnapshot,
-    ctx: DecisionContext,
-    finding: Finding | null,
-    outcome: Outcome,
-    action: string,
-    message: string,
-    before: unknown,
-    after: unknown,
-  ): EvidenceInput {
-    const ruleName = finding?.ruleName ?? null;
-    return {
-      idempotencyKey: this.idempotencyKey(ctx, snapshot.resourceId, finding?.controlId ?? null, ruleName),
-      trigger: ctx.trigger,
-      eventId: ctx.eventId,
-      correlationId: ctx.correlationId,
-      subscriptionId: snapshot.subscriptionId,
-      resourceId: snapshot.resourceId,
-      resourceType: finding?.resourceType ?? ARM_TYPE_NAMES[snapshot.target],
-      controlId: finding?.controlId ?? null,
-      criteria: finding ? [...finding.criteria] : [],
-      outcome,
-      action,
-      message: clip(message),
-      before: before ?? null,
-      after: after ?? null,
-      actor: ctx.actor,
-      exceptionId: finding?.exceptionId ?? null,
-      sweepId: ctx.sweepId ?? null,
-      ruleName,
-    };
-  }
-
-  /**
-   * `event:<eventId>:<controlId>[:<rule>]` (DESIGN.md: idempotent on event id + control id; the
-   * rule name keeps two rules failing one control apart); other triggers add the resource id.
-   */
-  private idempotencyKey(
-    ctx: DecisionContext,
-    resourceId: string,
-    controlId: ControlId | null,
-    ruleName: string | null,
-  ): string {
-    const parts = [ctx.idempotencyPrefix];
-    if (ctx.trigger !== 'event') parts.push(resourceId.toLowerCase());
-    parts.push(controlId ?? '-');
-    if (ruleName) parts.push(ruleName.toLowerCase());
-    return parts.join(':');
-  }
-
-  private goneInput(resourceId: string, ctx: DecisionContext): EvidenceInput {
-    const snapshot = snapshotOf({ id: resourceId });
-    return this.input(
-      snapshot,
-      ctx,
-      null,
-      'resource-gone',
-      'none',
-      'The resource no longer exists (404 on re-read).',
-      null,
-      null,
-    );
   }
 
   private async notify(records: EvidenceRecord[]): Promise<void> {

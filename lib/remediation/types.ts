@@ -1,11 +1,25 @@
 import type { ResourceTarget } from '../azure/resource-id.js';
 import type { ControlId, RemediationPlan } from '../controls/types.js';
-import type { EvidenceRecord } from '../evidence/types.js';
+import type { EvidenceRecord, Trigger } from '../evidence/types.js';
 
 /**
- * Ports of the remediation core. The engine decides; these adapters read and write ARM, keep
+ * Shared types and ports of the remediation core. The engine decides; the adapters read and write ARM, keep
  * write intents and publish notifications. Azure adapters live in lib/azure and lib/notify.
  */
+
+/** Who is asking the engine to decide, and under which idempotency prefix its records go. */
+export interface DecisionContext {
+  trigger: Trigger;
+  /** 'event:<eventId>' or 'sweep:<sweepId>' (or 'manual:<id>'): makes every record idempotent */
+  idempotencyPrefix: string;
+  eventId: string | null;
+  correlationId: string | null;
+  /** who caused the change (event claims), recorded on every record */
+  actor: string | null;
+  sweepId?: string | null;
+  /** evaluate and describe what would be done; no intents, no ARM writes */
+  dryRun?: boolean;
+}
 
 /** A resource as ARM returned it (SDK model: flattened properties), with its ETag. */
 export interface ResourceSnapshot {
