@@ -4,8 +4,8 @@ import { Agent } from 'node:https';
 import { NetworkManagementClient, type SecurityRule } from '@azure/arm-network';
 import { type StorageAccountUpdateParameters, StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
+import { sandboxCredential } from '../arm-sandbox/index.js';
 import { DEMO } from './demo-scenario.js';
-import { unsignedTokenCredential } from './unsigned-token.js';
 
 /**
  * The demo's drift catalogue: realistic mistakes made through the ARM sandbox with the real SDK
@@ -43,7 +43,7 @@ function objectIdFor(upn: string): string {
 /** Sandbox credential for a person (the sandbox reads the unsigned token's claims as the caller). */
 export function userCredential(upn: string): TokenCredential {
   const name = upn.split('@')[0] ?? upn;
-  return unsignedTokenCredential({ upn, name, oid: objectIdFor(upn), appid: AZURE_CLI_APP_ID });
+  return sandboxCredential({ upn, name, oid: objectIdFor(upn), appid: AZURE_CLI_APP_ID });
 }
 
 /** Real SDK clients that trust the sandbox's certificate (this client only, via an https.Agent). */
