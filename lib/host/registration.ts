@@ -12,7 +12,7 @@ const { app } = azureFunctions;
 
 /**
  * Every Azure Function is described once, as data, here. `functions/*.ts` call `register()`, which
- * hands the definition to the Functions runtime; local mode (lib/local) serves the very same list,
+ * hands the definition to the Functions runtime; local mode (lib/dev/local) serves the very same list,
  * so names, routes, schedules and auth levels have a single source.
  */
 export type FunctionDefinition =

@@ -19,15 +19,16 @@ function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-/** An unsigned (`alg: none`) JWT shaped like an Entra ID access token for ARM. */
+/** An unsigned (`alg: none`) JWT shaped like an Entra ID access token (for ARM unless `audience` says otherwise). */
 export function unsignedJwt(
   claims: CallerClaims,
   tenantId = SANDBOX_TENANT_ID,
   lifetimeSeconds = 3600,
+  audience = 'https://management.azure.com/',
 ): string {
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = {
-    aud: 'https://management.azure.com/',
+    aud: audience,
     iss: `https://sts.windows.net/${claims.tid ?? tenantId}/`,
     iat: now,
     nbf: now,

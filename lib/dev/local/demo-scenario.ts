@@ -6,20 +6,7 @@
  * - rg-scheduling: an older export account still accepting TLS 1.0.
  * The shapes are ARM JSON as `az resource show` prints it (the sandbox scenario format).
  */
-
-/** Structurally the sandbox's `Scenario` (test/sandbox/types.ts); declared here so lib/ needs nothing from test/. */
-export interface DemoScenario {
-  subscriptions: string[];
-  resources: Array<{
-    id: string;
-    location?: string;
-    tags?: Record<string, string>;
-    sku?: { name: string; tier?: string };
-    kind?: string;
-    properties?: Record<string, unknown>;
-  }>;
-  drifted: string[];
-}
+import type { Scenario } from '../arm-sandbox/index.js';
 
 export const DEMO_SUBSCRIPTION_ID = '00000000-0000-4000-8000-000000000001';
 export const DEMO_LOCATION = 'eastus2';
@@ -82,7 +69,7 @@ function rule(
   };
 }
 
-export function demoScenario(): DemoScenario {
+export function demoScenario(): Required<Scenario> {
   const phiTags = {
     'data-classification': 'phi',
     workload: 'patient-portal',

@@ -1,11 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
-import { NetworkManagementClient, type SecurityRule } from '@azure/arm-network';
-import { type StorageAccountUpdateParameters, StorageManagementClient } from '@azure/arm-storage';
-import type { TokenCredential } from '@azure/core-auth';
+import type { SecurityRule } from '@azure/arm-network';
+import type { StorageAccountUpdateParameters } from '@azure/arm-storage';
 import { DEMO } from './demo-scenario.js';
-import { unsignedTokenCredential } from './unsigned-token.js';
+import type { SandboxClients } from './sandbox-clients.js';
 
 /**
  * The demo's drift catalogue: realistic mistakes made through the ARM sandbox with the real SDK
@@ -16,46 +12,6 @@ export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 export function isDriftKind(value: string): value is DriftKind {
   return (DRIFT_KINDS as readonly string[]).includes(value);
-}
-
-export interface SandboxConnection {
-  armEndpoint: string;
-  caCertPath: string;
-  subscriptionId: string;
-}
-
-export interface DriftClients {
-  storage: StorageManagementClient;
-  network: NetworkManagementClient;
-  /** closes the keep-alive sockets so a CLI process can exit */
-  close(): void;
-}
-
-/** The Azure CLI's public client id: a person at a terminal, as ARM would report them. */
-const AZURE_CLI_APP_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
-
-/** A stable object id per user name, so one person is one actor across runs. */
-function objectIdFor(upn: string): string {
-  const hex = createHash('sha256').update(upn.toLowerCase()).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** Sandbox credential for a person (the sandbox reads the unsigned token's claims as the caller). */
-export function userCredential(upn: string): TokenCredential {
-  const name = upn.split('@')[0] ?? upn;
-  return unsignedTokenCredential({ upn, name, oid: objectIdFor(upn), appid: AZURE_CLI_APP_ID });
-}
-
-/** Real SDK clients that trust the sandbox's certificate (this client only, via an https.Agent). */
-export function driftClients(connection: SandboxConnection, credential: TokenCredential): DriftClients {
-  const agent = new Agent({ ca: readFileSync(connection.caCertPath, 'utf8'), keepAlive: true });
-  // No retries: a demo command should report a refused connection at once, not after backoff.
-  const options = { endpoint: connection.armEndpoint, agent, retryOptions: { maxRetries: 0 } };
-  return {
-    storage: new StorageManagementClient(credential, connection.subscriptionId, options),
-    network: new NetworkManagementClient(credential, connection.subscriptionId, options),
-    close: () => agent.destroy(),
-  };
 }
 
 function internetRule(port: string, priority: number): SecurityRule {
@@ -90,7 +46,7 @@ const accountLabel = `storage account ${p.storageAccount} (${p.resourceGroup})`;
 const nsgLabel = `NSG ${p.nsg} (${p.resourceGroup})`;
 
 /** Makes one drift; returns what changed, in words. */
-export async function makeDrift(kind: DriftKind, clients: DriftClients): Promise<string[]> {
+export async function makeDrift(kind: DriftKind, clients: SandboxClients): Promise<string[]> {
   switch (kind) {
     case 'open-rdp':
       await clients.network.securityRules.beginCreateOrUpdateAndWait(

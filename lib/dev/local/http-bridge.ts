@@ -1,10 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
-import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http';
+/** Node's http request/response ⇄ the @azure/functions HttpRequest/HttpResponse the handlers use. */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Cookie, HttpRequest as HttpRequestType, HttpResponseInit } from '@azure/functions';
 import azureFunctions from '@azure/functions';
+import { sendStatus } from './replies.js';
 
 // @azure/functions is CommonJS without detectable named exports: default-import the values.
 const { HttpRequest, HttpResponse } = azureFunctions;
@@ -39,6 +40,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     );
     req.on('error', reject);
   });
+}
+
+/** The request body, or null after answering 413 (the connection is closed: the rest may be unread). */
+export async function readBodyWithin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+): Promise<Buffer | null> {
+  const body = await readBody(req, limit);
+  if (body.ok) return body.body;
+  sendStatus(res, 413, 'Payload Too Large', { connection: 'close' });
+  return null;
 }
 
 /** Node's header map → the plain record HttpRequest takes (repeated headers joined, as fetch does). */
@@ -108,50 +121,4 @@ export async function writeHttpResponse(
   }
   // The web ReadableStream type from undici and node:stream/web differ only nominally.
   await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
-}
-
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: OutgoingHttpHeaders = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-export function sendStatus(
-  res: ServerResponse,
-  status: number,
-  message?: string,
-  headers: OutgoingHttpHeaders = {},
-): void {
-  if (message === undefined) {
-    res.writeHead(status, { 'content-length': 0, ...headers });
-    res.end();
-    return;
-  }
-  // Same error body shape as the app's own errors (lib/api): { error: { code, message } }.
-  const code = (STATUS_CODES[status] ?? 'Error').replace(/[^A-Za-z]/g, '');
-  sendJson(res, status, { error: { code, message } }, headers);
-}
-
-/** The key from `x-functions-key` or `?code=`, compared in constant time. */
-export function hasValidKey(req: IncomingMessage, url: URL, functionKey: string): boolean {
-  const header = req.headers['x-functions-key'];
-  const presented = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code');
-  if (!presented) return false;
-  const a = Buffer.from(presented);
-  const b = Buffer.from(functionKey);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Whether a key was presented at all (Event Grid: absent is accepted locally, wrong is not). */
-export function presentedKey(req: IncomingMessage, url: URL): boolean {
-  return req.headers['x-functions-key'] !== undefined || url.searchParams.has('code');
 }

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { unsignedToken } from './unsigned-token.js';
+import { SANDBOX_TENANT_ID, unsignedJwt } from '../arm-sandbox/index.js';
 
 /**
  * Local stand-in for the App Service / Functions managed identity endpoint (IDENTITY_ENDPOINT +
@@ -39,12 +39,14 @@ export async function startIdentityEndpoint(identity: LocalIdentity): Promise<Id
     }
     if (req.method !== 'GET' || url.pathname !== '/msi/token') return reply(404, { error: 'not_found' });
     const resource = url.searchParams.get('resource') ?? 'https://management.azure.com/';
-    const { token, expiresOn } = unsignedToken({
-      aud: resource,
-      oid: identity.objectId,
-      appid: identity.appId,
-      name: identity.name,
-    });
+    const lifetimeSeconds = 3600;
+    const expiresOn = Math.floor(Date.now() / 1000) + lifetimeSeconds;
+    const token = unsignedJwt(
+      { oid: identity.objectId, appid: identity.appId, name: identity.name },
+      SANDBOX_TENANT_ID,
+      lifetimeSeconds,
+      resource,
+    );
     return reply(200, {
       access_token: token,
       expires_on: String(expiresOn),

@@ -1,18 +1,24 @@
+import { Cron } from 'croner';
+
 /**
  * NCRONTAB, the 6-field cron dialect of Azure Functions timer triggers:
- * `{second} {minute} {hour} {day} {month} {day-of-week}`, evaluated in UTC.
- *
- * Semantics follow NCrontab (the library the Functions host uses):
- * - each field takes `*`, values, ranges `a-b`, lists `a,b`, steps `* /n`, `a-b/n`, `a/n`;
- * - months and days of week also take English names (`Jan`, `Mon`); day of week is 0-6, Sunday = 0;
- * - day-of-month and day-of-week must BOTH match (NCrontab intersects them, unlike Vixie cron's union).
- * Pure: no clock, no timers; callers pass the instant to search from.
+ * `{second} {minute} {hour} {day} {month} {day-of-week}`, evaluated in UTC. croner computes the
+ * occurrences and runs the timers; this adapter only holds croner to what the Functions host
+ * (the NCrontab library) accepts, with messages that name the field:
+ * - each field takes `*`, values, ranges `a-b`, lists `a,b`, steps `* /n`, `a-b/n`, `a/n` (= `a-max/n`);
+ * - months and days of week also take English names (`Jan`, `Mon`, `monday`); day of week is 0-6,
+ *   Sunday = 0 (croner's 7, `L`, `W`, `#`, `?`, `+` and nicknames are not NCRONTAB);
+ * - day-of-month and day-of-week must BOTH match (NCrontab intersects them: croner's `domAndDow`).
  */
 
 export interface NcrontabSchedule {
   readonly expression: string;
-  /** The first occurrence strictly after `after` (whole seconds, UTC), or null if none within 5 years. */
+  /** The first occurrence strictly after `after` (whole seconds, UTC), or null if it never fires. */
   next(after: Date): Date | null;
+  /** The latest occurrence at or before `at`, or null if there is none. */
+  latest(at: Date): Date | null;
+  /** Calls `run` on every occurrence; one that comes while `run` is still busy is skipped. */
+  schedule(run: () => Promise<void>): Cron;
 }
 
 export class NcrontabError extends Error {
@@ -54,124 +60,67 @@ const FIELDS: readonly FieldSpec[] = [
   { name: 'day-of-week', min: 0, max: 6, names: DAY_NAMES },
 ];
 
-/** Searching further than this means the expression can never fire (e.g. `0 0 0 30 2 *`). */
-const SEARCH_YEARS = 5;
+/** UTC (no WEBSITE_TIME_ZONE locally); NCrontab's AND of day and day-of-week. */
+const CRONER_OPTIONS = { mode: '6-part', domAndDow: true, utcOffset: 0 } as const;
 
 function parseValue(text: string, spec: FieldSpec, expression: string): number {
   const lower = text.toLowerCase();
   // Names: the 3-letter abbreviation or the full English name ("Mon", "monday", "JAN").
   const byName = spec.names?.findIndex((name) => lower === name.slice(0, 3) || lower === name) ?? -1;
   if (byName >= 0) return byName + spec.min;
-  const value = Number(text);
   if (!/^[0-9]+$/.test(text)) throw new NcrontabError(expression, `"${text}" is not a valid ${spec.name}`);
+  const value = Number(text);
   if (value < spec.min || value > spec.max) {
     throw new NcrontabError(expression, `${spec.name} ${text} is outside ${spec.min}-${spec.max}`);
   }
   return value;
 }
 
-function parseField(text: string, spec: FieldSpec, expression: string): ReadonlySet<number> {
-  const values = new Set<number>();
-  for (const part of text.split(',')) {
-    const [rangeText, stepText, extra] = part.split('/');
-    if (rangeText === undefined || rangeText === '' || extra !== undefined) {
-      throw new NcrontabError(expression, `"${part}" in the ${spec.name} field is malformed`);
-    }
-    let step = 1;
-    if (stepText !== undefined) {
-      step = Number(stepText);
-      if (!/^[0-9]+$/.test(stepText) || step < 1) {
-        throw new NcrontabError(
-          expression,
-          `step "${stepText}" in the ${spec.name} field must be a positive number`,
-        );
-      }
-    }
-    let low: number;
-    let high: number;
-    if (rangeText === '*') {
-      low = spec.min;
-      high = spec.max;
-    } else if (rangeText.includes('-')) {
-      const [from, to, more] = rangeText.split('-');
-      if (from === undefined || to === undefined || more !== undefined) {
-        throw new NcrontabError(expression, `range "${rangeText}" in the ${spec.name} field is malformed`);
-      }
-      low = parseValue(from, spec, expression);
-      high = parseValue(to, spec, expression);
-      if (low > high)
-        throw new NcrontabError(expression, `range "${rangeText}" in the ${spec.name} field is reversed`);
-    } else {
-      low = parseValue(rangeText, spec, expression);
-      // `a/n` means "from a to the end, every n" (NCrontab); a bare value is just itself.
-      high = stepText === undefined ? low : spec.max;
-    }
-    for (let value = low; value <= high; value += step) values.add(value);
+/** One list item checked and rewritten for croner: names as numbers, `a/n` as `a-max/n`. */
+function normalisePart(part: string, spec: FieldSpec, expression: string): string {
+  const [range, step, extra] = part.split('/');
+  if (range === undefined || range === '' || extra !== undefined) {
+    throw new NcrontabError(expression, `"${part}" in the ${spec.name} field is malformed`);
   }
-  return values;
-}
-
-function firstAtLeast(values: readonly number[], from: number): number | undefined {
-  return values.find((value) => value >= from);
+  if (step !== undefined && (!/^[0-9]+$/.test(step) || Number(step) < 1)) {
+    throw new NcrontabError(expression, `step "${step}" in the ${spec.name} field must be a positive number`);
+  }
+  const suffix = step === undefined ? '' : `/${step}`;
+  if (range === '*') return `*${suffix}`;
+  const bounds = range.split('-');
+  if (bounds.length > 2) {
+    throw new NcrontabError(expression, `range "${range}" in the ${spec.name} field is malformed`);
+  }
+  const low = parseValue(bounds[0] ?? '', spec, expression);
+  if (bounds.length === 1) return step === undefined ? String(low) : `${low}-${spec.max}${suffix}`;
+  const high = parseValue(bounds[1] ?? '', spec, expression);
+  if (low > high) {
+    throw new NcrontabError(expression, `range "${range}" in the ${spec.name} field is reversed`);
+  }
+  return `${low}-${high}${suffix}`;
 }
 
 export function parseNcrontab(expression: string): NcrontabSchedule {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 6) {
+  if (parts.length !== FIELDS.length) {
     throw new NcrontabError(
       expression,
       `expected 6 fields "{second} {minute} {hour} {day} {month} {day-of-week}", got ${parts.length}`,
     );
   }
-  const [seconds, minutes, hours, days, months, daysOfWeek] = FIELDS.map((spec, index) =>
-    [...parseField(parts[index] ?? '', spec, expression)].sort((a, b) => a - b),
-  ) as [number[], number[], number[], number[], number[], number[]];
-  const sets = {
-    second: new Set(seconds),
-    minute: new Set(minutes),
-    hour: new Set(hours),
-    day: new Set(days),
-    month: new Set(months),
-    dayOfWeek: new Set(daysOfWeek),
+  const pattern = FIELDS.map((spec, index) =>
+    (parts[index] ?? '')
+      .split(',')
+      .map((part) => normalisePart(part, spec, expression))
+      .join(','),
+  ).join(' ');
+  // A paused job without a function only evaluates the pattern; it never sets a timer.
+  const evaluator = new Cron(pattern, { ...CRONER_OPTIONS, paused: true });
+  return {
+    expression,
+    next: (after) => evaluator.nextRun(after),
+    // previousRuns looks strictly before its start; 1 ms later includes an occurrence at `at` itself.
+    latest: (at) => evaluator.previousRuns(1, new Date(at.getTime() + 1))[0] ?? null,
+    schedule: (run) => new Cron(pattern, { ...CRONER_OPTIONS, protect: true }, run),
   };
-
-  function next(after: Date): Date | null {
-    // Occurrences are whole seconds strictly after `after`.
-    let t = Math.floor(after.getTime() / 1000) * 1000 + 1000;
-    const limit = Date.UTC(new Date(t).getUTCFullYear() + SEARCH_YEARS, 0, 1);
-    // Check fields from the largest down; when one doesn't match, jump to the next instant where it
-    // could (smaller fields reset to zero) and start over. Date.UTC normalises overflow (day 32 → next month).
-    while (t < limit) {
-      const at = new Date(t);
-      const year = at.getUTCFullYear();
-      const month0 = at.getUTCMonth();
-      const day = at.getUTCDate();
-      const hour = at.getUTCHours();
-      const minute = at.getUTCMinutes();
-      const second = at.getUTCSeconds();
-      if (!sets.month.has(month0 + 1)) {
-        const m = firstAtLeast(months, month0 + 1);
-        t = m === undefined ? Date.UTC(year + 1, (months[0] ?? 1) - 1, 1) : Date.UTC(year, m - 1, 1);
-      } else if (!sets.day.has(day) || !sets.dayOfWeek.has(at.getUTCDay())) {
-        t = Date.UTC(year, month0, day + 1);
-      } else if (!sets.hour.has(hour)) {
-        const h = firstAtLeast(hours, hour);
-        t = h === undefined ? Date.UTC(year, month0, day + 1) : Date.UTC(year, month0, day, h);
-      } else if (!sets.minute.has(minute)) {
-        const m = firstAtLeast(minutes, minute);
-        t = m === undefined ? Date.UTC(year, month0, day, hour + 1) : Date.UTC(year, month0, day, hour, m);
-      } else if (!sets.second.has(second)) {
-        const s = firstAtLeast(seconds, second);
-        t =
-          s === undefined
-            ? Date.UTC(year, month0, day, hour, minute + 1)
-            : Date.UTC(year, month0, day, hour, minute, s);
-      } else {
-        return at;
-      }
-    }
-    return null;
-  }
-
-  return { expression, next };
 }

@@ -7,7 +7,8 @@ import {
   readLocalInfo,
 } from '../../cli/local-info.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../../cli/types.js';
-import { DRIFT_KINDS, driftClients, isDriftKind, makeDrift, userCredential } from './drift.js';
+import { DRIFT_KINDS, isDriftKind, makeDrift } from './drift.js';
+import { sandboxClients, userCredential } from './sandbox-clients.js';
 import { caBundle } from './trust.js';
 
 const DEFAULT_USER = 'developer@contoso.example';
@@ -69,7 +70,7 @@ async function drift(args: string[], io: CliIo, user: string): Promise<number> {
     throw new CliError(`drift needs one of ${DRIFT_KINDS.join(', ')}. See: driftwarden sandbox --help`);
   }
   const info = requireLocalInfo(io);
-  const clients = driftClients(info, userCredential(user));
+  const clients = sandboxClients(info, userCredential(user));
   try {
     const changes = await makeDrift(kind, clients);
     io.stdout.write(

@@ -1,8 +1,7 @@
 import type { Timer } from '@azure/functions';
+import type { Cron } from 'croner';
 import type { NcrontabSchedule } from './ncrontab.js';
 
-/** setTimeout's ceiling (~24.8 days); a monthly schedule needs several hops. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** Later than this after its due time, an occurrence is reported as past due. */
 const PAST_DUE_MS = 1000;
 /** What the runtime reports as `last` before a schedule has ever fired. */
@@ -21,16 +20,15 @@ export function timerInfo(last: Date | null, next: Date | null, isPastDue: boole
 }
 
 /**
- * Fires a timer function on its NCRONTAB schedule (UTC). Like the runtime, a run never overlaps
- * the previous one: the next occurrence is computed after an invocation completes, and missed
- * occurrences are skipped rather than replayed.
+ * Fires a timer function on its NCRONTAB schedule (UTC), with croner keeping the time. Like the
+ * runtime, a run never overlaps the previous one and missed occurrences are skipped rather than
+ * replayed; this class adds the Timer argument the handler gets and lets stop() wait for a run.
  */
 export class TimerScheduler {
   readonly #schedule: NcrontabSchedule;
   readonly #fire: (timer: Timer) => Promise<unknown>;
-  #handle: NodeJS.Timeout | null = null;
+  #job: Cron | null = null;
   #running: Promise<unknown> | null = null;
-  #stopped = false;
   #last: Date | null = null;
 
   constructor(schedule: NcrontabSchedule, fire: (timer: Timer) => Promise<unknown>) {
@@ -39,41 +37,33 @@ export class TimerScheduler {
   }
 
   /** The occurrence the scheduler is waiting for, or null when stopped or it never fires. */
-  nextOccurrence: Date | null = null;
+  get nextOccurrence(): Date | null {
+    return this.#job?.nextRun() ?? null;
+  }
 
   start(): void {
-    this.#stopped = false;
-    this.#arm(new Date());
+    this.#job ??= this.#schedule.schedule(() => this.#run());
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#handle) clearTimeout(this.#handle);
-    this.#handle = null;
-    this.nextOccurrence = null;
+    this.#job?.stop();
+    this.#job = null;
     await this.#running;
   }
 
-  #arm(from: Date): void {
-    if (this.#stopped) return;
-    const due = this.#schedule.next(from);
-    this.nextOccurrence = due;
-    if (!due) return;
-    const wait = () => {
-      const remaining = due.getTime() - Date.now();
-      if (remaining > 0) {
-        this.#handle = setTimeout(wait, Math.min(remaining, MAX_TIMEOUT_MS));
-        return;
-      }
-      this.#handle = null;
-      const following = this.#schedule.next(due);
-      const info = timerInfo(this.#last, following, Date.now() - due.getTime() > PAST_DUE_MS);
-      this.#last = due;
-      this.#running = this.#fire(info).finally(() => {
-        this.#running = null;
-        this.#arm(new Date(Math.max(Date.now(), due.getTime())));
-      });
-    };
-    wait();
+  #run(): Promise<void> {
+    const now = new Date();
+    // croner calls at (or just after) the occurrence; report that occurrence, not the call time.
+    const due = this.#schedule.latest(now) ?? now;
+    const info = timerInfo(this.#last, this.#schedule.next(due), now.getTime() - due.getTime() > PAST_DUE_MS);
+    this.#last = due;
+    const running = this.#fire(info).then(
+      () => undefined,
+      () => undefined, // the invoker reports failures; croner must not see an unhandled rejection
+    );
+    this.#running = running;
+    return running.finally(() => {
+      if (this.#running === running) this.#running = null;
+    });
   }
 }

@@ -39,6 +39,17 @@ describe('parseNcrontab().next', () => {
     expect(nextOf('0 0 0 30 2 *', '2025-01-01T00:00:00Z')).toBeUndefined();
   });
 
+  it('accepts full English names', () => {
+    expect(nextOf('0 0 0 * * monday', '2025-03-05T12:00:00Z')).toBe('2025-03-10T00:00:00.000Z');
+    expect(nextOf('0 0 0 1 january-february *', '2025-01-15T00:00:00Z')).toBe('2025-02-01T00:00:00.000Z');
+  });
+
+  it('finds the latest occurrence at or before an instant (the one a late run is for)', () => {
+    const schedule = parseNcrontab('0 0 3 1 * *');
+    expect(schedule.latest(at('2025-02-01T03:00:00Z'))?.toISOString()).toBe('2025-02-01T03:00:00.000Z');
+    expect(schedule.latest(at('2025-02-20T00:00:00Z'))?.toISOString()).toBe('2025-02-01T03:00:00.000Z');
+  });
+
   it('accepts surrounding and repeated whitespace', () => {
     expect(nextOf('  0  0 3 1 * *  ', '2025-01-15T10:00:00Z')).toBe('2025-02-01T03:00:00.000Z');
   });
@@ -56,6 +67,11 @@ describe('parseNcrontab().next', () => {
     ['a * * * * *', /not a valid second/],
     ['1,,2 * * * * *', /malformed/],
     ['00:05:00', /6 fields/], // TimeSpan schedules are App Service-only; not supported locally
+    // croner extensions that NCRONTAB does not have: the Functions host would refuse them
+    ['0 0 0 L * *', /not a valid day/],
+    ['0 0 0 * * 1#2', /not a valid day-of-week/],
+    ['? * * * * *', /not a valid second/],
+    ['@daily', /6 fields/],
   ])('rejects %s', (expression, message) => {
     expect(() => parseNcrontab(expression)).toThrowError(NcrontabError);
     expect(() => parseNcrontab(expression)).toThrowError(message);

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { NetworkManagementClient } from '@azure/arm-network';
+import { StorageManagementClient } from '@azure/arm-storage';
+import type { TokenCredential } from '@azure/core-auth';
+import { sandboxCredential } from '../arm-sandbox/index.js';
+
+/** How a CLI process reaches the running sandbox: real SDK clients, as a named person. */
+export interface SandboxConnection {
+  armEndpoint: string;
+  caCertPath: string;
+  subscriptionId: string;
+}
+
+export interface SandboxClients {
+  storage: StorageManagementClient;
+  network: NetworkManagementClient;
+  /** closes the keep-alive sockets so a CLI process can exit */
+  close(): void;
+}
+
+/** The Azure CLI's public client id: a person at a terminal, as ARM would report them. */
+const AZURE_CLI_APP_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+
+/** A stable object id per user name, so one person is one actor across runs. */
+function objectIdFor(upn: string): string {
+  const hex = createHash('sha256').update(upn.toLowerCase()).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Sandbox credential for a person (the sandbox reads the unsigned token's claims as the caller). */
+export function userCredential(upn: string): TokenCredential {
+  const name = upn.split('@')[0] ?? upn;
+  return sandboxCredential({ upn, name, oid: objectIdFor(upn), appid: AZURE_CLI_APP_ID });
+}
+
+/** Real SDK clients that trust the sandbox's certificate (this client only, via an https.Agent). */
+export function sandboxClients(connection: SandboxConnection, credential: TokenCredential): SandboxClients {
+  const agent = new Agent({ ca: readFileSync(connection.caCertPath, 'utf8'), keepAlive: true });
+  // No retries: a demo command should report a refused connection at once, not after backoff.
+  const options = { endpoint: connection.armEndpoint, agent, retryOptions: { maxRetries: 0 } };
+  return {
+    storage: new StorageManagementClient(credential, connection.subscriptionId, options),
+    network: new NetworkManagementClient(credential, connection.subscriptionId, options),
+    close: () => agent.destroy(),
+  };
+}
