@@ -1,6 +1,6 @@
 /**
  * Shared shapes of the ARM sandbox: options, scenario files and the stored ARM resources.
- * The sandbox lives under test/ (dev/test only, never in the deployed bundle).
+ * The sandbox lives under lib/dev/ (developer tooling: never in the deployed bundle).
  */
 
 export type FaultKind = '500' | '409' | '429' | 'reset';
