@@ -37,6 +37,9 @@ export interface BicepCli {
   version: string;
   /** how to run it by hand, for messages: "bicep", "az bicep", or the restored binary's path */
   command: string;
+  /** the program and the arguments before the verb (`az` + `bicep`) */
+  executable: string;
+  prefixArgs: readonly string[];
   build(file: string): Promise<BicepOutput>;
   buildParams(file: string): Promise<BicepOutput>;
   lint(file: string): Promise<BicepOutput>;
@@ -66,7 +69,9 @@ function run(command: string, args: readonly string[], env?: NodeJS.ProcessEnv):
       { cwd: REPO_ROOT, env: env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr: stderr || (error && !stderr ? error.message : '') });
+        // a process that could not start (or timed out) printed nothing: keep Node's reason
+        const reason = error && !stdout && !stderr ? error.message : '';
+        resolve({ code, stdout, stderr: stderr || reason });
       },
     );
   });
@@ -142,6 +147,8 @@ function cliFor(source: BicepSource, command: string, prefix: readonly string[],
     source,
     version,
     command: [command, ...prefix].join(' '),
+    executable: command,
+    prefixArgs: prefix,
     build: (file) => invoke('build', file, ['--stdout']),
     buildParams: (file) => invoke('build-params', file, ['--stdout']),
     lint: (file) => invoke('lint', file, []),
@@ -224,8 +231,7 @@ export async function findBicep(): Promise<BicepCli> {
     const version = await versionOf(az, ['bicep', 'version', '--only-show-errors']);
     if (version) return cliFor('az bicep', az, ['bicep'], version);
   }
+  // The package folder is the pinned version, so no `--version` run (a .NET start) is needed.
   const binary = await restoreBicep();
-  const version = await versionOf(binary, ['--version']);
-  if (!version) throw new BicepToolError(`\`${binary} --version\` printed no version`);
-  return cliFor('NuGet', binary, [], version);
+  return cliFor('NuGet', binary, [], pinnedBicep().version);
 }

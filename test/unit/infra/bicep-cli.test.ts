@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +23,13 @@ describeCompiled('Bicep CLI: infra/ compiles and lints clean', (infra) => {
     [lintMain, lintParams] = await Promise.all([cli.lint(MAIN_BICEP), cli.lint(MAIN_PARAMS)]);
   });
 
-  it('uses the CLI the global setup compiled with', () => {
+  it('uses the CLI the global setup compiled with, of the version it names', () => {
     expect(cli.version).toBe(infra.cli.version);
+    expect(cli.command).toBe(infra.cli.command);
+    // for the NuGet binary the version comes from tools/bicep/bicep.csproj: the binary must agree
+    const versionArgs = [...cli.prefixArgs, cli.source === 'az bicep' ? 'version' : '--version'];
+    const reported = execFileSync(cli.executable, versionArgs, { encoding: 'utf8' });
+    expect(reported).toContain(cli.version);
     console.info(`Bicep CLI ${cli.version} (${cli.source}: ${cli.command})`);
   });
 
