@@ -5,8 +5,9 @@
 // actions driftwarden performs plus an Event Grid system topic that delivers resource-write events
 // to the `onResourceChange` function.
 //
-// test/unit/infra/infra.test.ts cross-checks this folder against the code (app settings, event
-// filter, role actions, function name, resource names). Keep the literals it reads in place.
+// test/unit/infra/ compiles this folder with the Bicep CLI (zero errors and warnings, lint clean
+// under bicepconfig.json) and cross-checks the compiled ARM template against the code (app
+// settings, event filter, role actions, function name, resource names, hardening).
 targetScope = 'subscription'
 
 // ---------------------------------------------------------------------------------------------
