@@ -9,16 +9,16 @@ param principalId string
 // Built-in role: Storage Blob Data Contributor
 var blobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 
-resource account 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+resource account 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
   name: storageAccountName
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' existing = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-09-01' existing = {
   parent: account
   name: 'default'
 }
 
-resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = {
+resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' existing = {
   parent: blobService
   name: containerName
 }

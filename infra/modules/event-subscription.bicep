@@ -4,8 +4,10 @@
 // HANDLED_EVENT_TYPES / HANDLED_OPERATIONS (test/unit/infra checks it).
 param systemTopicName string
 
-@description('Resource id of the Function App.')
-param functionAppId string
+@description('Subscription, resource group and name of the Function App (the app subscription).')
+param functionAppSubscriptionId string
+param functionAppResourceGroupName string
+param functionAppName string
 
 @description('Name of the Event Grid-triggered function.')
 param functionName string
@@ -34,6 +36,17 @@ resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
 }
 
+// The destination function lives in the app subscription, not in this (monitored) one.
+resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
+  name: functionAppName
+  scope: resourceGroup(functionAppSubscriptionId, functionAppResourceGroupName)
+}
+
+resource targetFunction 'Microsoft.Web/sites/functions@2025-03-01' existing = {
+  parent: functionApp
+  name: functionName
+}
+
 resource toFunction 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: topic
   name: 'driftwarden-${functionName}'
@@ -42,7 +55,7 @@ resource toFunction 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02
     destination: {
       endpointType: 'AzureFunction'
       properties: {
-        resourceId: '${functionAppId}/functions/${functionName}'
+        resourceId: targetFunction.id
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }

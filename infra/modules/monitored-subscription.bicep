@@ -5,7 +5,7 @@
 targetScope = 'subscription'
 
 param location string
-param tags object
+param tags { *: string }
 param eventsResourceGroupName string
 
 @description('Principal id of the Function App managed identity.')
@@ -54,7 +54,7 @@ resource remediatorAssignment 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-resource eventsRg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource eventsRg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: eventsResourceGroupName
   location: location
   tags: tags

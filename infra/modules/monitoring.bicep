@@ -4,7 +4,7 @@
 param workspaceName string
 param appInsightsName string
 param location string
-param tags object
+param tags { *: string }
 
 @minValue(365)
 param retentionInDays int
@@ -15,7 +15,7 @@ param publisherPrincipalId string
 // Built-in role: Monitoring Metrics Publisher
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: workspaceName
   location: location
   tags: tags

@@ -3,7 +3,7 @@
 // Subscribe your own handlers (Logic App, Teams, e-mail, SIEM) to it.
 param name string
 param location string
-param tags object
+param tags { *: string }
 
 @allowed([
   'CloudEventSchemaV1_0' // the app publishes CloudEvents 1.0 (lib/notify/eventgrid.ts)

@@ -4,7 +4,7 @@
 // The Function App identity gets data-plane roles scoped to this account only.
 param name string
 param location string
-param tags object
+param tags { *: string }
 param skuName string
 
 @description('Names shared with the app settings (see main.bicep `names`).')
@@ -38,7 +38,7 @@ var roles = {
   blobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Functions host (AzureWebJobsStorage, Flex package), reports
 }
 
-resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+resource account 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: name
   location: location
   tags: tags
@@ -86,7 +86,7 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
 
 // ------------------------------------------------------------------------------------- blobs
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-09-01' = {
   parent: account
   name: 'default'
   properties: {
@@ -101,7 +101,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01'
   }
 }
 
-resource reportsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+resource reportsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
   parent: blobService
   name: names.reportsContainer
   properties: {
@@ -111,7 +111,7 @@ resource reportsContainer 'Microsoft.Storage/storageAccounts/blobServices/contai
 
 // WORM retention for monthly reports. Created unlocked; lock it once reviewed (see infra/README.md):
 // a locked policy can only be extended, never shortened or removed.
-resource reportsImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2024-01-01' = if (!reportsImmutabilityLocked) {
+resource reportsImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2026-09-01' = if (!reportsImmutabilityLocked) {
   parent: reportsContainer
   name: 'default'
   properties: {
@@ -120,7 +120,7 @@ resource reportsImmutability 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
-resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
   parent: blobService
   name: names.deadLetterContainer
   properties: {
@@ -128,7 +128,7 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
   parent: blobService
   name: names.deploymentContainer
   properties: {
@@ -138,7 +138,7 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 
 // ------------------------------------------------------------------------------------ tables
 
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2024-01-01' = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2026-09-01' = {
   parent: account
   name: 'default'
 }
@@ -149,7 +149,7 @@ var tableNames = [
   names.intentsTable
 ]
 
-resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-01' = [
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2026-09-01' = [
   for tableName in tableNames: {
     parent: tableService
     name: tableName
@@ -158,7 +158,7 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-
 
 // ------------------------------------------------------------------------------------ queues
 
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' = {
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2026-09-01' = {
   parent: account
   name: 'default'
 }
@@ -168,7 +168,7 @@ var queueNames = [
   '${names.sweepQueue}-poison' // the Functions host moves failed messages here after maxDequeueCount
 ]
 
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' = [
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2026-09-01' = [
   for queueName in queueNames: {
     parent: queueService
     name: queueName
@@ -197,6 +197,9 @@ resource appRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 
 // ---------------------------------------------------------------------- diagnostic settings
 
+// 2021-05-01-preview is the newest diagnosticSettings API and the only one with categoryGroup; the
+// linter's GA suggestion (2016-09-01) is the legacy per-service setting (name 'service', no categoryGroup).
+#disable-next-line use-recent-api-versions
 resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: account
@@ -211,6 +214,7 @@ resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-pr
   }
 }
 
+#disable-next-line use-recent-api-versions // newest diagnosticSettings API (see accountDiagnostics)
 resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: blobService
@@ -231,6 +235,7 @@ resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-previ
   }
 }
 
+#disable-next-line use-recent-api-versions // newest diagnosticSettings API (see accountDiagnostics)
 resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: tableService
@@ -251,6 +256,7 @@ resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   }
 }
 
+#disable-next-line use-recent-api-versions // newest diagnosticSettings API (see accountDiagnostics)
 resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: queueService

@@ -2,7 +2,7 @@
 // Microsoft.Resources.Subscriptions system topic per subscription (see infra/README.md).
 // System-assigned identity: used to write dead-lettered events to the app's storage.
 param name string
-param tags object
+param tags { *: string }
 
 resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: name

@@ -10,6 +10,8 @@ import {
   networkSecurityGroupPages,
   storageAccountPages,
 } from '../../../lib/sweep/enumerate.js';
+import { module, onlyOfType, rootScope } from '../../support/arm-template.js';
+import { describeCompiled } from '../../support/compiled-infra.js';
 import { PARTNER_API, RDP_FROM_ANY } from '../../support/rules.js';
 import { ACCOUNT, ACCOUNT2, baseScenario, CONTAINER, NSG, SELF, SUB } from '../events/harness.js';
 
@@ -18,7 +20,8 @@ import { ACCOUNT, ACCOUNT2, baseScenario, CONTAINER, NSG, SELF, SUB } from '../e
  * (ArmResourceGateway read / apply / restoreState for every resource kind, and the sweep's
  * enumeration with nextLink paging) through the real SDK clients against the ARM sandbox, map
  * each request the sandbox saw to its ARM action, and require the custom role's ARM_ACTIONS to be
- * exactly that set — nothing missing (a 403 in production), nothing unused (excess privilege).
+ * exactly that set — nothing missing (a 403 in production), nothing unused (excess privilege) —
+ * and the custom role in the compiled template (what Azure is actually given) to grant the same.
  *
  * Exempt: GETs of long-running-operation status URLs (`.../locations/{l}/operations/{id}`,
  * `.../operationResults/{id}`, `.../asyncoperations/{id}`). ARM hands those URLs to the caller that
@@ -163,9 +166,10 @@ async function driveAdapters(): Promise<void> {
   await gateway.restoreState(NSG, partner, written[3]?.etag);
 }
 
-describe('ARM actions: the custom role is exactly what the adapters call', () => {
-  let seen: { method: string; path: string }[] = [];
+/** Every ARM request the adapters made (filled by the first describe's beforeAll). */
+let seen: { method: string; path: string }[] = [];
 
+describe('ARM actions: the custom role is exactly what the adapters call', () => {
   beforeAll(async () => {
     sandbox.resetStats();
     await driveAdapters();
@@ -233,6 +237,26 @@ describe('ARM actions: the custom role is exactly what the adapters call', () =>
     });
   });
 });
+
+describeCompiled(
+  'ARM actions: the deployed custom role (compiled infra/) is what the adapters call',
+  (infra) => {
+    const monitored = module(rootScope(infra.template, infra.exampleParameters), 'monitored');
+    const role = onlyOfType(monitored, 'Microsoft.Authorization/roleDefinitions');
+    const permissions = (role.evaluated.properties as { permissions: { actions: string[] }[] }).permissions;
+
+    it('grants exactly the actions the adapters used, nothing more', () => {
+      expect(seen.length).toBeGreaterThan(0);
+      const used = new Set(
+        seen.map(({ method, path }) => armAction(method, path)?.toLowerCase()).filter((a) => a !== undefined),
+      );
+      const granted = permissions.flatMap((p) => p.actions).map((action) => action.toLowerCase());
+      expect([...used].filter((action) => !granted.includes(action))).toEqual([]); // a 403 in Azure
+      expect(granted.filter((action) => !used.has(action))).toEqual([]); // excess privilege
+      expect(new Set(granted).size).toBe(granted.length);
+    });
+  },
+);
 
 describe('armAction (the mapping itself)', () => {
   it.each([
