@@ -1,4 +1,4 @@
-import { ARM_TYPE_NAMES, requireResourceId } from '../azure/resource-id.js';
+import { requireResourceId } from '../azure/resource-id.js';
 import { CONTROL_IDS, getControl } from '../controls/catalog.js';
 import type {
   ControlId,
@@ -11,6 +11,7 @@ import type {
 import { evaluateResource } from '../evaluate.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore, Outcome, Trigger } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { isTransient, toError } from '../util/errors.js';
 import {

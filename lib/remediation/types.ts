@@ -1,6 +1,6 @@
-import type { ResourceTarget } from '../azure/resource-id.js';
 import type { ControlId, RemediationPlan } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
+import type { ResourceKind } from '../resources/kinds.js';
 
 /**
  * Ports of the remediation core. The engine decides; these adapters read and write ARM, keep
@@ -11,7 +11,7 @@ import type { EvidenceRecord } from '../evidence/types.js';
 export interface ResourceSnapshot {
   /** canonical id of what was read */
   resourceId: string;
-  target: ResourceTarget;
+  target: ResourceKind;
   subscriptionId: string;
   raw: Record<string, unknown>;
   /** resource ETag (NSG, rule, container); storage accounts have none */
