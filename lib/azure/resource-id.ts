@@ -75,6 +75,8 @@ export interface IdShape {
   kind: ReadableKind;
   /** id of the resource at the top of the type path (storage account, NSG), spelled as given */
   topId: string;
+  /** the resource group named just before `providers`, when there is one */
+  resourceGroup: string | null;
   /** the last name in the id */
   name: string;
 }
@@ -93,7 +95,9 @@ export function idShapeOf(id: string): IdShape | null {
     // [namespace, type, name, type, name, ...] -> 'namespace/type/type...'
     const types = [tail[0], ...tail.slice(1).filter((_, index) => index % 2 === 0)];
     const kind = kindOfType(types.join('/'));
-    if (kind) return { kind, topId: parts.slice(0, at + 4).join('/'), name: tail.at(-1) as string };
+    if (!kind) continue;
+    const resourceGroup = at >= 2 && eq(parts[at - 2], 'resourceGroups') ? (parts[at - 1] ?? null) : null;
+    return { kind, topId: parts.slice(0, at + 4).join('/'), resourceGroup, name: tail.at(-1) as string };
   }
   return null;
 }

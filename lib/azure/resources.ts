@@ -46,6 +46,35 @@ for (const [name, spec] of STORAGE_WRITES) {
     throw new Error(`storage field ${name}: nested writes are not supported`);
 }
 
+/** The storage PATCH body for `set`, in the SDK's property names; unset and null values are left out. */
+export function storagePatchParameters(set: StorageProperties): Json {
+  const parameters: Json = {};
+  const values: Readonly<Record<string, unknown>> = set;
+  for (const [name, spec] of STORAGE_WRITES) {
+    const value = values[name];
+    if (value != null) parameters[(spec.sdk ?? spec.arm)[0] ?? name] = value;
+  }
+  return parameters;
+}
+
+/**
+ * What restore writes for a recorded storage before-state: the written fields it holds. Absent
+ * (null) before-values cannot be PATCHed back to "absent": their effective meaning is written
+ * instead, as the control declares it (restoreNullAs), or they are left out.
+ */
+export function storageRestoreSet(state: Json): StorageProperties {
+  const set: Json = {};
+  for (const [name, spec] of STORAGE_WRITES) {
+    if (!(name in state)) continue;
+    const value = state[name] ?? spec.restoreNullAs;
+    if (typeof value === (spec.type === 'flag' ? 'boolean' : 'string')) set[name] = value;
+  }
+  if (Object.keys(set).length === 0)
+    throw new Error('restore: no storage property to restore in the recorded state');
+  // the names are written fields and each value has its field's type (checked above)
+  return set as StorageProperties;
+}
+
 const IF_MATCH_POLICY = 'driftwardenIfMatchOnWritesOnly';
 const ifMatchOnWritesOnly: PipelinePolicy = {
   name: IF_MATCH_POLICY,
@@ -223,20 +252,8 @@ export class ArmResourceGateway implements ResourceGateway {
       throw new Error('restore: the recorded before state is not an object');
     const state = before as Json;
     switch (id.target) {
-      case 'storageAccount': {
-        // Absent (null) before-values cannot be PATCHed back to "absent": write their effective
-        // meaning instead, as the control declares it (restoreNullAs), or leave them out.
-        const set: Json = {};
-        for (const [name, spec] of STORAGE_WRITES) {
-          if (!(name in state)) continue;
-          const value = state[name] ?? spec.restoreNullAs;
-          if (typeof value === (spec.type === 'flag' ? 'boolean' : 'string')) set[name] = value;
-        }
-        if (Object.keys(set).length === 0)
-          throw new Error('restore: no storage property to restore in the recorded state');
-        // names are the written fields and each value has its field's type (checked above)
-        return this.patchStorage(id, set as StorageProperties);
-      }
+      case 'storageAccount':
+        return this.patchStorage(id, storageRestoreSet(state));
       case 'blobContainer': {
         if (typeof state.publicAccess !== 'string')
           throw new Error('restore: the recorded state has no publicAccess');
@@ -260,12 +277,7 @@ export class ArmResourceGateway implements ResourceGateway {
   }
 
   private async patchStorage(id: ParsedResourceId, set: StorageProperties): Promise<ResourceSnapshot> {
-    const parameters: Json = {};
-    const values: Readonly<Record<string, unknown>> = set;
-    for (const [name, spec] of STORAGE_WRITES) {
-      const value = values[name];
-      if (value != null) parameters[(spec.sdk ?? spec.arm)[0] ?? name] = value;
-    }
+    const parameters = storagePatchParameters(set);
     // @azure/arm-storage 20.0.0 decides whether to send `properties` at all by looking for
     // PascalCase keys ("AllowBlobPublicAccess", "EnableHttpsTrafficOnly"), then serialises the
     // camelCase ones: without this marker a PATCH of only those flags goes out empty. The marker
