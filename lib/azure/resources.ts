@@ -1,6 +1,6 @@
 import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import { type WritableStorageProperties, writtenFieldsOf } from '../controls/catalog.js';
+import { type WritableStorageProperties, writtenFieldsOf } from '../controls/resource-fields.js';
 import type { RemediationPlan } from '../controls/types.js';
 import {
   PreconditionFailedError,

@@ -1,12 +1,12 @@
 import type { ResourceKind } from '../resources/kinds.js';
+import type { ControlId as CatalogControlId } from './catalog.js';
+import type { Fields } from './fields.js';
 import type {
   BlobContainerFields,
   BlobContainerWrites,
-  ControlId as CatalogControlId,
   StorageAccountFields,
   StorageAccountWrites,
-} from './catalog.js';
-import type { Fields } from './fields.js';
+} from './resource-fields.js';
 
 /**
  * Domain contracts shared by the control catalog, the event path, the sweep and the on-call API.

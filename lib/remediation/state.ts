@@ -1,5 +1,5 @@
 import { parseResourceId } from '../azure/resource-id.js';
-import { fieldNamesOf } from '../controls/catalog.js';
+import { fieldNamesOf } from '../controls/resource-fields.js';
 import type { ControlId, NormalizedResource, RemediationPlan } from '../controls/types.js';
 import type { ResourceSnapshot } from './types.js';
 

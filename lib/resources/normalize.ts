@@ -1,7 +1,7 @@
 import { idShapeOf, lastIdSegment } from '../azure/resource-id.js';
-import { fieldsOf } from '../controls/catalog.js';
 import { type FieldSpec, fieldLabel } from '../controls/fields.js';
 import { classifySource, parsePortList } from '../controls/network.js';
+import { fieldsOf } from '../controls/resource-fields.js';
 import type {
   BlobContainerResource,
   NetworkSecurityGroupResource,

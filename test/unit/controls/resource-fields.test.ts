@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { storagePatchParameters, storageRestoreSet } from '../../../lib/azure/resources.js';
-import {
-  CONTROL_IDS,
-  CONTROLS,
-  fieldNamesOf,
-  fieldsOf,
-  writtenFieldsOf,
-} from '../../../lib/controls/catalog.js';
+import { CONTROL_IDS, CONTROLS } from '../../../lib/controls/catalog.js';
 import { defineControl } from '../../../lib/controls/define.js';
 import { flag } from '../../../lib/controls/fields.js';
+import { fieldNamesOf, fieldsOf, writtenFieldsOf } from '../../../lib/controls/resource-fields.js';
 import { defaultEvaluationSettings } from '../../../lib/controls/settings.js';
 import { normalizeResource } from '../../../lib/resources/normalize.js';
 
