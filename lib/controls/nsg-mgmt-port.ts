@@ -12,6 +12,7 @@ export const nsgMgmtPort = defineControl({
   defaultMode: 'remediate',
   remediationDescription:
     'Change only the offending rule: remove its internet sources if it has others, otherwise set its access to Deny.',
+  // the rules come with the kind (normalize.ts); the plan is per rule (remove sources, or Deny)
   reads: {},
   writes: {},
   evaluate(resource, settings, verdict) {

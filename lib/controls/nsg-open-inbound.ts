@@ -17,6 +17,7 @@ export const nsgOpenInbound = defineControl({
   defaultMode: 'remediate',
   remediationDescription:
     'Change only the offending rule: remove its internet sources if it has others, otherwise set its access to Deny.',
+  // the rules come with the kind (normalize.ts); the plan is per rule (remove sources, or Deny)
   reads: {},
   writes: {},
   evaluate(resource, settings, verdict) {

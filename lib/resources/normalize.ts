@@ -15,7 +15,8 @@ import { kindOfType, type ReadableKind, type ResourceKind } from './kinds.js';
 /**
  * Turns resource JSON from any source real users have — the ARM REST shape (`properties: {...}`),
  * the flattened shape `az ... show` and the SDKs print, Resource Notifications payloads (booleans
- * as 0/1) — into one shape for the controls.
+ * as 0/1) — into one shape for the controls. Each kind's identity (and an NSG's rules) is read
+ * here; the properties controls judge are the ones they declare (`reads`, lib/controls/fields.ts).
  *
  * Input is untrusted: only own properties are read (a `__proto__` key is just data), sizes are
  * bounded, and a resource of a known type that cannot be judged raises InvalidResourceError with
