@@ -95,6 +95,7 @@ export function defineControl<
   if (Object.keys(writes).length > 0 && spec.resourceKinds.some((kind) => !PROPERTY_PLANS[kind])) {
     throw new Error(`${spec.id}: property writes are only defined for storage accounts and containers`);
   }
+  // A catalog control's id is a ControlId by definition: ControlId is derived from them.
   const meta = { id: spec.id as Control['id'], severity: spec.severity, criteria: [...spec.criteria] };
   const { evaluate: judge, ...data } = spec;
   return Object.freeze({
