@@ -1,3 +1,5 @@
+import { ARM_TYPE_NAMES } from '../resources/kinds.js';
+
 /**
  * The ARM operations driftwarden reacts to (event routing, and the infra's Event Grid advanced
  * filter on data.operationName) and the ARM actions it performs (the infra's custom role).
@@ -7,17 +9,11 @@
  * Writes are what drift; deletes are handled too (ResourceDeleteSuccess → re-read → 404 →
  * `resource-gone` evidence), so the log shows when a remediated or exempted resource disappears.
  * They are rare, cost one ARM read each, and need no extra role action (we never delete).
+ * One write and one delete per resource kind (lib/resources/kinds.ts).
  */
-export const HANDLED_OPERATIONS = [
-  'Microsoft.Storage/storageAccounts/write',
-  'Microsoft.Storage/storageAccounts/delete',
-  'Microsoft.Storage/storageAccounts/blobServices/containers/write',
-  'Microsoft.Storage/storageAccounts/blobServices/containers/delete',
-  'Microsoft.Network/networkSecurityGroups/write',
-  'Microsoft.Network/networkSecurityGroups/delete',
-  'Microsoft.Network/networkSecurityGroups/securityRules/write',
-  'Microsoft.Network/networkSecurityGroups/securityRules/delete',
-] as const;
+export const HANDLED_OPERATIONS: readonly string[] = Object.freeze(
+  Object.values(ARM_TYPE_NAMES).flatMap((type) => [`${type}/write`, `${type}/delete`]),
+);
 
 /** Event types the event function accepts from the subscription system topic. */
 export const HANDLED_EVENT_TYPES = [

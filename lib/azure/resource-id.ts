@@ -1,13 +1,19 @@
+import { ARM_TYPE_NAMES, kindOfType, type ReadableKind, type ResourceKind } from '../resources/kinds.js';
+
 /**
- * Strict parser for the four ARM resource ids driftwarden acts on. Ids arrive in untrusted event
- * payloads and end up in SDK calls, table keys and logs, so anything outside the ARM naming rules
- * (`#`, `?`, `\`, `..`, control characters, odd segment counts) is rejected rather than cleaned.
+ * The one parser of ARM resource ids, at two strengths:
+ *
+ * - `parseResourceId`: strict, for ids we act on. Ids arrive in untrusted event payloads and end up
+ *   in SDK calls, table keys and logs, so anything outside the ARM naming rules (`#`, `?`, `\`,
+ *   `..`, control characters, odd segment counts) is rejected rather than cleaned.
+ * - `idShapeOf`: structure only, for resource JSON users hand to `driftwarden evaluate` (any
+ *   subscription spelling, names unchecked): which kind the id names, and its parent's id.
+ *
+ * Both read the type table in lib/resources/kinds.ts.
  */
 
-export type ResourceTarget = 'storageAccount' | 'blobContainer' | 'networkSecurityGroup' | 'securityRule';
-
 export interface ParsedResourceId {
-  target: ResourceTarget;
+  target: ResourceKind;
   subscriptionId: string;
   resourceGroup: string;
   /** storage account or NSG name */
@@ -32,6 +38,73 @@ const NETWORK_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
 
 function eq(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+type NameRule = { pattern: RegExp; what: string } | { fixed: string };
+
+/**
+ * ARM naming rules per type level (lower-cased ARM type): every level of every kind in
+ * ARM_TYPE_NAMES needs one (checked below). `fixed`: the only name driftwarden handles there.
+ */
+const NAME_RULES = new Map<string, NameRule>([
+  ['microsoft.storage/storageaccounts', { pattern: STORAGE_ACCOUNT, what: 'storage account' }],
+  ['microsoft.storage/storageaccounts/blobservices', { fixed: 'default' }],
+  ['microsoft.storage/storageaccounts/blobservices/containers', { pattern: CONTAINER, what: 'container' }],
+  ['microsoft.network/networksecuritygroups', { pattern: NETWORK_NAME, what: 'network security group' }],
+  ['microsoft.network/networksecuritygroups/securityrules', { pattern: NETWORK_NAME, what: 'security rule' }],
+]);
+
+/** Kinds we act on, by lower-cased ARM type. */
+const ACTIONABLE_TYPES = new Map<string, ResourceKind>(
+  (Object.entries(ARM_TYPE_NAMES) as [ResourceKind, string][]).map(([kind, type]) => [
+    type.toLowerCase(),
+    kind,
+  ]),
+);
+
+for (const type of Object.values(ARM_TYPE_NAMES)) {
+  const levels = type.split('/');
+  for (let length = 2; length <= levels.length; length++) {
+    const level = levels.slice(0, length).join('/').toLowerCase();
+    if (!NAME_RULES.has(level)) throw new Error(`resource-id: no naming rule for ${level}`);
+  }
+}
+
+/** What an id names, by structure alone (see idShapeOf). */
+export interface IdShape {
+  kind: ReadableKind;
+  /** id of the resource at the top of the type path (storage account, NSG), spelled as given */
+  topId: string;
+  /** the resource group named just before `providers`, when there is one */
+  resourceGroup: string | null;
+  /** the last name in the id */
+  name: string;
+}
+
+/**
+ * Which kind an id names, from its `providers/<namespace>/<type>/<name>[/<type>/<name>]...` tail
+ * (case-insensitive; trailing slashes ignored; names and everything before `providers` unchecked).
+ * Null for ids of other types or without that structure.
+ */
+export function idShapeOf(id: string): IdShape | null {
+  const parts = id.replace(/\/+$/, '').split('/');
+  for (let at = parts.length - 4; at >= 0; at--) {
+    if (!eq(parts[at], 'providers')) continue;
+    const tail = parts.slice(at + 1);
+    if (tail.length % 2 === 0 || tail.some((part) => part === '')) continue;
+    // [namespace, type, name, type, name, ...] -> 'namespace/type/type...'
+    const types = [tail[0], ...tail.slice(1).filter((_, index) => index % 2 === 0)];
+    const kind = kindOfType(types.join('/'));
+    if (!kind) continue;
+    const resourceGroup = at >= 2 && eq(parts[at - 2], 'resourceGroups') ? (parts[at - 1] ?? null) : null;
+    return { kind, topId: parts.slice(0, at + 4).join('/'), resourceGroup, name: tail.at(-1) as string };
+  }
+  return null;
+}
+
+/** The last segment of an id (its name), trailing slashes ignored. */
+export function lastIdSegment(id: string): string {
+  return id.replace(/\/+$/, '').split('/').at(-1) ?? '';
 }
 
 /** Why an id was refused, or the parsed id. Unsupported-but-well-formed ids return `null`. */
@@ -80,82 +153,43 @@ export function parseResourceId(value: unknown): ResourceIdResult {
     return { ok: false, reason: 'resource id has an odd number of type/name segments' };
   const base = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers`;
 
-  if (eq(namespace, 'Microsoft.Storage') && eq(type, 'storageAccounts')) {
-    if (!STORAGE_ACCOUNT.test(parentName)) return { ok: false, reason: 'storage account name is not valid' };
-    const account = `${base}/Microsoft.Storage/storageAccounts/${parentName}`;
-    if (rest.length === 0) {
-      return {
-        ok: true,
-        id: {
-          target: 'storageAccount',
-          subscriptionId,
-          resourceGroup,
-          parentName,
-          childName: null,
-          canonicalId: account,
-        },
-      };
-    }
-    const [blobServices, service, containers, container, ...deeper] = rest;
-    if (
-      eq(blobServices, 'blobServices') &&
-      eq(service, 'default') &&
-      eq(containers, 'containers') &&
-      deeper.length === 0
-    ) {
-      if (container === undefined || !CONTAINER.test(container))
-        return { ok: false, reason: 'container name is not valid' };
-      return {
-        ok: true,
-        id: {
-          target: 'blobContainer',
-          subscriptionId,
-          resourceGroup,
-          parentName,
-          childName: container,
-          canonicalId: `${account}/blobServices/default/containers/${container}`,
-        },
-      };
-    }
-    return { ok: true, id: null };
-  }
+  // The resource itself (storage account, NSG): its name is validated even when what follows is
+  // a child type we do not handle, so a hostile account name never passes as "not ours".
+  const top = `${namespace}/${type}`;
+  const topRule = ACTIONABLE_TYPES.has(top.toLowerCase()) ? NAME_RULES.get(top.toLowerCase()) : undefined;
+  if (!topRule) return { ok: true, id: null };
+  if ('pattern' in topRule && !topRule.pattern.test(parentName))
+    return { ok: false, reason: `${topRule.what} name is not valid` };
 
-  if (eq(namespace, 'Microsoft.Network') && eq(type, 'networkSecurityGroups')) {
-    if (!NETWORK_NAME.test(parentName))
-      return { ok: false, reason: 'network security group name is not valid' };
-    const nsg = `${base}/Microsoft.Network/networkSecurityGroups/${parentName}`;
-    if (rest.length === 0) {
-      return {
-        ok: true,
-        id: {
-          target: 'networkSecurityGroup',
-          subscriptionId,
-          resourceGroup,
-          parentName,
-          childName: null,
-          canonicalId: nsg,
-        },
-      };
+  const childTypes = rest.filter((_, index) => index % 2 === 0);
+  const kind = ACTIONABLE_TYPES.get([top, ...childTypes].join('/').toLowerCase());
+  if (!kind) return { ok: true, id: null };
+  const canonicalTypes = ARM_TYPE_NAMES[kind].split('/');
+  let canonicalId = `${base}/${canonicalTypes[0]}/${canonicalTypes[1]}/${parentName}`;
+  for (let index = 0; index < rest.length; index += 2) {
+    const level = canonicalTypes.slice(0, 3 + index / 2).join('/');
+    const rule = NAME_RULES.get(level.toLowerCase());
+    const name = rest[index + 1] as string;
+    if (!rule) return { ok: true, id: null };
+    if ('fixed' in rule) {
+      if (!eq(name, rule.fixed)) return { ok: true, id: null };
+      canonicalId += `/${canonicalTypes[2 + index / 2]}/${rule.fixed}`;
+    } else {
+      if (!rule.pattern.test(name)) return { ok: false, reason: `${rule.what} name is not valid` };
+      canonicalId += `/${canonicalTypes[2 + index / 2]}/${name}`;
     }
-    const [securityRules, rule, ...deeper] = rest;
-    if (eq(securityRules, 'securityRules') && deeper.length === 0) {
-      if (rule === undefined || !NETWORK_NAME.test(rule))
-        return { ok: false, reason: 'security rule name is not valid' };
-      return {
-        ok: true,
-        id: {
-          target: 'securityRule',
-          subscriptionId,
-          resourceGroup,
-          parentName,
-          childName: rule,
-          canonicalId: `${nsg}/securityRules/${rule}`,
-        },
-      };
-    }
-    return { ok: true, id: null };
   }
-  return { ok: true, id: null };
+  return {
+    ok: true,
+    id: {
+      target: kind,
+      subscriptionId,
+      resourceGroup,
+      parentName,
+      childName: rest.length > 0 ? (rest.at(-1) as string) : null,
+      canonicalId,
+    },
+  };
 }
 
 /** Parses an id we must act on; throws when it is not one of our four resource types. */
@@ -165,11 +199,3 @@ export function requireResourceId(value: string): ParsedResourceId {
   if (!result.id) throw new Error('Unsupported resource type for remediation');
   return result.id;
 }
-
-/** ARM type spelled as Azure spells it, for evidence records. */
-export const ARM_TYPE_NAMES: Record<ResourceTarget, string> = {
-  storageAccount: 'Microsoft.Storage/storageAccounts',
-  blobContainer: 'Microsoft.Storage/storageAccounts/blobServices/containers',
-  networkSecurityGroup: 'Microsoft.Network/networkSecurityGroups',
-  securityRule: 'Microsoft.Network/networkSecurityGroups/securityRules',
-};

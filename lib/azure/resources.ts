@@ -1,5 +1,6 @@
 import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { type WritableStorageProperties, writtenFieldsOf } from '../controls/resource-fields.js';
 import type { RemediationPlan } from '../controls/types.js';
 import {
   PreconditionFailedError,
@@ -31,11 +32,47 @@ export interface GatewayOptions {
 
 type Json = Record<string, unknown>;
 
-/** Storage properties we write, in the names DESIGN.md and evidence use (SDK: enableHttpsTrafficOnly). */
-export interface StorageProperties {
-  allowBlobPublicAccess?: boolean | null;
-  supportsHttpsTrafficOnly?: boolean | null;
-  minimumTlsVersion?: string | null;
+/**
+ * Storage properties we write, in the names DESIGN.md and evidence use (the SDK's may differ, e.g.
+ * enableHttpsTrafficOnly): those some control's remediation writes (lib/controls/catalog.ts).
+ */
+export type StorageProperties = WritableStorageProperties;
+
+/** The written storage fields, as the controls declare them (name, type, SDK spelling). */
+const STORAGE_WRITES = Object.entries(writtenFieldsOf('storageAccount'));
+for (const [name, spec] of STORAGE_WRITES) {
+  // the storage PATCH sets top-level SDK properties only
+  if ((spec.sdk ?? spec.arm).length !== 1)
+    throw new Error(`storage field ${name}: nested writes are not supported`);
+}
+
+/** The storage PATCH body for `set`, in the SDK's property names; unset and null values are left out. */
+export function storagePatchParameters(set: StorageProperties): Json {
+  const parameters: Json = {};
+  const values: Readonly<Record<string, unknown>> = set;
+  for (const [name, spec] of STORAGE_WRITES) {
+    const value = values[name];
+    if (value != null) parameters[(spec.sdk ?? spec.arm)[0] ?? name] = value;
+  }
+  return parameters;
+}
+
+/**
+ * What restore writes for a recorded storage before-state: the written fields it holds. Absent
+ * (null) before-values cannot be PATCHed back to "absent": their effective meaning is written
+ * instead, as the control declares it (restoreNullAs), or they are left out.
+ */
+export function storageRestoreSet(state: Json): StorageProperties {
+  const set: Json = {};
+  for (const [name, spec] of STORAGE_WRITES) {
+    if (!(name in state)) continue;
+    const value = state[name] ?? spec.restoreNullAs;
+    if (typeof value === (spec.type === 'flag' ? 'boolean' : 'string')) set[name] = value;
+  }
+  if (Object.keys(set).length === 0)
+    throw new Error('restore: no storage property to restore in the recorded state');
+  // the names are written fields and each value has its field's type (checked above)
+  return set as StorageProperties;
 }
 
 const IF_MATCH_POLICY = 'driftwardenIfMatchOnWritesOnly';
@@ -215,20 +252,8 @@ export class ArmResourceGateway implements ResourceGateway {
       throw new Error('restore: the recorded before state is not an object');
     const state = before as Json;
     switch (id.target) {
-      case 'storageAccount': {
-        // Absent (null) before-values cannot be PATCHed back to "absent": write their effective
-        // meaning instead (absent allowBlobPublicAccess permits anonymous access; absent TLS = 1.0).
-        const set: StorageProperties = {};
-        if ('allowBlobPublicAccess' in state)
-          set.allowBlobPublicAccess = (state.allowBlobPublicAccess as boolean | null) ?? true;
-        if ('minimumTlsVersion' in state)
-          set.minimumTlsVersion = (state.minimumTlsVersion as string | null) ?? 'TLS1_0';
-        if (typeof state.supportsHttpsTrafficOnly === 'boolean')
-          set.supportsHttpsTrafficOnly = state.supportsHttpsTrafficOnly;
-        if (Object.keys(set).length === 0)
-          throw new Error('restore: no storage property to restore in the recorded state');
-        return this.patchStorage(id, set);
-      }
+      case 'storageAccount':
+        return this.patchStorage(id, storageRestoreSet(state));
       case 'blobContainer': {
         if (typeof state.publicAccess !== 'string')
           throw new Error('restore: the recorded state has no publicAccess');
@@ -252,11 +277,7 @@ export class ArmResourceGateway implements ResourceGateway {
   }
 
   private async patchStorage(id: ParsedResourceId, set: StorageProperties): Promise<ResourceSnapshot> {
-    const parameters: Json = {};
-    if (set.allowBlobPublicAccess != null) parameters.allowBlobPublicAccess = set.allowBlobPublicAccess;
-    if (set.supportsHttpsTrafficOnly != null)
-      parameters.enableHttpsTrafficOnly = set.supportsHttpsTrafficOnly;
-    if (set.minimumTlsVersion != null) parameters.minimumTlsVersion = set.minimumTlsVersion;
+    const parameters = storagePatchParameters(set);
     // @azure/arm-storage 20.0.0 decides whether to send `properties` at all by looking for
     // PascalCase keys ("AllowBlobPublicAccess", "EnableHttpsTrafficOnly"), then serialises the
     // camelCase ones: without this marker a PATCH of only those flags goes out empty. The marker

@@ -1,3 +1,4 @@
+import { RESOURCE_KINDS, type ResourceKind } from '../resources/kinds.js';
 import { nsgMgmtPort } from './nsg-mgmt-port.js';
 import { nsgOpenInbound } from './nsg-open-inbound.js';
 import { stgCmkPhi } from './stg-cmk-phi.js';
@@ -6,13 +7,14 @@ import { stgHttpsOnly } from './stg-https-only.js';
 import { stgMinTls } from './stg-min-tls.js';
 import { stgNetworkPhi } from './stg-network-phi.js';
 import { stgPublicBlob } from './stg-public-blob.js';
-import type { Control, ControlId, Mode, ResourceKind } from './types.js';
+import type { Control, Mode } from './types.js';
 
 /**
- * The control registry (Cloud Custodian style: data in, lookups out). To add a control: write a
- * module exporting a `Control`, add its id to `ControlId` in types.ts, and list it here.
+ * The control registry (Cloud Custodian style: data in, lookups out), and the one list of
+ * controls: ControlId here, and in resource-fields.ts the fields the normaliser reads and the
+ * properties remediation and restore write, are all derived from it. To add a control see lib/controls/README.md.
  */
-export const CONTROLS: readonly Control[] = Object.freeze([
+const CATALOG = [
   stgPublicBlob,
   stgContainerPublic,
   stgHttpsOnly,
@@ -21,7 +23,14 @@ export const CONTROLS: readonly Control[] = Object.freeze([
   stgNetworkPhi,
   nsgMgmtPort,
   nsgOpenInbound,
-]);
+] as const;
+
+/** The controls, as types: what lib/controls/resource-fields.ts derives field and write types from. */
+export type Catalog = (typeof CATALOG)[number];
+
+export type ControlId = Catalog['id'];
+
+export const CONTROLS: readonly Control[] = Object.freeze([...CATALOG]);
 
 /** Throws when two controls share an id (ids are public API: exceptions and reports use them). */
 export function assertUniqueIds(controls: readonly Pick<Control, 'id'>[]): void {
@@ -55,10 +64,7 @@ export function controlsFor(kind: ResourceKind): readonly Control[] {
 }
 
 const BY_KIND = new Map<ResourceKind, readonly Control[]>(
-  (['storageAccount', 'blobContainer', 'networkSecurityGroup', 'securityRule'] as const).map((kind) => [
-    kind,
-    CONTROLS.filter((control) => control.resourceKinds.includes(kind)),
-  ]),
+  RESOURCE_KINDS.map((kind) => [kind, CONTROLS.filter((control) => control.resourceKinds.includes(kind))]),
 );
 
 /**

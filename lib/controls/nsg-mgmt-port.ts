@@ -1,8 +1,8 @@
+import { defineControl } from './define.js';
 import { describeRule, describeSources, evaluateRules, formatPorts } from './nsg-rules.js';
-import type { Control } from './types.js';
 
 /** Remote administration / database ports reachable from the internet: one finding per offending rule. */
-export const nsgMgmtPort: Control = {
+export const nsgMgmtPort = defineControl({
   id: 'NSG-MGMT-PORT',
   title: 'Management and database ports must not be reachable from the internet',
   severity: 'critical',
@@ -12,9 +12,12 @@ export const nsgMgmtPort: Control = {
   defaultMode: 'remediate',
   remediationDescription:
     'Change only the offending rule: remove its internet sources if it has others, otherwise set its access to Deny.',
-  evaluate(resource, settings) {
+  // the rules come with the kind (normalize.ts); the plan is per rule (remove sources, or Deny)
+  reads: {},
+  writes: {},
+  evaluate(resource, settings, verdict) {
     return evaluateRules(
-      nsgMgmtPort,
+      verdict,
       resource,
       settings,
       (rule, exposure) =>
@@ -24,4 +27,4 @@ export const nsgMgmtPort: Control = {
       'No inbound rule opens a management port to the internet.',
     );
   },
-};
+});

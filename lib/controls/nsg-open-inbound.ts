@@ -1,5 +1,5 @@
+import { defineControl } from './define.js';
 import { describeRule, describeSources, evaluateRules, formatPorts } from './nsg-rules.js';
-import type { Control } from './types.js';
 
 /**
  * Anything else admitted from the internet without an approved exception (public web front ends
@@ -7,7 +7,7 @@ import type { Control } from './types.js';
  * traffic from the internet even though they reach no TCP/UDP port, and an exception is the
  * audited way to allow ping or IPsec.
  */
-export const nsgOpenInbound: Control = {
+export const nsgOpenInbound = defineControl({
   id: 'NSG-OPEN-INBOUND',
   title: 'Inbound traffic from the internet requires an approved exception',
   severity: 'high',
@@ -17,9 +17,12 @@ export const nsgOpenInbound: Control = {
   defaultMode: 'remediate',
   remediationDescription:
     'Change only the offending rule: remove its internet sources if it has others, otherwise set its access to Deny.',
-  evaluate(resource, settings) {
+  // the rules come with the kind (normalize.ts); the plan is per rule (remove sources, or Deny)
+  reads: {},
+  writes: {},
+  evaluate(resource, settings, verdict) {
     return evaluateRules(
-      nsgOpenInbound,
+      verdict,
       resource,
       settings,
       (rule, exposure) => {
@@ -34,4 +37,4 @@ export const nsgOpenInbound: Control = {
       'No inbound rule admits internet traffic beyond management ports.',
     );
   },
-};
+});

@@ -1,3 +1,4 @@
+import type { Verdict } from './define.js';
 import {
   classifySource,
   hasPortOutside,
@@ -7,14 +8,14 @@ import {
   parsePortList,
   protocolCarriesPorts,
 } from './network.js';
-import { finding, sameText } from './support.js';
+import { sameText } from './support.js';
 import type {
-  Control,
   EvaluationSettings,
   Finding,
-  NormalizedResource,
+  NetworkSecurityGroupResource,
   RemediationPlan,
   SecurityRule,
+  SecurityRuleResource,
 } from './types.js';
 
 /** What an inbound Allow rule exposes to the internet. */
@@ -86,11 +87,10 @@ function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExpos
 }
 
 /** The rules an NSG control judges: custom rules only; default rules are never flagged. */
-function judgedRules(resource: NormalizedResource): SecurityRule[] {
+function judgedRules(resource: NetworkSecurityGroupResource | SecurityRuleResource): SecurityRule[] {
   if (resource.kind === 'networkSecurityGroup')
     return resource.securityRules.filter((rule) => !rule.isDefault);
-  if (resource.kind === 'securityRule') return resource.rule.isDefault ? [] : [resource.rule];
-  return [];
+  return resource.rule.isDefault ? [] : [resource.rule];
 }
 
 /**
@@ -99,8 +99,8 @@ function judgedRules(resource: NormalizedResource): SecurityRule[] {
  * the rule's surgical remediation; otherwise one `pass` finding with `passMessage`.
  */
 export function evaluateRules(
-  control: Control,
-  resource: NormalizedResource,
+  verdict: Verdict,
+  resource: NetworkSecurityGroupResource | SecurityRuleResource,
   settings: EvaluationSettings,
   failure: (rule: SecurityRule, exposure: RuleExposure) => string | null,
   passMessage: string,
@@ -110,13 +110,11 @@ export function evaluateRules(
     const exposure = assessRule(rule, settings);
     const message = exposure ? failure(rule, exposure) : null;
     if (!exposure || message === null) continue;
-    failures.push(
-      finding(control, resource, 'fail', message, { ruleName: rule.name, remediation: exposure.remediation }),
-    );
+    failures.push(verdict.fail(message, { ruleName: rule.name, remediation: exposure.remediation }));
   }
   if (failures.length > 0) return failures;
   const extra = resource.kind === 'securityRule' ? { ruleName: resource.rule.name } : {};
-  return [finding(control, resource, 'pass', passMessage, extra)];
+  return [verdict.pass(passMessage, extra)];
 }
 
 export function formatPorts(ranges: readonly PortRange[]): string {

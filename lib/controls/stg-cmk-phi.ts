@@ -1,8 +1,9 @@
-import { finding, isPhi, sameText } from './support.js';
-import type { Control } from './types.js';
+import { defineControl } from './define.js';
+import { text } from './fields.js';
+import { isPhi, notPhiMessage, sameText } from './support.js';
 
 /** PHI at rest under a customer-managed key. Audit only: switching keys needs a Key Vault and a plan. */
-export const stgCmkPhi: Control = {
+export const stgCmkPhi = defineControl({
   id: 'STG-CMK-PHI',
   title: 'PHI storage accounts must be encrypted with a customer-managed key',
   severity: 'medium',
@@ -12,24 +13,14 @@ export const stgCmkPhi: Control = {
   defaultMode: 'audit',
   remediationDescription:
     'None automatic: configure encryption with a Key Vault key (keySource Microsoft.Keyvault) by change request.',
-  evaluate(resource, settings) {
-    if (resource.kind !== 'storageAccount') return [];
-    if (!isPhi(resource, settings)) {
-      return [
-        finding(
-          stgCmkPhi,
-          resource,
-          'not-applicable',
-          `Not tagged as PHI (${settings.phiTagName}=${settings.phiTagValues.join('|')}).`,
-        ),
-      ];
-    }
+  reads: { encryptionKeySource: text(['encryption', 'keySource']) },
+  writes: {},
+  evaluate(resource, settings, verdict) {
+    if (!isPhi(resource, settings)) return [verdict.notApplicable(notPhiMessage(settings))];
     if (sameText(resource.encryptionKeySource, 'Microsoft.Keyvault')) {
-      return [finding(stgCmkPhi, resource, 'pass', 'Encrypted with a customer-managed key from Key Vault.')];
+      return [verdict.pass('Encrypted with a customer-managed key from Key Vault.')];
     }
     const source = resource.encryptionKeySource ?? 'not reported (Microsoft-managed)';
-    return [
-      finding(stgCmkPhi, resource, 'fail', `PHI account encryption key source is ${source}, not Key Vault.`),
-    ];
+    return [verdict.fail(`PHI account encryption key source is ${source}, not Key Vault.`)];
   },
-};
+});

@@ -1,8 +1,9 @@
-import { finding, sameText } from './support.js';
-import type { Control } from './types.js';
+import { defineControl } from './define.js';
+import { choice } from './fields.js';
+import { sameText } from './support.js';
 
 /** A container opened to anonymous readers (only effective while the account allows it). */
-export const stgContainerPublic: Control = {
+export const stgContainerPublic = defineControl({
   id: 'STG-CONTAINER-PUBLIC',
   title: 'Blob containers must not allow anonymous access',
   severity: 'high',
@@ -11,23 +12,14 @@ export const stgContainerPublic: Control = {
   resourceKinds: ['blobContainer'],
   defaultMode: 'remediate',
   remediationDescription: 'Set the container publicAccess level to None.',
-  evaluate(resource) {
-    if (resource.kind !== 'blobContainer') return [];
+  reads: { publicAccess: choice(['publicAccess'], ['None', 'Blob', 'Container']) },
+  writes: { publicAccess: 'None' },
+  evaluate(resource, _settings, verdict) {
     const level = resource.publicAccess;
     if (sameText(level, 'blob') || sameText(level, 'container')) {
       const what = sameText(level, 'container') ? 'list and read' : 'read';
-      return [
-        finding(
-          stgContainerPublic,
-          resource,
-          'fail',
-          `publicAccess is ${level}: anyone can ${what} blobs without credentials.`,
-          {
-            remediation: { kind: 'blob-container-public-access', set: { publicAccess: 'None' } },
-          },
-        ),
-      ];
+      return [verdict.fail(`publicAccess is ${level}: anyone can ${what} blobs without credentials.`)];
     }
-    return [finding(stgContainerPublic, resource, 'pass', 'Container does not allow anonymous access.')];
+    return [verdict.pass('Container does not allow anonymous access.')];
   },
-};
+});

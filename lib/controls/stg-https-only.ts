@@ -1,11 +1,11 @@
-import { finding } from './support.js';
-import type { Control } from './types.js';
+import { defineControl } from './define.js';
+import { flag } from './fields.js';
 
 /**
  * Secure transfer. Only an explicit false fails: ARM always reports the property, and it has
  * defaulted to true since API version 2019-04-01, so absent means "not reported", not "off".
  */
-export const stgHttpsOnly: Control = {
+export const stgHttpsOnly = defineControl({
   id: 'STG-HTTPS-ONLY',
   title: 'Storage accounts must accept HTTPS only',
   severity: 'high',
@@ -14,25 +14,19 @@ export const stgHttpsOnly: Control = {
   resourceKinds: ['storageAccount'],
   defaultMode: 'remediate',
   remediationDescription: 'Set supportsHttpsTrafficOnly (secure transfer required) to true.',
-  evaluate(resource) {
-    if (resource.kind !== 'storageAccount') return [];
+  // the SDK and az CLI call it enableHttpsTrafficOnly
+  reads: {
+    supportsHttpsTrafficOnly: flag(['supportsHttpsTrafficOnly'], { sdk: ['enableHttpsTrafficOnly'] }),
+  },
+  writes: { supportsHttpsTrafficOnly: true },
+  evaluate(resource, _settings, verdict) {
     if (resource.supportsHttpsTrafficOnly === false) {
-      return [
-        finding(
-          stgHttpsOnly,
-          resource,
-          'fail',
-          'Secure transfer is disabled: the account accepts plain HTTP.',
-          {
-            remediation: { kind: 'storage-account-properties', set: { supportsHttpsTrafficOnly: true } },
-          },
-        ),
-      ];
+      return [verdict.fail('Secure transfer is disabled: the account accepts plain HTTP.')];
     }
     const message =
       resource.supportsHttpsTrafficOnly === true
         ? 'Secure transfer is required.'
         : 'Secure transfer is not reported; it defaults to required.';
-    return [finding(stgHttpsOnly, resource, 'pass', message)];
+    return [verdict.pass(message)];
   },
-};
+});

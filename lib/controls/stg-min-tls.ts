@@ -1,5 +1,5 @@
-import { finding } from './support.js';
-import type { Control } from './types.js';
+import { defineControl } from './define.js';
+import { text } from './fields.js';
 
 const TLS_VERSION = /^TLS(\d+)_(\d+)$/i;
 
@@ -10,7 +10,7 @@ export function parseTlsVersion(value: string): [number, number] | null {
 }
 
 /** Minimum TLS 1.2. Absent fails: the service default for old accounts is TLS 1.0. */
-export const stgMinTls: Control = {
+export const stgMinTls = defineControl({
   id: 'STG-MIN-TLS',
   title: 'Storage accounts must require TLS 1.2 or newer',
   severity: 'medium',
@@ -19,12 +19,13 @@ export const stgMinTls: Control = {
   resourceKinds: ['storageAccount'],
   defaultMode: 'remediate',
   remediationDescription: 'Set minimumTlsVersion to TLS1_2.',
-  evaluate(resource) {
-    if (resource.kind !== 'storageAccount') return [];
+  reads: { minimumTlsVersion: text(['minimumTlsVersion'], { restoreNullAs: 'TLS1_0' }) },
+  writes: { minimumTlsVersion: 'TLS1_2' },
+  evaluate(resource, _settings, verdict) {
     const value = resource.minimumTlsVersion;
     const version = value === null ? null : parseTlsVersion(value);
     if (version && (version[0] > 1 || (version[0] === 1 && version[1] >= 2))) {
-      return [finding(stgMinTls, resource, 'pass', `Minimum TLS version is ${value}.`)];
+      return [verdict.pass(`Minimum TLS version is ${value}.`)];
     }
     const why =
       value === null
@@ -32,10 +33,6 @@ export const stgMinTls: Control = {
         : version
           ? `Minimum TLS version is ${value}, below TLS1_2.`
           : `Minimum TLS version "${value}" is not recognised, so TLS 1.2 cannot be shown to be required.`;
-    return [
-      finding(stgMinTls, resource, 'fail', why, {
-        remediation: { kind: 'storage-account-properties', set: { minimumTlsVersion: 'TLS1_2' } },
-      }),
-    ];
+    return [verdict.fail(why)];
   },
-};
+});

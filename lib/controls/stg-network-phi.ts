@@ -1,11 +1,12 @@
-import { finding, isPhi, sameText } from './support.js';
-import type { Control } from './types.js';
+import { defineControl } from './define.js';
+import { text } from './fields.js';
+import { isPhi, notPhiMessage, sameText } from './support.js';
 
 /**
  * PHI accounts must not be reachable from every network. Absent values are the service defaults:
  * public network access Enabled and firewall default action Allow.
  */
-export const stgNetworkPhi: Control = {
+export const stgNetworkPhi = defineControl({
   id: 'STG-NETWORK-PHI',
   title: 'PHI storage accounts must restrict network access',
   severity: 'high',
@@ -15,28 +16,23 @@ export const stgNetworkPhi: Control = {
   defaultMode: 'audit',
   remediationDescription:
     'None automatic: disable public network access or set the firewall default action to Deny with explicit allow rules.',
-  evaluate(resource, settings) {
-    if (resource.kind !== 'storageAccount') return [];
-    if (!isPhi(resource, settings)) {
-      return [
-        finding(
-          stgNetworkPhi,
-          resource,
-          'not-applicable',
-          `Not tagged as PHI (${settings.phiTagName}=${settings.phiTagValues.join('|')}).`,
-        ),
-      ];
-    }
+  reads: {
+    publicNetworkAccess: text(['publicNetworkAccess']),
+    // ARM REST calls the firewall `networkAcls`; az CLI and the SDK call it `networkRuleSet`.
+    networkDefaultAction: text(['networkAcls', 'defaultAction'], {
+      sdk: ['networkRuleSet', 'defaultAction'],
+    }),
+  },
+  writes: {},
+  evaluate(resource, settings, verdict) {
+    if (!isPhi(resource, settings)) return [verdict.notApplicable(notPhiMessage(settings))];
     const publicEnabled =
       resource.publicNetworkAccess === null || sameText(resource.publicNetworkAccess, 'enabled');
     const allowAll =
       resource.networkDefaultAction === null || sameText(resource.networkDefaultAction, 'allow');
     if (publicEnabled && allowAll) {
       return [
-        finding(
-          stgNetworkPhi,
-          resource,
-          'fail',
+        verdict.fail(
           'PHI account accepts connections from all networks (public network access enabled, default action Allow).',
         ),
       ];
@@ -44,6 +40,6 @@ export const stgNetworkPhi: Control = {
     const why = publicEnabled
       ? 'firewall default action is Deny'
       : `public network access is ${resource.publicNetworkAccess}`;
-    return [finding(stgNetworkPhi, resource, 'pass', `Network access is restricted: ${why}.`)];
+    return [verdict.pass(`Network access is restricted: ${why}.`)];
   },
-};
+});

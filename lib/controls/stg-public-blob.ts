@@ -1,8 +1,8 @@
-import { finding } from './support.js';
-import type { Control } from './types.js';
+import { defineControl } from './define.js';
+import { flag } from './fields.js';
 
 /** Anonymous blob access at the account level. Absent/null fails: older accounts then permit it. */
-export const stgPublicBlob: Control = {
+export const stgPublicBlob = defineControl({
   id: 'STG-PUBLIC-BLOB',
   title: 'Storage accounts must disallow anonymous blob access',
   severity: 'critical',
@@ -12,19 +12,16 @@ export const stgPublicBlob: Control = {
   defaultMode: 'remediate',
   remediationDescription:
     'Set allowBlobPublicAccess to false on the storage account (covers every container in it).',
-  evaluate(resource) {
-    if (resource.kind !== 'storageAccount') return [];
+  // restore: an absent value permits anonymous access on older accounts, so null restores as true
+  reads: { allowBlobPublicAccess: flag(['allowBlobPublicAccess'], { restoreNullAs: true }) },
+  writes: { allowBlobPublicAccess: false },
+  evaluate(resource, _settings, verdict) {
     const value = resource.allowBlobPublicAccess;
-    if (value === false)
-      return [finding(stgPublicBlob, resource, 'pass', 'Anonymous blob access is disallowed.')];
+    if (value === false) return [verdict.pass('Anonymous blob access is disallowed.')];
     const why =
       value === null
         ? 'allowBlobPublicAccess is not set, which permits anonymous blob access on older accounts.'
         : 'allowBlobPublicAccess is true: containers can be opened to anonymous readers.';
-    return [
-      finding(stgPublicBlob, resource, 'fail', why, {
-        remediation: { kind: 'storage-account-properties', set: { allowBlobPublicAccess: false } },
-      }),
-    ];
+    return [verdict.fail(why)];
   },
-};
+});

@@ -1,3 +1,4 @@
+import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import type {
   Control,
   EvaluationSettings,
@@ -5,17 +6,8 @@ import type {
   FindingStatus,
   NormalizedResource,
   RemediationPlan,
-  ResourceKind,
-  StorageAccountResource,
+  StorageAccountBase,
 } from './types.js';
-
-/** ARM types as commonly spelled, for findings and messages. */
-export const RESOURCE_TYPE_NAMES: Readonly<Record<ResourceKind, string>> = {
-  storageAccount: 'Microsoft.Storage/storageAccounts',
-  blobContainer: 'Microsoft.Storage/storageAccounts/blobServices/containers',
-  networkSecurityGroup: 'Microsoft.Network/networkSecurityGroups',
-  securityRule: 'Microsoft.Network/networkSecurityGroups/securityRules',
-};
 
 type ControlMeta = Pick<Control, 'id' | 'severity' | 'criteria'>;
 
@@ -29,7 +21,7 @@ export function finding(
 ): Finding {
   const result: Finding = {
     resourceId: resource.id,
-    resourceType: RESOURCE_TYPE_NAMES[resource.kind],
+    resourceType: ARM_TYPE_NAMES[resource.kind],
     controlId: control.id,
     status,
     severity: control.severity,
@@ -42,7 +34,7 @@ export function finding(
 }
 
 /** True when the account carries the PHI tag (tag name and value compared case-insensitively). */
-export function isPhi(account: StorageAccountResource, settings: EvaluationSettings): boolean {
+export function isPhi(account: Pick<StorageAccountBase, 'tags'>, settings: EvaluationSettings): boolean {
   const wantedName = settings.phiTagName.trim().toLowerCase();
   const wantedValues = settings.phiTagValues.map((value) => value.trim().toLowerCase());
   for (const [name, value] of Object.entries(account.tags)) {
@@ -50,6 +42,11 @@ export function isPhi(account: StorageAccountResource, settings: EvaluationSetti
       return true;
   }
   return false;
+}
+
+/** The not-applicable message of the PHI controls. */
+export function notPhiMessage(settings: EvaluationSettings): string {
+  return `Not tagged as PHI (${settings.phiTagName}=${settings.phiTagValues.join('|')}).`;
 }
 
 /** Same comparison ARM uses for enum-like strings. */

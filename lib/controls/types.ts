@@ -1,58 +1,50 @@
+import type { ResourceKind } from '../resources/kinds.js';
+import type { ControlId as CatalogControlId } from './catalog.js';
+import type { Fields } from './fields.js';
+import type {
+  BlobContainerFields,
+  BlobContainerWrites,
+  StorageAccountFields,
+  StorageAccountWrites,
+} from './resource-fields.js';
+
 /**
  * Domain contracts shared by the control catalog, the event path, the sweep and the on-call API.
- * Controls are data plus a pure evaluate(): no I/O here.
+ * Controls are data plus a pure evaluate(): no I/O here. Types that list controls or their fields
+ * are derived from the catalog, never kept in parallel.
  */
 
-export type ControlId =
-  | 'STG-PUBLIC-BLOB'
-  | 'STG-CONTAINER-PUBLIC'
-  | 'STG-HTTPS-ONLY'
-  | 'STG-MIN-TLS'
-  | 'STG-CMK-PHI'
-  | 'STG-NETWORK-PHI'
-  | 'NSG-MGMT-PORT'
-  | 'NSG-OPEN-INBOUND';
+/** A control's id: derived from the catalog (lib/controls/catalog.ts), the one list of controls. */
+export type ControlId = CatalogControlId;
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 export type Mode = 'remediate' | 'audit' | 'off';
 export type FindingStatus = 'pass' | 'fail' | 'exempt' | 'not-applicable';
 
-/** ARM resource types, lower-cased (ARM compares types case-insensitively). */
-export const RESOURCE_TYPES = {
-  storageAccount: 'microsoft.storage/storageaccounts',
-  blobContainer: 'microsoft.storage/storageaccounts/blobservices/containers',
-  networkSecurityGroup: 'microsoft.network/networksecuritygroups',
-  securityRule: 'microsoft.network/networksecuritygroups/securityrules',
-} as const;
-export type ResourceKind = keyof typeof RESOURCE_TYPES;
-
-/** Storage account, normalised from either the ARM REST shape or the flattened CLI/SDK shape. */
-export interface StorageAccountResource {
+/** Storage account: identity and tags; the properties controls judge are declared by the controls. */
+export interface StorageAccountBase {
   kind: 'storageAccount';
   id: string;
   name: string;
   tags: Record<string, string>;
-  /** null = absent: older accounts then permit anonymous access. */
-  allowBlobPublicAccess: boolean | null;
-  supportsHttpsTrafficOnly: boolean | null;
-  minimumTlsVersion: string | null;
-  /** e.g. 'Microsoft.Storage' | 'Microsoft.Keyvault' */
-  encryptionKeySource: string | null;
-  /** 'Enabled' | 'Disabled' | 'SecuredByPerimeter' | null (absent = enabled) */
-  publicNetworkAccess: string | null;
-  /** networkAcls.defaultAction: 'Allow' | 'Deny' | null (absent = Allow) */
-  networkDefaultAction: string | null;
 }
 
-export interface BlobContainerResource {
+/**
+ * Storage account, normalised from either the ARM REST shape or the flattened CLI/SDK shape: the
+ * base plus every field a storage control reads (null = not reported), e.g. allowBlobPublicAccess.
+ */
+export type StorageAccountResource = StorageAccountBase & StorageAccountFields;
+
+export interface BlobContainerBase {
   kind: 'blobContainer';
   id: string;
   name: string;
   /** id of the owning storage account (derived from the container id) */
   storageAccountId: string;
-  /** 'None' | 'Blob' | 'Container' | null */
-  publicAccess: string | null;
 }
+
+/** Blob container: the base plus the fields container controls read (publicAccess). */
+export type BlobContainerResource = BlobContainerBase & BlobContainerFields;
 
 export interface SecurityRule {
   name: string;
@@ -97,20 +89,21 @@ export type NormalizedResource =
   | NetworkSecurityGroupResource
   | SecurityRuleResource;
 
+/** The shape of each kind before control-declared fields (what a control's evaluate() builds on). */
+export interface ResourceBases {
+  storageAccount: StorageAccountBase;
+  blobContainer: BlobContainerBase;
+  networkSecurityGroup: NetworkSecurityGroupResource;
+  securityRule: SecurityRuleResource;
+}
+
 /**
  * What remediation would change: data, so the event path, the sweep, dry-run output and
  * evidence all describe the same change. Applying it is the adapters' job.
  */
 export type RemediationPlan =
-  | {
-      kind: 'storage-account-properties';
-      set: Partial<{
-        allowBlobPublicAccess: false;
-        supportsHttpsTrafficOnly: true;
-        minimumTlsVersion: 'TLS1_2';
-      }>;
-    }
-  | { kind: 'blob-container-public-access'; set: { publicAccess: 'None' } }
+  | { kind: 'storage-account-properties'; set: Partial<StorageAccountWrites> }
+  | { kind: 'blob-container-public-access'; set: BlobContainerWrites }
   | { kind: 'nsg-rule-remove-sources'; ruleName: string; removeSources: string[] }
   | { kind: 'nsg-rule-deny'; ruleName: string };
 
@@ -160,16 +153,25 @@ export interface EvaluationSettings {
   internetPrefixMaxLength: number;
 }
 
-export interface Control {
-  id: ControlId;
-  title: string;
-  severity: Severity;
-  criteria: string[];
+/** A control as the rest of the app sees it; built by defineControl (lib/controls/define.ts). */
+export interface Control extends ControlBody {
+  readonly id: ControlId;
+}
+
+/** Everything of a control but its id (apart, so ControlId can be derived from the catalog). */
+export interface ControlBody {
+  readonly title: string;
+  readonly severity: Severity;
+  readonly criteria: readonly string[];
   /** closest Azure Policy built-in definition ids (GUIDs), for auditors to cross-reference */
-  azurePolicyDefinitionIds: string[];
-  resourceKinds: ResourceKind[];
-  defaultMode: Mode;
+  readonly azurePolicyDefinitionIds: readonly string[];
+  readonly resourceKinds: readonly ResourceKind[];
+  readonly defaultMode: Mode;
   /** human description of what remediation changes */
-  remediationDescription: string;
+  readonly remediationDescription: string;
+  /** the resource properties the control judges, and how to read them */
+  readonly reads: Fields;
+  /** the compliant values its remediation writes (storage account / container properties) */
+  readonly writes: Readonly<Record<string, unknown>>;
   evaluate(resource: NormalizedResource, settings: EvaluationSettings): Finding[];
 }

@@ -1,4 +1,5 @@
-import { parseResourceId, type ResourceTarget } from '../azure/resource-id.js';
+import { parseResourceId } from '../azure/resource-id.js';
+import type { ResourceKind } from '../resources/kinds.js';
 
 /**
  * Turns an untrusted Event Grid delivery (Event Grid schema or CloudEvents 1.0) into a typed
@@ -16,7 +17,7 @@ export const DELETE_EVENT_TYPES = [
   'Microsoft.ResourceNotifications.Resources.Deleted',
 ] as const;
 
-export type ChangeTarget = ResourceTarget | 'unsupported';
+export type ChangeTarget = ResourceKind | 'unsupported';
 
 export interface ResourceChange {
   schema: 'eventgrid' | 'cloudevents';

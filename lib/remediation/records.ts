@@ -1,6 +1,6 @@
-import { ARM_TYPE_NAMES } from '../azure/resource-id.js';
 import type { ControlId, Finding } from '../controls/types.js';
 import type { EvidenceInput, Outcome } from '../evidence/types.js';
+import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import { snapshotOf } from './state.js';
 import type { DecisionContext, ResourceSnapshot } from './types.js';
 

@@ -1,7 +1,7 @@
-import { ARM_TYPE_NAMES } from '../azure/resource-id.js';
 import { getControl } from '../controls/catalog.js';
 import type { ControlId, Finding, NormalizedResource } from '../controls/types.js';
 import type { EvidenceInput } from '../evidence/types.js';
+import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import { evidenceInput } from './records.js';
 import { controlState, describePlan, describeRuleChange, rawRule } from './state.js';
 import type { DecisionContext, Intent, ResourceSnapshot } from './types.js';

@@ -1,22 +1,15 @@
 import { parseResourceId } from '../azure/resource-id.js';
+import { fieldNamesOf } from '../controls/resource-fields.js';
 import type { ControlId, NormalizedResource, RemediationPlan } from '../controls/types.js';
 import type { ResourceSnapshot } from './types.js';
 
 /**
  * What an evidence record shows as "before" and "after": only the state a control is about —
- * the storage properties it judges, the container's publicAccess, or the security rule exactly
+ * the properties it declares it reads (storage account, container), or the security rule exactly
  * as ARM returned it (so it can be restored verbatim).
  */
 
 type Json = Record<string, unknown>;
-
-const STORAGE_FIELDS: Partial<Record<ControlId, readonly string[]>> = {
-  'STG-PUBLIC-BLOB': ['allowBlobPublicAccess'],
-  'STG-HTTPS-ONLY': ['supportsHttpsTrafficOnly'],
-  'STG-MIN-TLS': ['minimumTlsVersion'],
-  'STG-CMK-PHI': ['encryptionKeySource'],
-  'STG-NETWORK-PHI': ['publicNetworkAccess', 'networkDefaultAction'],
-};
 
 function sameText(a: unknown, b: string): boolean {
   return typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
@@ -37,14 +30,12 @@ export function controlState(
   ruleName: string | null | undefined,
 ): unknown {
   switch (resource.kind) {
-    case 'storageAccount': {
+    case 'storageAccount':
+    case 'blobContainer': {
       const out: Json = {};
-      for (const field of STORAGE_FIELDS[controlId] ?? [])
-        out[field] = (resource as unknown as Json)[field] ?? null;
+      for (const field of fieldNamesOf(controlId)) out[field] = (resource as unknown as Json)[field] ?? null;
       return out;
     }
-    case 'blobContainer':
-      return { publicAccess: resource.publicAccess };
     case 'networkSecurityGroup':
     case 'securityRule':
       return ruleName ? rawRule(snapshot, ruleName) : null;
@@ -86,7 +77,7 @@ export function mergePlans(a: RemediationPlan, b: RemediationPlan): RemediationP
 export function describePlan(plan: RemediationPlan, controlId?: ControlId): string {
   switch (plan.kind) {
     case 'storage-account-properties': {
-      const fields = controlId ? (STORAGE_FIELDS[controlId] ?? []) : Object.keys(plan.set);
+      const fields = controlId ? fieldNamesOf(controlId) : Object.keys(plan.set);
       const set = Object.entries(plan.set).filter(([key]) => fields.includes(key));
       return `set ${(set.length > 0 ? set : Object.entries(plan.set)).map(([key, value]) => `${key}=${String(value)}`).join(', ')}`;
     }

@@ -1,6 +1,6 @@
-import type { ResourceTarget } from '../azure/resource-id.js';
 import type { ControlId, RemediationPlan } from '../controls/types.js';
 import type { EvidenceRecord, Trigger } from '../evidence/types.js';
+import type { ResourceKind } from '../resources/kinds.js';
 
 /**
  * Shared types and ports of the remediation core. The engine decides; the adapters read and write ARM, keep
@@ -25,7 +25,7 @@ export interface DecisionContext {
 export interface ResourceSnapshot {
   /** canonical id of what was read */
   resourceId: string;
-  target: ResourceTarget;
+  target: ResourceKind;
   subscriptionId: string;
   raw: Record<string, unknown>;
   /** resource ETag (NSG, rule, container); storage accounts have none */

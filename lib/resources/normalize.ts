@@ -1,19 +1,22 @@
+import { idShapeOf, lastIdSegment } from '../azure/resource-id.js';
+import { type FieldSpec, fieldLabel } from '../controls/fields.js';
 import { classifySource, parsePortList } from '../controls/network.js';
-import {
-  type BlobContainerResource,
-  type NetworkSecurityGroupResource,
-  type NormalizedResource,
-  RESOURCE_TYPES,
-  type ResourceKind,
-  type SecurityRule,
-  type SecurityRuleResource,
-  type StorageAccountResource,
+import { fieldsOf } from '../controls/resource-fields.js';
+import type {
+  BlobContainerResource,
+  NetworkSecurityGroupResource,
+  NormalizedResource,
+  SecurityRule,
+  SecurityRuleResource,
+  StorageAccountResource,
 } from '../controls/types.js';
+import { kindOfType, type ReadableKind, type ResourceKind } from './kinds.js';
 
 /**
  * Turns resource JSON from any source real users have — the ARM REST shape (`properties: {...}`),
  * the flattened shape `az ... show` and the SDKs print, Resource Notifications payloads (booleans
- * as 0/1) — into one shape for the controls.
+ * as 0/1) — into one shape for the controls. Each kind's identity (and an NSG's rules) is read
+ * here; the properties controls judge are the ones they declare (`reads`, lib/controls/fields.ts).
  *
  * Input is untrusted: only own properties are read (a `__proto__` key is just data), sizes are
  * bounded, and a resource of a known type that cannot be judged raises InvalidResourceError with
@@ -31,27 +34,6 @@ type Json = Record<string, unknown>;
 const MAX_TEXT = 4096; // ARM ids are far shorter; anything longer is not a real resource
 const MAX_TYPE = 256;
 const MAX_ITEMS = 10_000; // ARM caps an NSG at 1000 rules and a rule at 4000 prefixes
-const DEFAULT_RULES_TYPE = 'microsoft.network/networksecuritygroups/defaultsecurityrules';
-
-const ID_SHAPES: [RegExp, ResourceKind | 'defaultSecurityRule'][] = [
-  [/\/providers\/microsoft\.storage\/storageaccounts\/[^/]+$/, 'storageAccount'],
-  [
-    /\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/containers\/[^/]+$/,
-    'blobContainer',
-  ],
-  [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+$/, 'networkSecurityGroup'],
-  [/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+\/securityrules\/[^/]+$/, 'securityRule'],
-  [
-    /\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+\/defaultsecurityrules\/[^/]+$/,
-    'defaultSecurityRule',
-  ],
-];
-
-const KIND_BY_TYPE = new Map<string, ResourceKind | 'defaultSecurityRule'>([
-  ...Object.entries(RESOURCE_TYPES).map(([kind, type]) => [type, kind as ResourceKind] as const),
-  [DEFAULT_RULES_TYPE, 'defaultSecurityRule'],
-]);
-
 export function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -136,78 +118,80 @@ function tags(value: unknown): Record<string, string> {
   return result;
 }
 
-function kindOf(obj: Json): ResourceKind | 'defaultSecurityRule' | null {
+function kindOf(obj: Json): ReadableKind | null {
   const type = own(obj, 'type');
-  if (typeof type === 'string' && type.trim() !== '') {
-    return type.length > MAX_TYPE ? null : (KIND_BY_TYPE.get(type.trim().toLowerCase()) ?? null);
-  }
+  if (typeof type === 'string' && type.trim() !== '') return type.length > MAX_TYPE ? null : kindOfType(type);
   const id = own(obj, 'id');
   if (typeof id !== 'string' || id.length > MAX_TEXT) return null;
-  const lower = id.toLowerCase().replace(/\/+$/, '');
-  for (const [shape, kind] of ID_SHAPES) if (shape.test(lower)) return kind;
-  return null;
+  return idShapeOf(id)?.kind ?? null;
 }
 
-function lastSegment(id: string): string {
-  return id.replace(/\/+$/, '').split('/').at(-1) ?? '';
+/** The id of the resource a child belongs to (account of a container, NSG of a rule), from its id. */
+function parentId(id: string, kinds: readonly ReadableKind[], what: string): string {
+  const shape = idShapeOf(id);
+  if (!shape || !kinds.includes(shape.kind))
+    throw new InvalidResourceError(`${what} id ${quote(id)} does not name its parent resource`);
+  return shape.topId;
 }
 
-/** `id` with everything from the first case-insensitive match of `marker` onwards removed. */
-function parentId(id: string, marker: RegExp, what: string): string {
-  const match = marker.exec(id);
-  if (!match) throw new InvalidResourceError(`${what} id ${quote(id)} does not name its parent resource`);
-  return id.slice(0, match.index);
+/**
+ * One control-declared field (lib/controls/fields.ts): the ARM path, else the SDK/CLI spelling;
+ * the first whose top segment is present is read, from `properties` or the top level.
+ */
+function readField(obj: Json, spec: FieldSpec): boolean | string | null {
+  const path = [spec.arm, spec.sdk].find((candidate) => candidate && field(obj, candidate[0] ?? '') != null);
+  let value: unknown = path ? field(obj, path[0] ?? '') : undefined;
+  for (const [depth, key] of (path ?? []).slice(1).entries()) {
+    if (value === undefined || value === null) break;
+    if (!isRecord(value))
+      throw new InvalidResourceError(`${spec.arm.slice(0, depth + 1).join('.')} must be an object`);
+    value = own(value, key);
+  }
+  const label = fieldLabel(spec);
+  switch (spec.type) {
+    case 'flag':
+      return flag(value, label);
+    case 'text':
+      return text(value, label);
+    case 'choice':
+      return oneOf(text(value, label), spec.values ?? [], label);
+  }
+}
+
+/** A choice in Azure's casing; input matched case-insensitively. */
+function oneOf(raw: string | null, values: readonly string[], what: string): string | null {
+  if (raw === null) return null;
+  const wanted = raw.trim().toLowerCase();
+  const match = values.find((value) => value.toLowerCase() === wanted);
+  if (match === undefined) {
+    const allowed =
+      values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : values.join('');
+    throw new InvalidResourceError(`${what} ${quote(raw)} is not ${allowed}`);
+  }
+  return match;
+}
+
+/** Every field the controls of `kind` read (lib/controls/catalog.ts derives the list). */
+function readFields(obj: Json, kind: ResourceKind): Record<string, boolean | string | null> {
+  const out: Record<string, boolean | string | null> = {};
+  for (const [name, spec] of Object.entries(fieldsOf(kind))) out[name] = readField(obj, spec);
+  return out;
 }
 
 function normalizeStorageAccount(obj: Json, id: string, name: string): StorageAccountResource {
-  const encryption = field(obj, 'encryption');
-  // ARM REST calls the firewall `networkAcls`; az CLI and the SDK call it `networkRuleSet`.
-  const acls = field(obj, 'networkAcls') ?? field(obj, 'networkRuleSet');
-  if (encryption !== undefined && encryption !== null && !isRecord(encryption)) {
-    throw new InvalidResourceError('encryption must be an object');
-  }
-  if (acls !== undefined && acls !== null && !isRecord(acls))
-    throw new InvalidResourceError('networkAcls must be an object');
-  const https = field(obj, 'supportsHttpsTrafficOnly') ?? field(obj, 'enableHttpsTrafficOnly');
-  return {
-    kind: 'storageAccount',
-    id,
-    name,
-    tags: tags(own(obj, 'tags')),
-    allowBlobPublicAccess: flag(field(obj, 'allowBlobPublicAccess'), 'allowBlobPublicAccess'),
-    supportsHttpsTrafficOnly: flag(https, 'supportsHttpsTrafficOnly'),
-    minimumTlsVersion: text(field(obj, 'minimumTlsVersion'), 'minimumTlsVersion'),
-    encryptionKeySource: isRecord(encryption)
-      ? text(own(encryption, 'keySource'), 'encryption.keySource')
-      : null,
-    publicNetworkAccess: text(field(obj, 'publicNetworkAccess'), 'publicNetworkAccess'),
-    networkDefaultAction: isRecord(acls)
-      ? text(own(acls, 'defaultAction'), 'networkAcls.defaultAction')
-      : null,
-  };
+  const base = { kind: 'storageAccount' as const, id, name, tags: tags(own(obj, 'tags')) };
+  // readFields returns exactly the fields the storage controls declared: their type is derived from the same list
+  return { ...readFields(obj, 'storageAccount'), ...base } as StorageAccountResource;
 }
 
-const PUBLIC_ACCESS = new Map([
-  ['none', 'None'],
-  ['blob', 'Blob'],
-  ['container', 'Container'],
-]);
-
 function normalizeBlobContainer(obj: Json, id: string, name: string): BlobContainerResource {
-  const raw = text(field(obj, 'publicAccess'), 'publicAccess');
-  let publicAccess: string | null = null;
-  if (raw !== null) {
-    publicAccess = PUBLIC_ACCESS.get(raw.trim().toLowerCase()) ?? null;
-    if (publicAccess === null)
-      throw new InvalidResourceError(`publicAccess ${quote(raw)} is not None, Blob or Container`);
-  }
-  return {
-    kind: 'blobContainer',
+  const base = {
+    kind: 'blobContainer' as const,
     id,
     name,
-    storageAccountId: parentId(id, /\/blobservices\//i, 'container'),
-    publicAccess,
+    storageAccountId: parentId(id, ['blobContainer'], 'container'),
   };
+  return { ...readFields(obj, 'blobContainer'), ...base } as BlobContainerResource;
 }
 
 function unionOf(single: unknown, many: unknown, what: string): string[] {
@@ -296,7 +280,7 @@ function normalizeRuleResource(obj: Json, id: string, isDefault: boolean): Secur
     kind: 'securityRule',
     id,
     name: rule.name,
-    networkSecurityGroupId: parentId(id, /\/(default)?securityrules\//i, 'security rule'),
+    networkSecurityGroupId: parentId(id, ['securityRule', 'defaultSecurityRule'], 'security rule'),
     rule: rule.id === null ? { ...rule, id } : rule,
   };
 }
@@ -310,7 +294,7 @@ export function normalizeResource(json: unknown): NormalizedResource | null {
   const kind = kindOf(json);
   if (kind === null) return null;
   const id = requiredText(own(json, 'id'), 'id').trim();
-  const name = text(own(json, 'name'), 'name') ?? lastSegment(id);
+  const name = text(own(json, 'name'), 'name') ?? lastIdSegment(id);
   switch (kind) {
     case 'storageAccount':
       return normalizeStorageAccount(json, id, name);

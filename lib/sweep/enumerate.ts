@@ -1,4 +1,5 @@
 import type { ArmClients } from '../azure/clients.js';
+import { idShapeOf } from '../azure/resource-id.js';
 
 /**
  * Enumeration that respects ARM: whole-subscription list calls with `nextLink` paging (the SDK
@@ -26,10 +27,10 @@ export function containersMatter(
 
 /** Resource group and account name from `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/name`. */
 export function parseStorageAccountId(id: string): { resourceGroup: string; accountName: string } | null {
-  const match = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)$/i.exec(
-    id,
-  );
-  return match?.[1] && match[2] ? { resourceGroup: match[1], accountName: match[2] } : null;
+  const shape = idShapeOf(id);
+  return shape?.kind === 'storageAccount' && shape.resourceGroup
+    ? { resourceGroup: shape.resourceGroup, accountName: shape.name }
+    : null;
 }
 
 /** The storage accounts of a subscription, one ARM page at a time. */

@@ -100,7 +100,7 @@ export interface Scenario {
   drifted?: string[];
 }
 
-export type ResourceKind = 'storageAccount' | 'blobContainer' | 'networkSecurityGroup' | 'securityRule';
+export type { ResourceKind } from '../../resources/kinds.js';
 
 /** An ARM resource body as the sandbox stores and returns it. */
 export interface ArmResource {

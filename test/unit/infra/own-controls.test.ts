@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import { RESOURCE_TYPES } from '../../../lib/controls/types.js';
 import { evaluateDocument } from '../../../lib/evaluate.js';
+import { ARM_TYPE_NAMES } from '../../../lib/resources/kinds.js';
 import { allResources, type ResourceInstance, rootScope } from '../../support/arm-template.js';
 import { describeCompiled } from '../../support/compiled-infra.js';
 
@@ -15,7 +15,12 @@ import { describeCompiled } from '../../support/compiled-infra.js';
  * them (main.bicepparam's values).
  */
 
-const JUDGED = new Set<string>(Object.values(RESOURCE_TYPES));
+/** ARM type names, lower-cased (template types are compared case-insensitively). */
+const RESOURCE_TYPES = {
+  storageAccount: ARM_TYPE_NAMES.storageAccount.toLowerCase(),
+  blobContainer: ARM_TYPE_NAMES.blobContainer.toLowerCase(),
+};
+const JUDGED = new Set<string>(Object.values(ARM_TYPE_NAMES).map((type) => type.toLowerCase()));
 const SUBSCRIPTION = '/subscriptions/00000000-0000-0000-0000-0000000000ff/resourceGroups/rg-driftwarden';
 
 function liveShape(instance: ResourceInstance): Record<string, unknown> {
