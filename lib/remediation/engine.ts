@@ -2,7 +2,6 @@ import { requireResourceId } from '../azure/resource-id.js';
 import type { ControlId, EvaluationSettings, Mode, NormalizedResource } from '../controls/types.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
-import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { isTransient, toError } from '../util/errors.js';
 import { decideResource, failedRecords, intentWrites, remediatedRecords } from './decision.js';
