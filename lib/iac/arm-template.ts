@@ -80,13 +80,18 @@ export function parseArmParameters(json: unknown, what: string): Map<string, unk
     }
   }
   const parameters = isRecord(document) ? own(document, 'parameters') : undefined;
-  if (!isRecord(parameters)) throw new TemplateError(`${what}: expected an ARM parameters file ({"parameters": {...}})`);
+  if (!isRecord(parameters))
+    throw new TemplateError(`${what}: expected an ARM parameters file ({"parameters": {...}})`);
   const values = new Map<string, unknown>();
   for (const [name, entry] of Object.entries(parameters)) {
-    if (!isRecord(entry)) throw new TemplateError(`${what}: parameter ${JSON.stringify(name)} is not an object`);
+    if (!isRecord(entry))
+      throw new TemplateError(`${what}: parameter ${JSON.stringify(name)} is not an object`);
     if (Object.hasOwn(entry, 'value')) values.set(name.toLowerCase(), entry.value);
     else if (Object.hasOwn(entry, 'reference'))
-      values.set(name.toLowerCase(), new Unresolved(`parameter '${name}' is a Key Vault reference, read at deployment`));
+      values.set(
+        name.toLowerCase(),
+        new Unresolved(`parameter '${name}' is a Key Vault reference, read at deployment`),
+      );
   }
   return values;
 }
@@ -123,7 +128,9 @@ class TemplateFrame {
           loopName === undefined
             ? loops.find((candidate) => candidate.name === undefined || candidate === loops[0])
             : loops.find((candidate) => candidate.name?.toLowerCase() === loopName.toLowerCase());
-        return loop ? loop.index : new Unresolved(`copyIndex(${loopName ? `'${loopName}'` : ''}) is used outside its loop`);
+        return loop
+          ? loop.index
+          : new Unresolved(`copyIndex(${loopName ? `'${loopName}'` : ''}) is used outside its loop`);
       },
       subscriptionId: this.scope.subscriptionId,
       resourceGroup: this.scope.resourceGroup,
@@ -138,10 +145,12 @@ class TemplateFrame {
     else {
       const declarations = own(this.template, 'parameters');
       const declaration = isRecord(declarations) ? ownCi(declarations, name) : undefined;
-      if (!isRecord(declaration)) value = new Unresolved(`parameter '${name}' is not declared in the template`);
+      if (!isRecord(declaration))
+        value = new Unresolved(`parameter '${name}' is not declared in the template`);
       else if (Object.hasOwn(declaration, 'defaultValue'))
         value = this.guarded(`parameters('${name}')`, () => resolveValue(declaration.defaultValue, this, []));
-      else value = new Unresolved(`parameter '${name}' has no value (not in the parameters file, no default)`);
+      else
+        value = new Unresolved(`parameter '${name}' has no value (not in the parameters file, no default)`);
     }
     this.parameterCache.set(key, value);
     return value;
@@ -194,7 +203,12 @@ function expandCopy(copy: Json, frame: TemplateFrame, loops: readonly Loop[]): u
 }
 
 /** Resolves every expression in a template value; unknown parts become Unresolved (carrying the expression). */
-export function resolveValue(value: unknown, frame: TemplateFrame, loops: readonly Loop[], depth = 0): unknown {
+export function resolveValue(
+  value: unknown,
+  frame: TemplateFrame,
+  loops: readonly Loop[],
+  depth = 0,
+): unknown {
   if (depth > 100) return new Unresolved('value nests too deeply');
   if (typeof value === 'string') {
     if (!isExpression(value)) return value.startsWith('[[') ? value.slice(1) : value;
@@ -205,7 +219,9 @@ export function resolveValue(value: unknown, frame: TemplateFrame, loops: readon
       if (!(error instanceof ExpressionError)) throw error;
       result = new Unresolved(`cannot be evaluated: ${error.message}`);
     }
-    return isUnresolved(result) ? new Unresolved(result.reason, result.text, result.expression ?? value) : result;
+    return isUnresolved(result)
+      ? new Unresolved(result.reason, result.text, result.expression ?? value)
+      : result;
   }
   if (Array.isArray(value)) return value.map((item) => resolveValue(item, frame, loops, depth + 1));
   if (!isRecord(value)) return value;
@@ -227,7 +243,11 @@ export function resolveValue(value: unknown, frame: TemplateFrame, loops: readon
 /** Removes Unresolved values from a resolved resource, recording where they were. */
 function extractUnknowns(value: unknown, path: (string | number)[], out: UnknownValue[]): unknown {
   if (isUnresolved(value)) {
-    out.push({ path: [...path], expression: value.expression ?? value.text ?? '(expression)', reason: value.reason });
+    out.push({
+      path: [...path],
+      expression: value.expression ?? value.text ?? '(expression)',
+      reason: value.reason,
+    });
     return undefined;
   }
   if (Array.isArray(value)) {
@@ -256,7 +276,9 @@ export function providerPath(type: string, name: string): string {
   const [namespace, ...typeSegments] = type.split('/');
   const names = name.split('/');
   const parts = [namespace ?? ''];
-  typeSegments.forEach((segment, index) => parts.push(segment, names[index] ?? ''));
+  typeSegments.forEach((segment, index) => {
+    parts.push(segment, names[index] ?? '');
+  });
   // A name with more segments than its type (a mistake ARM rejects) keeps the rest visible.
   for (const extra of names.slice(typeSegments.length)) parts.push(extra);
   return `/providers/${parts.join('/')}`;
@@ -284,7 +306,11 @@ function entriesOf(resources: unknown, jsonPath: JsonPath, display: string): [st
   if (Array.isArray(resources))
     return resources.map((item, index) => [`${display}[${index}]`, [...jsonPath, index], item]);
   if (isRecord(resources))
-    return Object.entries(resources).map(([key, item]) => [appendKey(display, key), [...jsonPath, key], item]);
+    return Object.entries(resources).map(([key, item]) => [
+      appendKey(display, key),
+      [...jsonPath, key],
+      item,
+    ]);
   return [];
 }
 
@@ -312,12 +338,19 @@ function walkResources(
       const loopName = typeof own(copy, 'name') === 'string' ? (own(copy, 'name') as string) : undefined;
       const count = resolveValue(own(copy, 'count'), frame, outerLoops);
       if (typeof count === 'number' && Number.isInteger(count) && count >= 0) {
-        if (count > MAX_COPY) walk.notes.push(`${label}: copy count ${count} is over ARM's limit of ${MAX_COPY}; first ${MAX_COPY} read`);
-        for (let index = 0; index < Math.min(count, MAX_COPY); index++) instances.push([{ name: loopName, index }, ...outerLoops]);
+        if (count > MAX_COPY)
+          walk.notes.push(
+            `${label}: copy count ${count} is over ARM's limit of ${MAX_COPY}; first ${MAX_COPY} read`,
+          );
+        for (let index = 0; index < Math.min(count, MAX_COPY); index++)
+          instances.push([{ name: loopName, index }, ...outerLoops]);
       } else {
         // Unknown count: judge one instance whose copyIndex() is unknown.
         const reason = isUnresolved(count) ? count.reason : 'copy count is not a whole number';
-        instances.push([{ name: loopName, index: new Unresolved(`copy count unknown: ${reason}`) }, ...outerLoops]);
+        instances.push([
+          { name: loopName, index: new Unresolved(`copy count unknown: ${reason}`) },
+          ...outerLoops,
+        ]);
       }
     } else instances.push([...outerLoops]);
 
@@ -396,7 +429,8 @@ function inlineRulePaths(resource: Json, raw: Json, path: JsonPath): Record<stri
     ? own(own(resource, 'properties') as Json, 'securityRules')
     : undefined;
   const resolved = isRecord(raw.properties) ? own(raw.properties, 'securityRules') : undefined;
-  if (!Array.isArray(written) || !Array.isArray(resolved) || written.length !== resolved.length) return undefined;
+  if (!Array.isArray(written) || !Array.isArray(resolved) || written.length !== resolved.length)
+    return undefined;
   const rules: Record<string, JsonPath> = {};
   resolved.forEach((rule, index) => {
     if (isRecord(rule) && typeof own(rule, 'name') === 'string')
@@ -419,7 +453,9 @@ function readDeployment(
   const template = own(properties, 'template');
   if (!isRecord(template)) {
     if (own(properties, 'templateLink') !== undefined)
-      walk.notes.push(`${label}: linked template (templateLink) is not followed; compile or inline it to judge it`);
+      walk.notes.push(
+        `${label}: linked template (templateLink) is not followed; compile or inline it to judge it`,
+      );
     return;
   }
   const options = own(properties, 'expressionEvaluationOptions');
@@ -429,7 +465,11 @@ function readDeployment(
   const scope: DeploymentScope = {
     subscriptionId: typeof subscription === 'string' ? subscription : frame.scope.subscriptionId,
     resourceGroup:
-      typeof group === 'string' ? group : isUnresolved(group) ? textOrPlaceholder(group, 'resourceGroup') : frame.scope.resourceGroup,
+      typeof group === 'string'
+        ? group
+        : isUnresolved(group)
+          ? textOrPlaceholder(group, 'resourceGroup')
+          : frame.scope.resourceGroup,
   };
   const level = own(resource, 'resourceGroup') !== undefined ? 'group' : walk.level;
   let innerFrame = frame;
@@ -439,9 +479,13 @@ function readDeployment(
     if (isRecord(parameters)) {
       for (const [name, entry] of Object.entries(parameters)) {
         if (!isRecord(entry)) continue;
-        if (Object.hasOwn(entry, 'value')) values.set(name.toLowerCase(), resolveValue(entry.value, frame, loops));
+        if (Object.hasOwn(entry, 'value'))
+          values.set(name.toLowerCase(), resolveValue(entry.value, frame, loops));
         else if (Object.hasOwn(entry, 'reference'))
-          values.set(name.toLowerCase(), new Unresolved(`parameter '${name}' is a Key Vault reference, read at deployment`));
+          values.set(
+            name.toLowerCase(),
+            new Unresolved(`parameter '${name}' is a Key Vault reference, read at deployment`),
+          );
       }
     }
     innerFrame = new TemplateFrame(template, values, scope);
@@ -460,12 +504,15 @@ function readDeployment(
 export function readArmTemplate(template: unknown, options: ArmReadOptions): IacReadResult {
   if (!isArmTemplate(template)) throw new TemplateError('not an ARM deployment template');
   const schema = String(own(template, '$schema') ?? '');
-  const level = /subscriptionDeploymentTemplate|managementGroupDeploymentTemplate|tenantDeploymentTemplate/i.test(schema)
-    ? 'subscription'
-    : 'group';
+  const level =
+    /subscriptionDeploymentTemplate|managementGroupDeploymentTemplate|tenantDeploymentTemplate/i.test(schema)
+      ? 'subscription'
+      : 'group';
   const resources = own(template, 'resources');
   if (!Array.isArray(resources) && !isRecord(resources))
-    throw new TemplateError('"resources" must be an array, or an object keyed by symbolic name (languageVersion 2.0)');
+    throw new TemplateError(
+      '"resources" must be an array, or an object keyed by symbolic name (languageVersion 2.0)',
+    );
   const frame = new TemplateFrame(template, options.parameters ?? new Map(), options.scope);
   const walk: Walk = { out: [], notes: [], depth: 0, level };
   walkResources(resources, ['resources'], 'resources', frame, null, walk, []);

@@ -1,6 +1,6 @@
 import { controlsFor } from '../controls/catalog.js';
-import { RESOURCE_TYPE_NAMES } from '../controls/support.js';
 import { defaultEvaluationSettings } from '../controls/settings.js';
+import { RESOURCE_TYPE_NAMES } from '../controls/support.js';
 import type { ControlId, Finding } from '../controls/types.js';
 import { type EvaluateOptions, evaluateResource } from '../evaluate.js';
 import { applyExceptions } from '../exceptions/match.js';
@@ -38,7 +38,12 @@ function setAt(target: Record<string, unknown>, path: JsonPath, value: unknown):
     let next = container[segment];
     if (typeof next !== 'object' || next === null) {
       next = typeof path[i + 1] === 'number' ? [] : {};
-      Object.defineProperty(container, segment, { value: next, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(container, segment, {
+        value: next,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     node = next;
   }
@@ -84,7 +89,10 @@ function normalizeOrThrow(raw: Record<string, unknown>, resource: IacResource) {
 }
 
 /** Cartesian product of the units' witnesses, units combined in parallel (see unitOf). */
-function variantsOf(raw: Record<string, unknown>, relevant: readonly Relevant[]): Record<string, unknown>[] | null {
+function variantsOf(
+  raw: Record<string, unknown>,
+  relevant: readonly Relevant[],
+): Record<string, unknown>[] | null {
   const units = new Map<string, Relevant[]>();
   for (const item of relevant) {
     const unit = unitOf(item.unknown);
@@ -119,7 +127,11 @@ function findingKey(finding: Finding): string {
 }
 
 /** Which unknowns can matter to a finding about `ruleName`: the resource's own and that rule's. */
-function unknownsFor(relevant: readonly Relevant[], raw: Record<string, unknown>, ruleName: string | undefined) {
+function unknownsFor(
+  relevant: readonly Relevant[],
+  raw: Record<string, unknown>,
+  ruleName: string | undefined,
+) {
   const rules = (raw.properties as { securityRules?: unknown[] } | undefined)?.securityRules;
   const mine = relevant.filter((item) => {
     const unit = unitOf(item.unknown);
@@ -200,14 +212,20 @@ function judge(resource: IacResource, options: EvaluateOptions): Finding[] {
     }
     for (const { finding, count } of mine) {
       if (count === total) merged.push(finding);
-      else merged.push(undecided(finding, unknownsFor(relevant, resource.raw, finding.ruleName), finding.message));
+      else
+        merged.push(
+          undecided(finding, unknownsFor(relevant, resource.raw, finding.ruleName), finding.message),
+        );
     }
   }
   return merged;
 }
 
 /** One finding per applicable control per resource, as evaluateResource, plus its source. */
-export function evaluateIacResources(resources: readonly IacResource[], options: EvaluateOptions = {}): IacFinding[] {
+export function evaluateIacResources(
+  resources: readonly IacResource[],
+  options: EvaluateOptions = {},
+): IacFinding[] {
   const out: IacFinding[] = [];
   const now = options.now ?? new Date();
   for (const resource of resources) {

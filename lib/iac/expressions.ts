@@ -137,7 +137,11 @@ export function parse(source: string): Node {
         const name = /^[A-Za-z_$][\w$]*/.exec(source.slice(pos));
         if (!name) fail('expected a property name');
         pos += (name as RegExpExecArray)[0].length;
-        node = { kind: 'member', target: node, property: { kind: 'literal', value: (name as RegExpExecArray)[0] } };
+        node = {
+          kind: 'member',
+          target: node,
+          property: { kind: 'literal', value: (name as RegExpExecArray)[0] },
+        };
       } else if (source[pos] === '[') {
         pos++;
         const property = expression(depth + 1);
@@ -199,7 +203,10 @@ function firstUnresolved(values: readonly unknown[]): Unresolved | undefined {
 function partialText(args: readonly unknown[], join: (parts: string[]) => string): Unresolved {
   const cause = firstUnresolved(args) as Unresolved;
   const parts = args.map(textOf);
-  return new Unresolved(cause.reason, parts.every((part) => part !== null) ? join(parts as string[]) : undefined);
+  return new Unresolved(
+    cause.reason,
+    parts.every((part) => part !== null) ? join(parts as string[]) : undefined,
+  );
 }
 
 function str(value: unknown, what: string): string {
@@ -213,8 +220,14 @@ function equal(a: unknown, b: unknown): boolean {
 }
 
 /** resourceId([subscriptionId], [resourceGroupName], type, name1, name2, ...) */
-function resourceIdOf(args: unknown[], context: ExpressionContext, level: 'group' | 'subscription' | 'tenant'): unknown {
-  const typeAt = args.findIndex((arg) => typeof arg === 'string' && /^[\w.]+\/\w/.test(arg) && arg.includes('.'));
+function resourceIdOf(
+  args: unknown[],
+  context: ExpressionContext,
+  level: 'group' | 'subscription' | 'tenant',
+): unknown {
+  const typeAt = args.findIndex(
+    (arg) => typeof arg === 'string' && /^[\w.]+\/\w/.test(arg) && arg.includes('.'),
+  );
   if (typeAt < 0) {
     if (firstUnresolved(args)) return partialText(args, (parts) => parts.join('/'));
     throw new ExpressionError('resourceId expects a resource type');
@@ -232,7 +245,9 @@ function resourceIdOf(args: unknown[], context: ExpressionContext, level: 'group
   if (level !== 'tenant') parts.push('subscriptions', subscription);
   if (level === 'group') parts.push('resourceGroups', group);
   parts.push('providers', namespace);
-  typeSegments.forEach((segment, index) => parts.push(segment, names[index] ?? ''));
+  typeSegments.forEach((segment, index) => {
+    parts.push(segment, names[index] ?? '');
+  });
   if (firstUnresolved(parts)) return partialText(parts, (texts) => `/${texts.join('/')}`);
   return `/${parts.map(String).join('/')}`;
 }
@@ -336,26 +351,34 @@ const FUNCTIONS: Record<string, Fn> = {
   },
   startswith: ([a, b]) => str(a, 'startsWith').toLowerCase().startsWith(str(b, 'startsWith').toLowerCase()),
   endswith: ([a, b]) => str(a, 'endsWith').toLowerCase().endsWith(str(b, 'endsWith').toLowerCase()),
-  replace: ([value, from, to]) =>
-    str(value, 'replace').split(str(from, 'replace')).join(str(to, 'replace')),
+  replace: ([value, from, to]) => str(value, 'replace').split(str(from, 'replace')).join(str(to, 'replace')),
   split: ([value, separator]) => str(value, 'split').split(str(separator, 'split')),
   join: ([values, separator]) => (values as unknown[]).map(String).join(str(separator, 'join')),
-  first: ([value]) => (Array.isArray(value) ? value[0] : typeof value === 'string' ? value.slice(0, 1) : null),
-  last: ([value]) => (Array.isArray(value) ? value.at(-1) : typeof value === 'string' ? value.slice(-1) : null),
+  first: ([value]) =>
+    Array.isArray(value) ? value[0] : typeof value === 'string' ? value.slice(0, 1) : null,
+  last: ([value]) =>
+    Array.isArray(value) ? value.at(-1) : typeof value === 'string' ? value.slice(-1) : null,
   take: ([value, count]) => (value as unknown[] | string).slice(0, count as number),
   skip: ([value, count]) => (value as unknown[] | string).slice(count as number),
-  range: ([start, count]) => Array.from({ length: Math.min(count as number, 10_000) }, (_, i) => (start as number) + i),
+  range: ([start, count]) =>
+    Array.from({ length: Math.min(count as number, 10_000) }, (_, i) => (start as number) + i),
   createarray: (args) => [...args],
   array: ([value]) => (Array.isArray(value) ? value : [value]),
   createobject: (args) => {
     const out: Record<string, unknown> = {};
     for (let i = 0; i + 1 < args.length; i += 2) {
-      Object.defineProperty(out, str(args[i], 'createObject'), { value: args[i + 1], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, str(args[i], 'createObject'), {
+        value: args[i + 1],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   },
   union: (args) => {
-    if (args.every(Array.isArray)) return [...new Set(args.flat().map((v) => JSON.stringify(v)))].map((v) => JSON.parse(v));
+    if (args.every(Array.isArray))
+      return [...new Set(args.flat().map((v) => JSON.stringify(v)))].map((v) => JSON.parse(v));
     const out: Record<string, unknown> = {};
     for (const arg of args) if (isRecord(arg)) Object.assign(out, arg);
     return out;
@@ -382,7 +405,9 @@ export function evaluate(node: Node, context: ExpressionContext): unknown {
         const key = Object.keys(target).find((name) => name.toLowerCase() === property.toLowerCase());
         return key === undefined ? null : target[key];
       }
-      throw new ExpressionError(`cannot read ${JSON.stringify(property)} of a ${Array.isArray(target) ? 'array' : typeof target}`);
+      throw new ExpressionError(
+        `cannot read ${JSON.stringify(property)} of a ${Array.isArray(target) ? 'array' : typeof target}`,
+      );
     }
     const { name, args } = current;
     if (name === 'if') {

@@ -73,7 +73,8 @@ function ruleFieldWitnesses(field: string, settings: EvaluationSettings): Witnes
 export function kindOfType(type: unknown): ResourceKind | null {
   if (typeof type !== 'string') return null;
   const lower = type.toLowerCase();
-  for (const [kind, value] of Object.entries(RESOURCE_TYPES)) if (value === lower) return kind as ResourceKind;
+  for (const [kind, value] of Object.entries(RESOURCE_TYPES))
+    if (value === lower) return kind as ResourceKind;
   return null;
 }
 
@@ -85,7 +86,11 @@ function key(path: JsonPath): string {
  * The witnesses for an unknown value, or null when no control reads it. Names get one stand-in
  * value (the expression itself) so findings still name the rule.
  */
-export function witnessesFor(kind: ResourceKind, unknown: UnknownValue, settings: EvaluationSettings): Witnesses | null {
+export function witnessesFor(
+  kind: ResourceKind,
+  unknown: UnknownValue,
+  settings: EvaluationSettings,
+): Witnesses | null {
   const path = key(unknown.path);
   const placeholder = `{${unknown.expression}}`;
   const phi = settings.phiTagValues[0] ?? 'phi';
@@ -145,7 +150,8 @@ export function witnessesFor(kind: ResourceKind, unknown: UnknownValue, settings
       return field ? ruleFieldWitnesses(field, settings) : null;
     }
     case 'securityRule': {
-      if (path === 'properties') return [allowAllRule(placeholder).properties, denyRule(placeholder).properties];
+      if (path === 'properties')
+        return [allowAllRule(placeholder).properties, denyRule(placeholder).properties];
       const field = /^properties\.([a-z]+)$/.exec(path)?.[1];
       return field ? ruleFieldWitnesses(field, settings) : null;
     }
@@ -158,6 +164,7 @@ export function witnessesFor(kind: ResourceKind, unknown: UnknownValue, settings
  */
 export function unitOf(unknown: UnknownValue): string {
   const [first, second, third] = unknown.path;
-  if (first === 'properties' && second === 'securityRules' && typeof third === 'number') return `rule:${third}`;
+  if (first === 'properties' && second === 'securityRules' && typeof third === 'number')
+    return `rule:${third}`;
   return 'resource';
 }
