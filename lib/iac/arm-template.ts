@@ -105,6 +105,8 @@ export interface ArmReadOptions {
 interface Loop {
   name: string | undefined;
   index: number | Unresolved;
+  /** copyIndex() without a name refers to the resource loop, never to a property loop */
+  resource: boolean;
 }
 
 /** One template's parameters and variables, resolved lazily (each at most once). */
@@ -126,7 +128,7 @@ class TemplateFrame {
       copyIndex: (loopName) => {
         const loop =
           loopName === undefined
-            ? loops.find((candidate) => candidate.name === undefined || candidate === loops[0])
+            ? loops.find((candidate) => candidate.resource)
             : loops.find((candidate) => candidate.name?.toLowerCase() === loopName.toLowerCase());
         return loop
           ? loop.index
@@ -198,7 +200,7 @@ function expandCopy(copy: Json, frame: TemplateFrame, loops: readonly Loop[]): u
     return new Unresolved(`copy loop '${name}' count is not a whole number`);
   const input = own(copy, 'input');
   return Array.from({ length: Math.min(count, MAX_COPY) }, (_, index) =>
-    resolveValue(input, frame, [{ name, index }, ...loops]),
+    resolveValue(input, frame, [{ name, index, resource: false }, ...loops]),
   );
 }
 
@@ -343,12 +345,12 @@ function walkResources(
             `${label}: copy count ${count} is over ARM's limit of ${MAX_COPY}; first ${MAX_COPY} read`,
           );
         for (let index = 0; index < Math.min(count, MAX_COPY); index++)
-          instances.push([{ name: loopName, index }, ...outerLoops]);
+          instances.push([{ name: loopName, index, resource: true }, ...outerLoops]);
       } else {
         // Unknown count: judge one instance whose copyIndex() is unknown.
         const reason = isUnresolved(count) ? count.reason : 'copy count is not a whole number';
         instances.push([
-          { name: loopName, index: new Unresolved(`copy count unknown: ${reason}`) },
+          { name: loopName, index: new Unresolved(`copy count unknown: ${reason}`), resource: true },
           ...outerLoops,
         ]);
       }
@@ -383,7 +385,8 @@ function readResource(
     return;
   }
   const name = textOrPlaceholder(resolveValue(own(resource, 'name'), frame, loops), `${label}.name`);
-  const relative = parent !== null && !rawType.includes('/');
+  // A nested child may give its type relative to the parent ("securityRules", "blobServices/containers").
+  const relative = parent !== null && !/^[^/]*\./.test(rawType);
   const type = relative ? `${parent.type}/${rawType}` : rawType;
   const typeDepth = type.split('/').length - 1;
   const fullName = parent !== null && name.split('/').length < typeDepth ? `${parent.name}/${name}` : name;
