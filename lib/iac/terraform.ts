@@ -83,7 +83,7 @@ class Mapper {
       if (unknownAt(unknown, ...base, name)) {
         this.unknowns.push({
           path: rawPath,
-          expression: `${this.planned.address}.${[...base, name].join('.')}`,
+          expression: `${this.planned.address}.${attributePath([...base, name])}`,
           reason: 'known only after apply',
         });
         return { value: undefined, known: false, name };
@@ -101,12 +101,19 @@ class Mapper {
   }
 }
 
+/** `security_rule[2].source_address_prefix`, as Terraform prints attribute paths. */
+function attributePath(path: readonly (string | number)[]): string {
+  return path
+    .map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : i === 0 ? segment : `.${segment}`))
+    .join('');
+}
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function armId(scope: DeploymentScope, group: unknown, type: string, name: string): string {
-  const rg = str(group) ?? '{resourceGroup}';
+  const rg = str(group) ?? scope.resourceGroup;
   return `/subscriptions/${scope.subscriptionId}/resourceGroups/${rg}${providerPath(type, name)}`;
 }
 
