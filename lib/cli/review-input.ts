@@ -46,8 +46,9 @@ function lineLookup(text: string): (path: readonly (string | number)[]) => numbe
   return (path) => {
     try {
       index ??= lineIndex(text);
-    } catch {
-      index = new Map(); // pathological nesting: findings keep their path, without a line
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      index = new Map(); // nesting deeper than the stack: findings keep their path, without a line
     }
     return index.get(formatPath(path));
   };
@@ -88,7 +89,8 @@ export function evaluateReviewInput(
   return {
     notes: read.notes,
     findings: findings.map(({ jsonPath, source, ...finding }) => {
-      const located: FindingSource = options.file === undefined ? { ...source } : { file: options.file, ...source };
+      const located: FindingSource =
+        options.file === undefined ? { ...source } : { file: options.file, ...source };
       const line = lineOf(jsonPath);
       if (line !== undefined) located.line = line;
       return { ...finding, source: located };

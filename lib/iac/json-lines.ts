@@ -44,8 +44,10 @@ export function lineIndex(text: string): Map<string, number> {
     let escaped = false;
     for (; pos < length; pos++) {
       const c = text.charCodeAt(pos);
-      if (c === 92) escaped = true;
-      else if (c === 34) break;
+      if (c === 92) {
+        escaped = true;
+        pos++; // the escaped character, which may be a quote
+      } else if (c === 34) break;
     }
     const raw = text.slice(start, pos);
     pos++; // closing quote

@@ -78,7 +78,8 @@ export function validate(root: Schema, instance: unknown): string[] {
   const resolve = (ref: string): Schema => {
     if (!ref.startsWith('#/')) throw new Error(`only local $ref is supported: ${ref}`);
     let node: unknown = root;
-    for (const part of ref.slice(2).split('/')) node = isObject(node) ? node[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+    for (const part of ref.slice(2).split('/'))
+      node = isObject(node) ? node[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
     if (node === undefined) throw new Error(`$ref ${ref} does not resolve`);
     return node as Schema;
   };
@@ -98,7 +99,9 @@ export function validate(root: Schema, instance: unknown): string[] {
     if (schema.type !== undefined) {
       const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
       if (!types.some((type) => typeMatches(type, value))) {
-        out.push(`${path}: expected ${types.join(' or ')}, got ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}`);
+        out.push(
+          `${path}: expected ${types.join(' or ')}, got ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}`,
+        );
         return;
       }
     }
@@ -113,8 +116,10 @@ export function validate(root: Schema, instance: unknown): string[] {
         out.push(`${path}: shorter than ${schema.minLength}`);
     }
     if (typeof value === 'number') {
-      if (typeof schema.minimum === 'number' && value < schema.minimum) out.push(`${path}: below ${schema.minimum}`);
-      if (typeof schema.maximum === 'number' && value > schema.maximum) out.push(`${path}: above ${schema.maximum}`);
+      if (typeof schema.minimum === 'number' && value < schema.minimum)
+        out.push(`${path}: below ${schema.minimum}`);
+      if (typeof schema.maximum === 'number' && value > schema.maximum)
+        out.push(`${path}: above ${schema.maximum}`);
     }
     if (Array.isArray(value)) {
       if (typeof schema.minItems === 'number' && value.length < schema.minItems)
@@ -139,7 +144,8 @@ export function validate(root: Schema, instance: unknown): string[] {
       for (const [name, item] of Object.entries(value)) {
         if (Object.hasOwn(properties, name)) check(properties[name] as Schema, item, `${path}.${name}`, out);
         else if (schema.additionalProperties === false) out.push(`${path}: property ${name} is not allowed`);
-        else if (isObject(schema.additionalProperties)) check(schema.additionalProperties, item, `${path}.${name}`, out);
+        else if (isObject(schema.additionalProperties))
+          check(schema.additionalProperties, item, `${path}.${name}`, out);
       }
     }
     const matching = (options: Schema[]) =>
@@ -157,7 +163,8 @@ export function validate(root: Schema, instance: unknown): string[] {
       const passing = matching(schema.oneOf as Schema[]).filter((sub) => sub.length === 0).length;
       if (passing !== 1) out.push(`${path}: matches ${passing} of oneOf, expected exactly 1`);
     }
-    if (Array.isArray(schema.allOf)) for (const option of schema.allOf as Schema[]) check(option, value, path, out);
+    if (Array.isArray(schema.allOf))
+      for (const option of schema.allOf as Schema[]) check(option, value, path, out);
     if (schema.not !== undefined) {
       const sub: string[] = [];
       check(schema.not as Schema, value, path, sub);

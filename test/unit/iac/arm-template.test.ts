@@ -8,14 +8,17 @@ const scope = { subscriptionId: '5f1c6a3e-2f0a-4c39-9a55-0f1d1c0b7e21', resource
 const RG = `/subscriptions/${scope.subscriptionId}/resourceGroups/rg-portal`;
 
 function evaluateTemplate(name: string, parametersFile?: string) {
-  const parameters = parametersFile ? parseArmParameters(readFixture(parametersFile), parametersFile) : undefined;
+  const parameters = parametersFile
+    ? parseArmParameters(readFixture(parametersFile), parametersFile)
+    : undefined;
   const read = readArmTemplate(readFixture(name), { parameters, scope });
   return { read, findings: evaluateIacResources(read.resources) };
 }
 
 function one(findings: IacFinding[], controlId: string, path: string, ruleName?: string): IacFinding {
   const found = findings.filter(
-    (finding) => finding.controlId === controlId && finding.source.path === path && finding.ruleName === ruleName,
+    (finding) =>
+      finding.controlId === controlId && finding.source.path === path && finding.ruleName === ruleName,
   );
   expect(found, `${controlId} ${path} ${ruleName ?? ''}`).toHaveLength(1);
   return found[0] as IacFinding;
@@ -43,7 +46,10 @@ describe('ARM template (resources as an array)', () => {
   });
 
   it('with the parameters file the same template is fully decided', () => {
-    const { findings } = evaluateTemplate('arm/storage-and-nsg.template.json', 'arm/storage-and-nsg.parameters.json');
+    const { findings } = evaluateTemplate(
+      'arm/storage-and-nsg.template.json',
+      'arm/storage-and-nsg.parameters.json',
+    );
     expect(verdicts(findings)).toEqual([
       'fail STG-CONTAINER-PUBLIC resources[1]',
       'fail NSG-OPEN-INBOUND resources[2]/allow-https',
@@ -60,7 +66,9 @@ describe('ARM template (resources as an array)', () => {
       `${RG}/providers/Microsoft.Storage/storageAccounts/stpatientportal/blobServices/default/containers/logs`,
     );
     const rule = one(findings, 'NSG-MGMT-PORT', 'resources[3]', 'allow-anything');
-    expect(rule.resourceId).toBe(`${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-portal-web/securityRules/allow-anything`);
+    expect(rule.resourceId).toBe(
+      `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-portal-web/securityRules/allow-anything`,
+    );
     expect(rule.resourceType).toBe('Microsoft.Network/networkSecurityGroups/securityRules');
     expect(rule.remediation).toEqual({ kind: 'nsg-rule-deny', ruleName: 'allow-anything' });
   });
@@ -104,7 +112,9 @@ describe('ARM template (resources as an array)', () => {
 describe('ARM template (languageVersion 2.0, symbolic names)', () => {
   it('reads symbolic resources, copy loops, property loops, child rules and modules; skips existing', () => {
     const { read, findings } = evaluateTemplate('arm/symbolic-v2.template.json');
-    expect(read.resources.map((resource) => `${resource.source.path}${resource.source.copyIndex ?? ''}`)).toEqual([
+    expect(
+      read.resources.map((resource) => `${resource.source.path}${resource.source.copyIndex ?? ''}`),
+    ).toEqual([
       'resources.nsg',
       'resources.monitoringRule',
       'resources.envStorage0',
@@ -122,20 +132,28 @@ describe('ARM template (languageVersion 2.0, symbolic names)', () => {
     ]);
     // The property copy produced both rules from the parameter array; the RDP one is private.
     const nsg = read.resources[0]?.raw as { properties: { securityRules: { name: string }[] } };
-    expect(nsg.properties.securityRules.map((rule) => rule.name)).toEqual(['allow-https', 'allow-rdp-bastion']);
+    expect(nsg.properties.securityRules.map((rule) => rule.name)).toEqual([
+      'allow-https',
+      'allow-rdp-bastion',
+    ]);
     // copyIndex() picked each environment; the unknown uniqueString() part of the name stays visible.
     expect(read.resources[4]?.raw.id).toBe(
       `${RG}/providers/Microsoft.Storage/storageAccounts/{variables('prefix')}prod`,
     );
     // The module's inner parameters came from the outer template (tls) and the module's default (publicBlobs).
-    expect(read.resources[5]?.raw.properties).toEqual({ allowBlobPublicAccess: true, minimumTlsVersion: 'TLS1_2' });
+    expect(read.resources[5]?.raw.properties).toEqual({
+      allowBlobPublicAccess: true,
+      minimumTlsVersion: 'TLS1_2',
+    });
   });
 });
 
 describe('ARM template (nested child resources, nested copy loops, condition)', () => {
   it('judges nested children with relative and full types, and leaves out a false condition', () => {
     const { read, findings } = evaluateTemplate('arm/nested-and-copy.template.json');
-    expect(read.resources.map((resource) => resource.raw.id)).not.toContainEqual(expect.stringContaining('debug-allow-all'));
+    expect(read.resources.map((resource) => resource.raw.id)).not.toContainEqual(
+      expect.stringContaining('debug-allow-all'),
+    );
     expect(verdicts(findings)).toEqual([
       'fail NSG-MGMT-PORT resources[0].resources[0]/allow-winrm-any',
       'fail NSG-OPEN-INBOUND resources[1]#0/allow-app-443',
@@ -167,7 +185,11 @@ describe('unknown values', () => {
   it('an unknown no control reads changes nothing; one a control reads makes only that control unknown', () => {
     const result = statuses(
       template(
-        { allowBlobPublicAccess: false, minimumTlsVersion: "[parameters('tls')]", accessTier: "[parameters('tier')]" },
+        {
+          allowBlobPublicAccess: false,
+          minimumTlsVersion: "[parameters('tls')]",
+          accessTier: "[parameters('tier')]",
+        },
         { tls: { type: 'string' }, tier: { type: 'string' } },
       ),
     );
@@ -179,7 +201,10 @@ describe('unknown values', () => {
   it('a verdict that holds whatever the value is stays decided', () => {
     // STG-PUBLIC-BLOB fails whether publicNetworkAccess is Enabled or Disabled.
     const result = statuses(
-      template({ allowBlobPublicAccess: true, publicNetworkAccess: "[parameters('pna')]" }, { pna: { type: 'string' } }),
+      template(
+        { allowBlobPublicAccess: true, publicNetworkAccess: "[parameters('pna')]" },
+        { pna: { type: 'string' } },
+      ),
     );
     expect(result['STG-PUBLIC-BLOB']).toBe('fail');
   });
@@ -213,7 +238,10 @@ describe('unknown values', () => {
     expect(() => readArmTemplate({ foo: 1 }, { scope })).toThrow(TemplateError);
     expect(() => parseArmParameters({ values: {} }, 'p.json')).toThrow(/expected an ARM parameters file/);
     // A Key Vault reference has no value at review time.
-    const values = parseArmParameters({ parameters: { secret: { reference: { keyVault: { id: 'x' } } } } }, 'p');
+    const values = parseArmParameters(
+      { parameters: { secret: { reference: { keyVault: { id: 'x' } } } } },
+      'p',
+    );
     expect(String((values.get('secret') as { reason: string }).reason)).toContain('Key Vault reference');
   });
 

@@ -16,7 +16,8 @@ const params: Record<string, unknown> = {
 };
 
 const context: ExpressionContext = {
-  parameter: (name) => (name in params ? params[name] : new Unresolved(`parameter '${name}' is not declared`)),
+  parameter: (name) =>
+    name in params ? params[name] : new Unresolved(`parameter '${name}' is not declared`),
   variable: (name) => (name === 'suffix' ? 'logs' : new Unresolved(`variable '${name}' is not declared`)),
   copyIndex: () => 0,
   subscriptionId: 'sub-1',
@@ -54,7 +55,7 @@ describe('ARM template expressions', () => {
   it('evaluates logic and escaped quotes', () => {
     expect(run("[if(parameters('flag'), 'Enabled', 'Disabled')]")).toBe('Enabled');
     expect(run("[if(equals(toLower('PROD'), 'prod'), 'TLS1_2', 'TLS1_0')]")).toBe('TLS1_2');
-    expect(run("[not(empty(createArray()))]")).toBe(false);
+    expect(run('[not(empty(createArray()))]')).toBe(false);
     expect(run("[concat('it''s', ' ok')]")).toBe("it's ok");
     expect(run("[union(createObject('a', 1), createObject('b', 2))]")).toEqual({ a: 1, b: 2 });
   });
@@ -67,8 +68,8 @@ describe('ARM template expressions', () => {
     const ref = run("[reference('st').primaryEndpoints.blob]");
     expect(isUnresolved(ref)).toBe(true);
     expect((ref as Unresolved).reason).toContain('known only at deployment');
-    expect(isUnresolved(run("[uniqueString(resourceGroup().id)]"))).toBe(true);
-    expect(isUnresolved(run("[someFutureFunction(1)]"))).toBe(true);
+    expect(isUnresolved(run('[uniqueString(resourceGroup().id)]'))).toBe(true);
+    expect(isUnresolved(run('[someFutureFunction(1)]'))).toBe(true);
     // An unresolved argument makes the whole call unresolved, not false.
     expect(isUnresolved(run("[equals(parameters('missing'), 'x')]"))).toBe(true);
   });

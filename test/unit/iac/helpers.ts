@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { IacFinding } from '../../../lib/iac/types.js';
 
-export const fixturePath = (path: string) => fileURLToPath(new URL(`../../fixtures/iac/${path}`, import.meta.url));
+export const fixturePath = (path: string) =>
+  fileURLToPath(new URL(`../../fixtures/iac/${path}`, import.meta.url));
 
 export function readFixture(path: string): unknown {
   return JSON.parse(readFileSync(fixturePath(path), 'utf8'));

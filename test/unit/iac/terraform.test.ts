@@ -21,7 +21,9 @@ describe('Terraform plan (azurerm 4.x names)', () => {
       'azurerm_network_security_group.web',
       'azurerm_network_security_rule.rdp_vendor',
     ]);
-    expect(read.resources.map((resource) => resource.raw.id)).not.toContainEqual(expect.stringContaining('allow-telnet'));
+    expect(read.resources.map((resource) => resource.raw.id)).not.toContainEqual(
+      expect.stringContaining('allow-telnet'),
+    );
   });
 
   it('maps azurerm attributes to the same controls, with provider defaults and after-apply unknowns', () => {
@@ -37,11 +39,17 @@ describe('Terraform plan (azurerm 4.x names)', () => {
       'fail NSG-OPEN-INBOUND azurerm_network_security_group.web/allow-https',
       'fail NSG-MGMT-PORT azurerm_network_security_rule.rdp_vendor/allow-rdp-vendor',
     ]);
-    const tls = findings.find((finding) => finding.status === 'unknown' && finding.controlId === 'STG-MIN-TLS');
-    expect(tls?.message).toContain('module.telemetry.azurerm_storage_account.this["metrics"].min_tls_version');
+    const tls = findings.find(
+      (finding) => finding.status === 'unknown' && finding.controlId === 'STG-MIN-TLS',
+    );
+    expect(tls?.message).toContain(
+      'module.telemetry.azurerm_storage_account.this["metrics"].min_tls_version',
+    );
     expect(tls?.message).toContain('known only after apply');
     const bastion = findings.find((finding) => finding.ruleName === 'allow-ssh-bastion');
-    expect(bastion?.message).toContain('azurerm_network_security_group.web.security_rule[2].source_address_prefix');
+    expect(bastion?.message).toContain(
+      'azurerm_network_security_group.web.security_rule[2].source_address_prefix',
+    );
   });
 
   it('uses real ids for existing resources and builds ARM ids for new ones', () => {
