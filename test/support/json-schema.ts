@@ -133,7 +133,12 @@ export function validate(root: Schema, instance: unknown): string[] {
           (schema.items as Schema[]).forEach((item, index) => {
             if (index < value.length) check(item, value[index], `${path}[${index}]`, out);
           });
-        else value.forEach((item, index) => check(schema.items as Schema, item, `${path}[${index}]`, out));
+        else {
+          const items = schema.items as Schema;
+          value.forEach((item, index) => {
+            check(items, item, `${path}[${index}]`, out);
+          });
+        }
       }
     }
     if (isObject(value)) {

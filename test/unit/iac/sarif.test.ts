@@ -126,32 +126,23 @@ describe('SARIF output', () => {
 
   it('the validator rejects invalid SARIF (so the tests above can fail)', async () => {
     const { log } = await sarifOf([fixturePath('terraform/plan.json')]);
-    const broken: [string, (copy: Record<string, unknown>) => void][] = [
+    type Mutable = Record<string, unknown>;
+    /** The first run / result / location of a copy, or a thrown error (the fixture has results). */
+    const run = (copy: Mutable) => (copy.runs as Mutable[])[0] as Mutable;
+    const result = (copy: Mutable) => (run(copy).results as Mutable[])[0] as Mutable;
+    const region = (copy: Mutable) =>
+      (((result(copy).locations as Mutable[])[0] as Mutable).physicalLocation as Mutable).region as Mutable;
+    const broken: [string, (copy: Mutable) => void][] = [
       ['no version', (copy) => delete copy.version],
       ['wrong version', (copy) => (copy.version = '2.0.0')],
-      [
-        'message as a string',
-        (copy) => ((copy.runs as SarifLog['runs'])[0]!.results[0]!.message = 'x' as never),
-      ],
-      ['unknown level', (copy) => ((copy.runs as SarifLog['runs'])[0]!.results[0]!.level = 'fatal')],
-      [
-        'line 0',
-        (copy) =>
-          ((copy.runs as SarifLog['runs'])[0]!.results[0]!.locations[0]!.physicalLocation!.region!.startLine =
-            0),
-      ],
-      [
-        'stray property',
-        (copy) => (((copy.runs as SarifLog['runs'])[0] as unknown as Record<string, unknown>).findings = []),
-      ],
-      [
-        'no driver name',
-        (copy) =>
-          delete ((copy.runs as SarifLog['runs'])[0]!.tool.driver as unknown as Record<string, unknown>).name,
-      ],
+      ['message as a string', (copy) => (result(copy).message = 'x')],
+      ['unknown level', (copy) => (result(copy).level = 'fatal')],
+      ['line 0', (copy) => (region(copy).startLine = 0)],
+      ['stray property', (copy) => (run(copy).findings = [])],
+      ['no driver name', (copy) => delete ((run(copy).tool as Mutable).driver as Mutable).name],
     ];
     for (const [label, mutate] of broken) {
-      const copy = structuredClone(log) as unknown as Record<string, unknown>;
+      const copy = structuredClone(log) as unknown as Mutable;
       mutate(copy);
       expect(validate(schema, copy).length, label).toBeGreaterThan(0);
     }
