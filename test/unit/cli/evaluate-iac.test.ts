@@ -143,7 +143,7 @@ describe('driftwarden evaluate: templates and plans', () => {
     // A stand-in Bicep CLI: prints the compiled template next to the .bicep file, as `bicep build --stdout` would.
     writeFileSync(
       join(bin, 'bicep'),
-      '#!/bin/sh\n[ "$1" = build ] && [ "$3" = --stdout ] || { echo "unexpected arguments: $*" >&2; exit 9; }\ncat "${2%.bicep}.json"\n',
+      '#!/bin/sh\n[ "$1" = build ] && [ "$3" = --stdout ] || { echo "unexpected arguments: $*" >&2; exit 9; }\ncat "$(dirname "$2")/$(basename "$2" .bicep).json"\n',
     );
     chmodSync(join(bin, 'bicep'), 0o755);
     const bicep = write('undecided.bicep', 'param publicBlobs bool\n// compiled form: undecided.json\n');
