@@ -49,7 +49,9 @@ function ownCi(obj: Json, key: string): unknown {
 
 /** Assignment that keeps a key named "__proto__" an ordinary property. */
 function put(obj: Json, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 
 export function isArmTemplate(json: unknown): json is Json {

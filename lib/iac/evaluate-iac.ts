@@ -30,36 +30,45 @@ interface Relevant {
   witnesses: Witnesses;
 }
 
-function setAt(target: Record<string, unknown>, path: JsonPath, value: unknown): void {
-  let node: unknown = target;
-  for (let i = 0; i < path.length - 1; i++) {
-    const segment = path[i] as string | number;
-    const container = node as Record<string | number, unknown>;
-    let next = container[segment];
-    if (typeof next !== 'object' || next === null) {
-      next = typeof path[i + 1] === 'number' ? [] : {};
-      Object.defineProperty(container, segment, {
-        value: next,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+/** A copy of `root` in which only the containers along `paths` are new (copy on write). */
+function copyAlong(root: Record<string, unknown>, paths: readonly JsonPath[]): Record<string, unknown> {
+  const copies = new Set<unknown>();
+  const shallow = (value: unknown): unknown => {
+    const copy = Array.isArray(value) ? [...value] : { ...(value as object) };
+    copies.add(copy);
+    return copy;
+  };
+  const top = shallow(root) as Record<string, unknown>;
+  for (const path of paths) {
+    let node: Record<string | number, unknown> = top;
+    for (let i = 0; i < path.length - 1; i++) {
+      const segment = path[i] as string | number;
+      let next = node[segment];
+      if (typeof next !== 'object' || next === null) next = typeof path[i + 1] === 'number' ? [] : {};
+      if (!copies.has(next)) next = shallow(next);
+      define(node, segment, next);
+      node = next as Record<string | number, unknown>;
     }
-    node = next;
   }
+  return top;
+}
+
+/** Assignment that keeps a key named "__proto__" an ordinary property. */
+function define(container: Record<string | number, unknown>, key: string | number, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(container, key, { value, enumerable: true, writable: true, configurable: true });
+  else container[key] = value;
+}
+
+/** Sets the value at `path` (containers along it must already be copies: see copyAlong). */
+function setAt(target: Record<string, unknown>, path: JsonPath, value: unknown): void {
+  let node = target as Record<string | number, unknown>;
+  for (let i = 0; i < path.length - 1; i++)
+    node = node[path[i] as string | number] as Record<string | number, unknown>;
   const last = path.at(-1) as string | number;
-  const container = node as Record<string | number, unknown>;
-  if (value === ABSENT) {
-    if (Array.isArray(container)) container[last as number] = null;
-    else delete container[last];
-  } else {
-    Object.defineProperty(container, last, {
-      value: structuredClone(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  if (value !== ABSENT) define(node, last, structuredClone(value));
+  else if (Array.isArray(node)) node[last as number] = null;
+  else delete node[last];
 }
 
 function describeUnknowns(unknowns: readonly UnknownValue[]): string {
@@ -106,9 +115,10 @@ function variantsOf(
     sizes.set(unit, size);
     count = Math.max(count, size);
   }
+  const paths = relevant.map((item) => item.unknown.path);
   const variants: Record<string, unknown>[] = [];
   for (let v = 0; v < count; v++) {
-    const copy = structuredClone(raw);
+    const copy = copyAlong(raw, paths);
     for (const [unit, items] of units) {
       let combination = v % (sizes.get(unit) ?? 1);
       for (const item of items) {

@@ -39,18 +39,26 @@ export function lineIndex(text: string): Map<string, number> {
       else if (c !== 32 && c !== 9 && c !== 13) break;
     }
   };
-  const readString = (): string => {
+  /** Moves past a string; returns its text only when asked (keys), decoding escapes then. */
+  const readString = (wanted: boolean): string => {
     const start = ++pos; // after the opening quote
     let escaped = false;
-    for (; pos < length; pos++) {
-      const c = text.charCodeAt(pos);
-      if (c === 92) {
-        escaped = true;
-        pos++; // the escaped character, which may be a quote
-      } else if (c === 34) break;
+    // indexOf is far faster than a character loop; a quote preceded by an odd run of backslashes is escaped.
+    for (;;) {
+      const quote = text.indexOf('"', pos);
+      if (quote < 0) {
+        pos = length;
+        break;
+      }
+      let slashes = 0;
+      while (text.charCodeAt(quote - 1 - slashes) === 92) slashes++;
+      if (slashes > 0) escaped = true;
+      pos = quote + 1;
+      if (slashes % 2 === 0) break;
     }
-    const raw = text.slice(start, pos);
-    pos++; // closing quote
+    if (!wanted) return '';
+    const raw = text.slice(start, pos - 1);
+    escaped ||= raw.includes('\\');
     return escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
   };
   const skipScalar = () => {
@@ -60,47 +68,53 @@ export function lineIndex(text: string): Map<string, number> {
       pos++;
     }
   };
+  const isContainer = () => {
+    const c = text.charCodeAt(pos);
+    return c === 123 || c === 91; // { [
+  };
+  /** A scalar is skipped without building its path label: only containers are indexed. */
+  const skipValue = () => {
+    if (text.charCodeAt(pos) === 34) readString(false);
+    else skipScalar();
+  };
 
-  const value = (label: string, depth: number): void => {
-    skipSpace();
-    const c = text[pos];
-    if (c === '"') {
-      readString();
-      return;
-    }
-    if (c !== '{' && c !== '[') {
-      skipScalar();
-      return;
-    }
+  const container = (label: string, depth: number): void => {
+    const open = text.charCodeAt(pos);
     if (depth <= MAX_DEPTH) lines.set(label, line);
     pos++;
     skipSpace();
-    if (c === '{') {
-      if (text[pos] === '}') {
+    if (open === 123) {
+      if (text.charCodeAt(pos) === 125) {
         pos++;
         return;
       }
       for (;;) {
         skipSpace();
-        const key = readString();
+        const key = readString(true);
         skipSpace();
         pos++; // ':'
-        value(label === '' && IDENTIFIER.test(key) ? key : appendKey(label, key), depth + 1);
         skipSpace();
-        if (text[pos++] !== ',') return; // '}'
+        if (isContainer())
+          container(label === '' && IDENTIFIER.test(key) ? key : appendKey(label, key), depth + 1);
+        else skipValue();
+        skipSpace();
+        if (text.charCodeAt(pos++) !== 44) return; // '}'
       }
     }
-    if (text[pos] === ']') {
+    if (text.charCodeAt(pos) === 93) {
       pos++;
       return;
     }
     for (let index = 0; ; index++) {
-      value(`${label}[${index}]`, depth + 1);
       skipSpace();
-      if (text[pos++] !== ',') return; // ']'
+      if (isContainer()) container(`${label}[${index}]`, depth + 1);
+      else skipValue();
+      skipSpace();
+      if (text.charCodeAt(pos++) !== 44) return; // ']'
     }
   };
 
-  value('', 0);
+  skipSpace();
+  if (isContainer()) container('', 0);
   return lines;
 }
