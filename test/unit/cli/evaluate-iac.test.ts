@@ -120,6 +120,14 @@ describe('driftwarden evaluate: templates and plans', () => {
       },
     ]);
     const args = [iac('arm/storage-and-nsg.template.json'), '--exceptions', exceptions, '--scope', scope];
+    // The same exception as `driftwarden exceptions list --format json` prints it ({ items }, with status).
+    const listed = write('listed.json', {
+      items: [{ ...JSON.parse(readFileSync(exceptions, 'utf8'))[0], status: 'active' }],
+    });
+    const fromList = findingsOf(
+      (await cli([args[0] as string, '--exceptions', listed, '--scope', scope])).stdout,
+    );
+    expect(fromList.find((f) => f.controlId === 'STG-CONTAINER-PUBLIC')?.status).toBe('exempt');
     const container = findingsOf((await cli(args)).stdout).find(
       (f) => f.controlId === 'STG-CONTAINER-PUBLIC',
     );
