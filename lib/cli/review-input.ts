@@ -19,16 +19,46 @@ export type ReviewFinding = Finding & { source?: FindingSource };
 
 export interface ReviewInput {
   kind: ReturnType<typeof detectInput>;
+  /** the JSON text read (for Bicep: the compiled template) */
   text: string;
   document: unknown;
+  /** for Bicep input: the .bicep source, so lines point into the file the user wrote */
+  bicepSource?: string;
 }
 
 /** Reads FILE (or stdin), compiling a .bicep file first, and parses it. */
 export async function readDocument(source: string, io: CliIo): Promise<ReviewInput> {
   const what = source === '-' ? 'standard input' : source;
-  const text = isBicepFile(source) ? await compileBicep(source, io) : await readInput(source, io);
+  if (isBicepFile(source)) {
+    const bicepSource = await readInput(source, io);
+    const text = await compileBicep(source, io);
+    const document = parseJson(text, `${what} (compiled)`);
+    return { kind: detectInput(document), text, document, bicepSource };
+  }
+  const text = await readInput(source, io);
   const document = parseJson(text, what);
   return { kind: detectInput(document), text, document };
+}
+
+/**
+ * Lines in a .bicep file: the compiled JSON has no source map, but a symbolic resource
+ * (`resources.nsg`) is declared as `resource nsg '...'` and a module's resources
+ * (`resources.storage.properties.template...`) as `module storage '...'` in the file given.
+ */
+function bicepLineLookup(source: string): (path: readonly (string | number)[]) => number | undefined {
+  const lines = source.split('\n');
+  const cache = new Map<string, number | undefined>();
+  return (path) => {
+    const symbol = path[0] === 'resources' && typeof path[1] === 'string' ? path[1] : undefined;
+    if (symbol === undefined) return undefined;
+    if (!cache.has(symbol)) {
+      const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const declaration = new RegExp(`^\\s*(resource|module)\\s+${escaped}\\s`);
+      const index = lines.findIndex((line) => declaration.test(line));
+      cache.set(symbol, index < 0 ? undefined : index + 1);
+    }
+    return cache.get(symbol);
+  };
 }
 
 export async function readParameters(path: string, io: CliIo): Promise<Map<string, unknown>> {
@@ -85,7 +115,7 @@ export function evaluateReviewInput(
       throw new CliError(`${options.file ?? 'standard input'}: ${error.message}`);
     throw error;
   }
-  const lineOf = lineLookup(input.text);
+  const lineOf = input.bicepSource === undefined ? lineLookup(input.text) : bicepLineLookup(input.bicepSource);
   return {
     notes: read.notes,
     findings: findings.map(({ jsonPath, source, ...finding }) => {

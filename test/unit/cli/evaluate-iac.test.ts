@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,6 +160,38 @@ describe('driftwarden evaluate: templates and plans', () => {
     expect(result.code).toBe(1);
     expect(findingsOf(result.stdout).map((finding) => finding.status)).toContain('unknown');
   });
+
+  // Runs wherever a real Bicep CLI is on PATH; skipped (and reported as skipped) otherwise.
+  const bicepOnPath = (process.env.PATH ?? '')
+    .split(':')
+    .some((dir) => dir !== '' && existsSync(join(dir, 'bicep')));
+  it.skipIf(!bicepOnPath)(
+    'the compiled infra of this repository passes every control (real Bicep CLI)',
+    async () => {
+      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() };
+      const main = join(repo, 'infra/main.bicep');
+      const result = await cli(
+        [main, '--parameters', join(repo, 'infra/main.bicepparam'), '--fail-on', 'unknown'],
+        '',
+        env,
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const findings = findingsOf(result.stdout);
+      // The app's storage account (in the storage module) and its three containers are judged.
+      expect(findings.filter((f) => f.controlId === 'STG-CONTAINER-PUBLIC')).toHaveLength(3);
+      expect(findings.find((f) => f.controlId === 'STG-PUBLIC-BLOB')?.status).toBe('pass');
+      const moduleLine =
+        readFileSync(main, 'utf8')
+          .split('\n')
+          .findIndex((line) => line.startsWith('module storage ')) + 1;
+      for (const finding of findings) {
+        expect(['pass', 'not-applicable']).toContain(finding.status);
+        expect(finding.source?.path).toMatch(/^resources\.storage\.properties\.template\.resources\./);
+        expect(finding.source?.line).toBe(moduleLine); // a line in the .bicep file, not in the compiled JSON
+      }
+    },
+  );
 
   it('says clearly when no Bicep CLI is available (exit 2, one line)', async () => {
     const bicep = write('main.bicep', 'param x string\n');
