@@ -115,7 +115,8 @@ export function evaluateReviewInput(
       throw new CliError(`${options.file ?? 'standard input'}: ${error.message}`);
     throw error;
   }
-  const lineOf = input.bicepSource === undefined ? lineLookup(input.text) : bicepLineLookup(input.bicepSource);
+  const lineOf =
+    input.bicepSource === undefined ? lineLookup(input.text) : bicepLineLookup(input.bicepSource);
   return {
     notes: read.notes,
     findings: findings.map(({ jsonPath, source, ...finding }) => {

@@ -1,7 +1,7 @@
 import { controlsFor } from '../controls/catalog.js';
 import { defaultEvaluationSettings } from '../controls/settings.js';
 import { RESOURCE_TYPE_NAMES } from '../controls/support.js';
-import type { ControlId, Finding } from '../controls/types.js';
+import type { ControlId, Finding, ResourceKind } from '../controls/types.js';
 import { type EvaluateOptions, evaluateResource } from '../evaluate.js';
 import { applyExceptions } from '../exceptions/match.js';
 import { InvalidResourceError, normalizeResource } from '../resources/normalize.js';
@@ -147,8 +147,9 @@ function unknownsFor(
     const unit = unitOf(item.unknown);
     if (unit === 'resource' || ruleName === undefined) return true;
     const index = Number(unit.slice('rule:'.length));
-    const rule = Array.isArray(rules) ? (rules[index] as { name?: unknown } | null) : null;
-    return rule?.name === ruleName || rule?.name === undefined || String(rule?.name).startsWith('{');
+    const name = Array.isArray(rules) ? (rules[index] as { name?: unknown } | null)?.name : undefined;
+    // A rule that is itself unknown (no name yet) or whose name is an expression may be this one.
+    return name === ruleName || typeof name !== 'string' || name.startsWith('{');
   });
   return (mine.length > 0 ? mine : relevant).map((item) => item.unknown);
 }
@@ -158,28 +159,26 @@ function judge(resource: IacResource, options: EvaluateOptions): Finding[] {
   const plain: EvaluateOptions = { ...options, exceptions: [] };
   const kind = kindOfType(resource.raw.type);
   const relevant: Relevant[] = [];
-  if (kind !== null) {
-    for (const unknown of resource.unknowns) {
-      const witnesses = witnessesFor(kind, unknown, settings);
-      if (witnesses !== null) relevant.push({ unknown, witnesses });
-    }
+  for (const unknown of kind === null ? [] : resource.unknowns) {
+    const witnesses = witnessesFor(kind as ResourceKind, unknown, settings);
+    if (witnesses !== null) relevant.push({ unknown, witnesses });
   }
-  if (relevant.length === 0) {
+  if (kind === null || relevant.length === 0) {
     const normalized = normalizeOrThrow(resource.raw, resource);
     return normalized ? evaluateResource(normalized, plain) : [];
   }
 
   const variants = variantsOf(resource.raw, relevant);
-  if (variants === null || kind === null) {
+  if (variants === null) {
     // Too many combinations to enumerate: every control on the resource is undecided.
     const id = String(resource.raw.id);
-    return controlsFor(kind ?? 'storageAccount')
+    return controlsFor(kind)
       .filter((control) => (options.modes?.[control.id] ?? control.defaultMode) !== 'off')
       .map((control) =>
         undecided(
           {
             resourceId: id,
-            resourceType: RESOURCE_TYPE_NAMES[kind ?? 'storageAccount'],
+            resourceType: RESOURCE_TYPE_NAMES[kind],
             controlId: control.id,
             status: 'unknown',
             severity: control.severity,

@@ -216,6 +216,16 @@ describe('unknown values', () => {
     expect(result['STG-MIN-TLS']).toBe('unknown');
   });
 
+  it('past 256 combinations every control on the resource is unknown, not guessed', () => {
+    const tags = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`t${i}`, `[parameters('t${i}')]`]));
+    const parameters = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`t${i}`, { type: 'string' }]));
+    const json = template({ allowBlobPublicAccess: false }, parameters);
+    (json.resources[0] as Record<string, unknown>).tags = tags;
+    const findings = evaluateIacResources(readArmTemplate(json, { scope }).resources);
+    expect(findings.map((f) => f.status)).toEqual(['unknown', 'unknown', 'unknown', 'unknown', 'unknown']);
+    expect(findings[0]?.message).toContain("tags.t0 = [parameters('t0')]");
+  });
+
   it('an unknown copy count judges one instance, with copyIndex() unknown', () => {
     const json = {
       ...template({}),
