@@ -30,6 +30,8 @@ export class TemplateError extends Error {
 const MAX_COPY = 800; // ARM's own limit on a copy loop
 const MAX_RESOURCES = 200_000;
 const MAX_DEPTH = 10; // nested deployments / child resources
+// Resolved values, all copy loops included (the 5,000-resource bench template resolves a few hundred thousand).
+const MAX_VALUES = 20_000_000;
 
 function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !isUnresolved(value);
@@ -102,6 +104,8 @@ export interface ArmReadOptions {
   /** from --parameters; names lower-cased */
   parameters?: ReadonlyMap<string, unknown>;
   scope: DeploymentScope;
+  /** bound on resolved values (copy loops multiply); default MAX_VALUES */
+  maxValues?: number;
 }
 
 interface Loop {
@@ -121,7 +125,20 @@ class TemplateFrame {
     private readonly template: Json,
     private readonly provided: ReadonlyMap<string, unknown>,
     readonly scope: DeploymentScope,
+    /** shared by a template and its nested deployments: copy loops multiply, the budget bounds them */
+    private readonly budget: { left: number } = { left: MAX_VALUES },
   ) {}
+
+  /** A frame for a nested deployment's template, sharing this one's budget. */
+  nested(template: Json, provided: ReadonlyMap<string, unknown>, scope: DeploymentScope): TemplateFrame {
+    return new TemplateFrame(template, provided, scope, this.budget);
+  }
+
+  /** Counts one resolved value; a template that expands past the budget is refused, not half read. */
+  spend(): void {
+    if (--this.budget.left < 0)
+      throw new TemplateError(`the template expands to more than ${MAX_VALUES} values`);
+  }
 
   context(loops: readonly Loop[]): ExpressionContext {
     return {
@@ -214,6 +231,7 @@ export function resolveValue(
   depth = 0,
 ): unknown {
   if (depth > 100) return new Unresolved('value nests too deeply');
+  frame.spend();
   if (typeof value === 'string') {
     if (!isExpression(value)) return value.startsWith('[[') ? value.slice(1) : value;
     let result: unknown;
@@ -493,7 +511,7 @@ function readDeployment(
           );
       }
     }
-    innerFrame = new TemplateFrame(template, values, scope);
+    innerFrame = frame.nested(template, values, scope);
   }
   walkResources(
     own(template, 'resources'),
@@ -518,7 +536,9 @@ export function readArmTemplate(template: unknown, options: ArmReadOptions): Iac
     throw new TemplateError(
       '"resources" must be an array, or an object keyed by symbolic name (languageVersion 2.0)',
     );
-  const frame = new TemplateFrame(template, options.parameters ?? new Map(), options.scope);
+  const frame = new TemplateFrame(template, options.parameters ?? new Map(), options.scope, {
+    left: options.maxValues ?? MAX_VALUES,
+  });
   const walk: Walk = { out: [], notes: [], depth: 0, level };
   walkResources(resources, ['resources'], 'resources', frame, null, walk, []);
   return { resources: walk.out, notes: walk.notes };

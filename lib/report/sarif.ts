@@ -101,9 +101,11 @@ function resultOf(finding: SarifFinding, ruleIndex: number, options: SarifOption
     ],
   };
   if (options.artifactUri !== undefined) {
-    const physical: Record<string, unknown> = {
-      artifactLocation: { uri: options.artifactUri, uriBaseId: '%SRCROOT%' },
-    };
+    // A relative URI is resolved against the checkout (%SRCROOT%); an absolute file: URI stands alone.
+    const artifactLocation = options.artifactUri.startsWith('file:')
+      ? { uri: options.artifactUri }
+      : { uri: options.artifactUri, uriBaseId: '%SRCROOT%' };
+    const physical: Record<string, unknown> = { artifactLocation };
     if (finding.source?.line !== undefined) physical.region = { startLine: finding.source.line };
     location.physicalLocation = physical;
   }

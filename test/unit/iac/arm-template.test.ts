@@ -255,6 +255,21 @@ describe('unknown values', () => {
     expect(String((values.get('secret') as { reason: string }).reason)).toContain('Key Vault reference');
   });
 
+  it('refuses a template whose copy loops expand past the value budget', () => {
+    const json = {
+      ...template({}),
+      resources: [
+        {
+          copy: { name: 'outer', count: 800 },
+          type: 'Microsoft.Network/networkSecurityGroups',
+          name: "[format('nsg-{0}', copyIndex())]",
+          properties: { copy: [{ name: 'securityRules', count: 800, input: { name: 'r', properties: {} } }] },
+        },
+      ],
+    };
+    expect(() => readArmTemplate(json, { scope, maxValues: 100_000 })).toThrow(/expands to too many values/);
+  });
+
   it('a hostile __proto__ key stays data', () => {
     const json = template(JSON.parse('{"__proto__": {"polluted": true}, "allowBlobPublicAccess": false}'));
     const read = readArmTemplate(json, { scope });
