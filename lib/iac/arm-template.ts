@@ -137,7 +137,7 @@ class TemplateFrame {
   /** Counts one resolved value; a template that expands past the budget is refused, not half read. */
   spend(): void {
     if (--this.budget.left < 0)
-      throw new TemplateError(`the template expands to more than ${MAX_VALUES} values`);
+      throw new TemplateError('the template expands to too many values (copy loops multiply); not read');
   }
 
   context(loops: readonly Loop[]): ExpressionContext {
