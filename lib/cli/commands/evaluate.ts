@@ -99,7 +99,7 @@ function toJson(finding: ReviewFinding): Record<string, unknown> {
 
 export const evaluateCommand: CliCommand = {
   name: 'evaluate',
-  summary: 'evaluate resource JSON (file or stdin) against the control catalog, offline',
+  summary: 'evaluate resource JSON, ARM/Bicep templates or Terraform plans against the controls, offline',
   usage,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('evaluate', args, {
