@@ -29,6 +29,10 @@ export interface ReviewInput {
 /** Reads FILE (or stdin), compiling a .bicep file first, and parses it. */
 export async function readDocument(source: string, io: CliIo): Promise<ReviewInput> {
   const what = source === '-' ? 'standard input' : source;
+  if (isBicepParamFile(source))
+    throw new CliError(
+      `${source} is a Bicep parameters file: pass the template as FILE and this file with --parameters`,
+    );
   if (isBicepFile(source)) {
     const bicepSource = await readInput(source, io);
     const text = await compileBicep(source, io);

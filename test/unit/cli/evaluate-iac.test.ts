@@ -210,6 +210,7 @@ describe('driftwarden evaluate: templates and plans', () => {
       [join(repo, 'test/fixtures/NSG-MGMT-PORT/rdp-any.arm.json'), '--parameters', 'x.json'],
       /--parameters applies to ARM templates/,
     ],
+    ['a .bicepparam as FILE', [write('main.bicepparam', "using 'main.bicep'\n")], /Bicep parameters file/],
     ['a bad --fail-on', [undecidedTemplate, '--fail-on', 'pass'], /--fail-on must be fail or unknown/],
     ['a bad --scope', [undecidedTemplate, '--scope', 'rg-portal'], /--scope must look like/],
     [
