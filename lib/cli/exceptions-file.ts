@@ -16,7 +16,8 @@ const OPTIONAL = [
 
 /**
  * Validates an exceptions document for offline evaluation: an array of exceptions,
- * `{ "value": [...] }` (API list shape) or `{ "exceptions": [...] }`.
+ * `{ "value": [...] }` (API list shape), `{ "exceptions": [...] }` or `{ "items": [...] }`
+ * (`driftwarden exceptions list --format json`).
  */
 export function parseExceptionList(json: unknown, what: string): ControlException[] {
   const items = Array.isArray(json)
@@ -25,7 +26,9 @@ export function parseExceptionList(json: unknown, what: string): ControlExceptio
       ? json.value
       : isRecord(json) && Array.isArray(json.exceptions)
         ? json.exceptions
-        : null;
+        : isRecord(json) && Array.isArray(json.items)
+          ? json.items // what `driftwarden exceptions list --format json` prints
+          : null;
   if (items === null) throw new CliError(`${what}: expected an array of exceptions`);
   return items.map((item: unknown, index: number) => {
     const where = `${what}: exception ${index}`;

@@ -2,6 +2,7 @@ import type { Finding, FindingStatus } from '../controls/types.js';
 
 const STATUS_LABEL: Record<FindingStatus, string> = {
   fail: 'FAIL',
+  unknown: 'UNKNOWN',
   exempt: 'EXEMPT',
   pass: 'pass',
   'not-applicable': 'n/a',
@@ -62,8 +63,10 @@ export function renderTable(findings: readonly Finding[], columns?: number): str
       .trimEnd();
   const counts = new Map<FindingStatus, number>();
   for (const finding of findings) counts.set(finding.status, (counts.get(finding.status) ?? 0) + 1);
-  const summary = (['fail', 'exempt', 'pass', 'not-applicable'] as const)
-    .map((status) => `${counts.get(status) ?? 0} ${status}`)
-    .join(', ');
+  // `unknown` only appears for review-time input; listed only then, so live output is unchanged.
+  const statuses = counts.has('unknown')
+    ? (['fail', 'unknown', 'exempt', 'pass', 'not-applicable'] as const)
+    : (['fail', 'exempt', 'pass', 'not-applicable'] as const);
+  const summary = statuses.map((status) => `${counts.get(status) ?? 0} ${status}`).join(', ');
   return [line(header), ...rows.map(line), '', `${findings.length} findings: ${summary}`, ''].join('\n');
 }

@@ -19,7 +19,11 @@ export type ControlId = CatalogControlId;
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 export type Mode = 'remediate' | 'audit' | 'off';
-export type FindingStatus = 'pass' | 'fail' | 'exempt' | 'not-applicable';
+/**
+ * `unknown`: the verdict depends on a value not known before deployment (an unresolved template
+ * expression, a Terraform value known only after apply). Only review-time input (lib/iac/) yields it.
+ */
+export type FindingStatus = 'pass' | 'fail' | 'exempt' | 'not-applicable' | 'unknown';
 
 /** Storage account: identity and tags; the properties controls judge are declared by the controls. */
 export interface StorageAccountBase {

@@ -1,39 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, SETTINGS } from '../../config.js';
+import { CONTROLS } from '../../controls/catalog.js';
 import { evaluationSettingsFromConfig } from '../../controls/settings.js';
-import type { ControlException, Finding } from '../../controls/types.js';
+import type { ControlException } from '../../controls/types.js';
 import { evaluateDocument } from '../../evaluate.js';
+import { parseScope } from '../../iac/types.js';
+import { toSarif } from '../../report/sarif.js';
 import { InvalidResourceError } from '../../resources/normalize.js';
 import { parseCommandArgs } from '../args.js';
 import { parseExceptionList } from '../exceptions-file.js';
 import { parseJson, readInput } from '../input.js';
+import {
+  evaluateReviewInput,
+  locateLiveFindings,
+  type ReviewFinding,
+  readDocument,
+  readParameters,
+} from '../review-input.js';
 import { renderTable } from '../table.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
 
-const usage = `Usage: driftwarden evaluate [FILE|-] [--format json|table] [--exceptions FILE]
+const usage = `Usage: driftwarden evaluate [FILE|-] [--format json|table|sarif] [--exceptions FILE]
+                            [--parameters FILE] [--scope ID] [--fail-on fail|unknown]
 
-Evaluates Azure resource JSON offline against the SOC 2 control catalog. Input is one resource,
-an array of resources, or an ARM list response {"value": [...]} -- what \`az resource show\`,
-\`az storage account list\` or \`az network nsg list\` print, in the ARM REST or flattened shape.
+Evaluates offline against the SOC 2 control catalog -- the same controls as at runtime:
+  - Azure resource JSON: one resource, an array, or an ARM list response {"value": [...]} --
+    what \`az resource show\`, \`az storage account list\` or \`az network nsg list\` print;
+  - ARM deployment templates (also languageVersion 2.0), with --parameters for their values;
+  - Bicep files (.bicep), compiled with the Bicep CLI on PATH (bicep build --stdout);
+  - Terraform plans: terraform show -json plan.tfplan (azurerm storage accounts, containers,
+    network security groups and rules).
 Reads standard input when FILE is - or omitted.
 
 Options:
-  --format json|table   output format (default: json)
+  --format json|table|sarif  output format (default: json); sarif is SARIF 2.1.0 for code scanning
   --exceptions FILE     approved exceptions (JSON array); a matching, unexpired one turns
                         a fail into exempt
+  --parameters FILE     template parameter values: an ARM parameters file, or a .bicepparam
+                        (compiled with the Bicep CLI)
+  --scope ID            where the template or plan deploys, /subscriptions/<id>[/resourceGroups/<name>]:
+                        resource ids (and so exception scopes) use it; default placeholders
+  --fail-on fail|unknown  what fails the gate (exit 1): only fail findings (default), or also
+                        unknown ones (a value not known before deployment)
   -h, --help            show this help
 
 Output (json): {"findings": [{"resourceId", "resourceType", "controlId", "status", "severity",
-"criteria", "message", "ruleName"?, "exceptionId"?, "remediation"?}]}; status is
-pass | fail | exempt | not-applicable.
+"criteria", "message", "ruleName"?, "exceptionId"?, "remediation"?, "source"?}]}; status is
+pass | fail | exempt | not-applicable | unknown (unknown: only for templates and plans).
+"source" (templates and plans): {"file"?, "path", "copyIndex"?, "line"?} -- the template
+resource path (resources[2], resources.nsg) or Terraform address, and its line in FILE.
 
 Settings: ${SETTINGS.phiTagName}, ${SETTINGS.phiTagValues}, ${SETTINGS.managementPorts},
 ${SETTINGS.internetPrefixMaxLength}, ${SETTINGS.modes} (as in the Function app).
 
-Exit status: 0 nothing fails, 1 something fails, 2 unusable input or usage error.
+Exit status: 0 nothing fails, 1 something fails (see --fail-on), 2 unusable input or usage error.
 
 Examples:
   az network nsg list | driftwarden evaluate -
-  driftwarden evaluate storage.json --format table --exceptions exceptions.json`;
+  driftwarden evaluate storage.json --format table --exceptions exceptions.json
+  driftwarden evaluate main.json --parameters main.parameters.json --format sarif > driftwarden.sarif
+  terraform show -json plan.tfplan | driftwarden evaluate - --fail-on unknown`;
 
 function loadEvaluationConfig(env: CliIo['env']) {
   try {
@@ -51,7 +79,7 @@ function loadEvaluationConfig(env: CliIo['env']) {
 }
 
 /** The documented JSON shape, field order fixed; optional fields only when set. */
-function toJson(finding: Finding): Record<string, unknown> {
+function toJson(finding: ReviewFinding): Record<string, unknown> {
   const { resourceId, resourceType, controlId, status, severity, criteria, message } = finding;
   const out: Record<string, unknown> = {
     resourceId,
@@ -65,25 +93,37 @@ function toJson(finding: Finding): Record<string, unknown> {
   if (finding.ruleName !== undefined) out.ruleName = finding.ruleName;
   if (finding.exceptionId !== undefined) out.exceptionId = finding.exceptionId;
   if (finding.remediation !== undefined) out.remediation = finding.remediation;
+  if (finding.source !== undefined) out.source = finding.source;
   return out;
 }
 
 export const evaluateCommand: CliCommand = {
   name: 'evaluate',
-  summary: 'evaluate resource JSON (file or stdin) against the control catalog, offline',
+  summary: 'evaluate resource JSON, ARM/Bicep templates or Terraform plans against the controls, offline',
   usage,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('evaluate', args, {
       format: { type: 'string' },
       exceptions: { type: 'string' },
+      parameters: { type: 'string' },
+      scope: { type: 'string' },
+      'fail-on': { type: 'string' },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
     const format = values.format ?? 'json';
-    if (format !== 'json' && format !== 'table')
-      throw new CliError(`--format must be json or table, not "${format}"`);
+    if (format !== 'json' && format !== 'table' && format !== 'sarif')
+      throw new CliError(`--format must be json, table or sarif, not "${format}"`);
+    const failOn = values['fail-on'] ?? 'fail';
+    if (failOn !== 'fail' && failOn !== 'unknown')
+      throw new CliError(`--fail-on must be fail or unknown, not "${failOn}"`);
+    const scope = parseScope(values.scope);
+    if (scope === null)
+      throw new CliError(
+        '--scope must look like /subscriptions/<id> or /subscriptions/<id>/resourceGroups/<name>',
+      );
     if (positionals.length > 1) throw new CliError('evaluate takes one FILE (or - for standard input)');
     const source = positionals[0] ?? '-';
     if (source === '-' && io.stdin.isTTY) {
@@ -97,19 +137,71 @@ export const evaluateCommand: CliCommand = {
       exceptions = parseExceptionList(parseJson(await readInput(path, io), path), path);
     }
     const what = source === '-' ? 'standard input' : source;
-    const document = parseJson(await readInput(source, io), what);
+    const file = source === '-' ? undefined : source;
+    const input = await readDocument(source, io);
+    if (input.kind === 'arm-parameters')
+      throw new CliError(
+        `${what} is an ARM parameters file: pass the template as FILE and this file with --parameters`,
+      );
+    if (values.parameters !== undefined && input.kind !== 'arm-template')
+      throw new CliError('--parameters applies to ARM templates and Bicep files only');
+    const options = { settings, modes, exceptions, now: new Date() };
 
-    let findings: Finding[];
-    try {
-      findings = evaluateDocument(document, { settings, modes, exceptions, now: new Date() });
-    } catch (error) {
-      if (error instanceof InvalidResourceError) throw new CliError(`${what}: ${error.message}`);
-      throw error;
+    let findings: ReviewFinding[];
+    if (input.kind === 'resources') {
+      try {
+        findings = evaluateDocument(input.document, options);
+      } catch (error) {
+        if (error instanceof InvalidResourceError) throw new CliError(`${what}: ${error.message}`);
+        throw error;
+      }
+      if (format === 'sarif') findings = locateLiveFindings(input, findings, file);
+    } else {
+      const parameters =
+        values.parameters === undefined ? undefined : await readParameters(values.parameters, io);
+      const review = evaluateReviewInput(input, { evaluate: options, parameters, scope, file });
+      findings = review.findings;
+      for (const note of review.notes) io.stderr.write(`driftwarden evaluate: note: ${note}\n`);
     }
 
     if (format === 'json')
       io.stdout.write(`${JSON.stringify({ findings: findings.map(toJson) }, null, 2)}\n`);
-    else io.stdout.write(renderTable(findings, io.stdout.isTTY ? io.stdout.columns : undefined));
-    return findings.some((finding) => finding.status === 'fail') ? EXIT.findings : EXIT.ok;
+    else if (format === 'sarif') {
+      const sarif = toSarif(findings, {
+        toolVersion: packageVersion(),
+        controls: CONTROLS,
+        ...(file !== undefined ? { artifactUri: artifactUri(file) } : {}),
+      });
+      io.stdout.write(`${JSON.stringify(sarif, null, 2)}\n`);
+    } else io.stdout.write(renderTable(findings, io.stdout.isTTY ? io.stdout.columns : undefined));
+
+    const unknown = findings.filter((finding) => finding.status === 'unknown').length;
+    if (unknown > 0 && failOn === 'fail') {
+      io.stderr.write(
+        `driftwarden evaluate: ${unknown} finding(s) unknown (values not known before deployment); they do not fail the gate unless --fail-on unknown\n`,
+      );
+    }
+    const failing = findings.some(
+      (finding) => finding.status === 'fail' || (failOn === 'unknown' && finding.status === 'unknown'),
+    );
+    return failing ? EXIT.findings : EXIT.ok;
   },
 };
+
+/** The input file as a SARIF artifact URI: relative to the working directory (the checkout) when inside it. */
+function artifactUri(file: string): string {
+  const absolute = resolve(file);
+  const relativePath = relative(process.cwd(), absolute);
+  if (relativePath !== '' && !relativePath.startsWith('..') && !isAbsolute(relativePath))
+    return relativePath.split(sep).map(encodeURIComponent).join('/');
+  return pathToFileURL(absolute).href;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

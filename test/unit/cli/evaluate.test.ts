@@ -217,7 +217,7 @@ describe('driftwarden (in-process)', () => {
       /allowBlobPublicAccess must be true or false/,
     ],
     ['a missing file', ['evaluate', '/nonexistent/x.json'], '', /no such file/],
-    ['a bad format', ['evaluate', '--format', 'xml', '-'], '{}', /--format must be json or table/],
+    ['a bad format', ['evaluate', '--format', 'xml', '-'], '{}', /--format must be json, table or sarif/],
     ['an unknown option', ['evaluate', '--bogus'], '{}', /Unknown option '--bogus'/],
     ['two files', ['evaluate', 'a.json', 'b.json'], '', /one FILE/],
   ])('exit 2 with one line, no stack, for %s', async (_label, args, stdin, pattern) => {

@@ -17,7 +17,10 @@ interface Expected {
 }
 
 const root = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-const controlDirs = readdirSync(root).filter((name) => statSync(join(root, name)).isDirectory());
+// test/fixtures/iac holds review-time inputs (templates, plans), tested by test/unit/iac.
+const controlDirs = readdirSync(root).filter(
+  (name) => name !== 'iac' && statSync(join(root, name)).isDirectory(),
+);
 const cases = controlDirs.flatMap((controlId) =>
   readdirSync(join(root, controlId))
     .filter((file) => file.endsWith('.json') && !file.endsWith('.expected.json'))
