@@ -1,9 +1,9 @@
 import { controlsFor } from '../controls/catalog.js';
 import { defaultEvaluationSettings } from '../controls/settings.js';
-import { RESOURCE_TYPE_NAMES } from '../controls/support.js';
-import type { ControlId, Finding, ResourceKind } from '../controls/types.js';
+import type { ControlId, Finding } from '../controls/types.js';
 import { type EvaluateOptions, evaluateResource } from '../evaluate.js';
 import { applyExceptions } from '../exceptions/match.js';
+import { ARM_TYPE_NAMES, type ResourceKind } from '../resources/kinds.js';
 import { InvalidResourceError, normalizeResource } from '../resources/normalize.js';
 import { formatPath } from './json-lines.js';
 import type { IacFinding, IacResource, JsonPath, UnknownValue } from './types.js';
@@ -178,7 +178,7 @@ function judge(resource: IacResource, options: EvaluateOptions): Finding[] {
         undecided(
           {
             resourceId: id,
-            resourceType: RESOURCE_TYPE_NAMES[kind],
+            resourceType: ARM_TYPE_NAMES[kind],
             controlId: control.id,
             status: 'unknown',
             severity: control.severity,

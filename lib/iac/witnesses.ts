@@ -1,5 +1,6 @@
 import { parsePortList } from '../controls/network.js';
-import { type EvaluationSettings, RESOURCE_TYPES, type ResourceKind } from '../controls/types.js';
+import type { EvaluationSettings } from '../controls/types.js';
+import { type ResourceKind, kindOfType as readableKindOfType } from '../resources/kinds.js';
 import type { JsonPath, UnknownValue } from './types.js';
 
 /**
@@ -70,12 +71,11 @@ function ruleFieldWitnesses(field: string, settings: EvaluationSettings): Witnes
   }
 }
 
+/** The kind a template/plan resource type is judged as (NSG default rules are never authored). */
 export function kindOfType(type: unknown): ResourceKind | null {
   if (typeof type !== 'string') return null;
-  const lower = type.toLowerCase();
-  for (const [kind, value] of Object.entries(RESOURCE_TYPES))
-    if (value === lower) return kind as ResourceKind;
-  return null;
+  const kind = readableKindOfType(type);
+  return kind === null || kind === 'defaultSecurityRule' ? null : kind;
 }
 
 function key(path: JsonPath): string {
