@@ -1,8 +1,8 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { main } from '../../../lib/cli/main.js';
 import type { CliIo } from '../../../lib/cli/types.js';
 
@@ -161,14 +161,22 @@ describe('driftwarden evaluate: templates and plans', () => {
     expect(findingsOf(result.stdout).map((finding) => finding.status)).toContain('unknown');
   });
 
-  // Runs wherever a real Bicep CLI is on PATH; skipped (and reported as skipped) otherwise.
-  const bicepOnPath = (process.env.PATH ?? '')
-    .split(':')
-    .some((dir) => dir !== '' && existsSync(join(dir, 'bicep')));
-  it.skipIf(!bicepOnPath)(
+  // Runs wherever the test setup found a real Bicep CLI (PATH, or the one NuGet restores:
+  // test/setup/bicep.ts; CI requires it there); skipped (and reported as skipped) otherwise.
+  const bicep = inject('bicep');
+  const bicepDir =
+    bicep.status !== 'ok'
+      ? null
+      : bicep.source === 'NuGet'
+        ? dirname(bicep.command)
+        : bicep.source === 'PATH'
+          ? ''
+          : null;
+  it.skipIf(bicepDir === null)(
     'the compiled infra of this repository passes every control (real Bicep CLI)',
     async () => {
-      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() };
+      const path = [bicepDir, process.env.PATH ?? ''].filter(Boolean).join(':');
+      const env = { PATH: path, HOME: process.env.HOME ?? tmpdir() };
       const main = join(repo, 'infra/main.bicep');
       const result = await cli(
         [main, '--parameters', join(repo, 'infra/main.bicepparam'), '--fail-on', 'unknown'],
