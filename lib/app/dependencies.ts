@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { ArmClients, type ArmConnection, armConnectionFromConfig } from '../azure/clients.js';
@@ -12,12 +11,13 @@ import { createEvidenceStore } from '../evidence/table-store.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
-import { EventGridNotifier, type EventGridNotifierOptions } from '../notify/eventgrid.js';
+import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
 import { onceUntilFailure } from '../util/once.js';
+import { packageVersion } from '../util/package-version.js';
 
 /**
  * Composition root of the automatic-response path: everything built once per process from
@@ -63,20 +63,9 @@ export interface Dependencies {
   handleEvent(event: unknown): Promise<HandleResult>;
 }
 
-/** package.json version (sources: two levels up; build output: three). */
+/** package.json version, recorded with every evidence row. */
 export function remediatorVersion(): string {
-  for (const path of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
-      if (pkg.name === 'driftwarden' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // try the next location
-    }
-  }
-  return 'unknown';
+  return packageVersion();
 }
 
 /** Intent table next to the evidence table (`<evidence>Intents`, within the 63-character limit). */
@@ -125,8 +114,10 @@ export async function createDependencies(
 
   const settings = evaluationSettingsFromConfig(config);
   const modes = modeResolver(config);
+  // Loaded only when a topic is configured: @azure/eventgrid is a sizeable part of the bundle that
+  // most deployments never use, and a cold start should not pay for evaluating it.
   const notifier = config.notifyTopicEndpoint
-    ? new EventGridNotifier(
+    ? new (await import('../notify/eventgrid.js')).EventGridNotifier(
         config.notifyTopicEndpoint,
         overrides.notifyCredential ?? new DefaultAzureCredential(),
         overrides.notifyOptions,
