@@ -90,7 +90,7 @@ export async function run(): Promise<void> {
   const bundle = await readFile(join(repo, 'dist/functions/index.js'));
   console.log(
     `package zip                    ${(archive.length / 1024).toFixed(0)} KiB, ${zipEntryCount(archive)} files ` +
-      `(bundle ${(bundle.length / 1024).toFixed(0)} KiB unzipped)`,
+      `(entry dist/functions/index.js ${(bundle.length / 1024).toFixed(0)} KiB unzipped; the rest loads on first use)`,
   );
 
   const scratch = await mkdtemp(join(tmpdir(), 'dw-bench-deploy-'));

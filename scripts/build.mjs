@@ -4,11 +4,12 @@
 //   bin/cli.ts         → dist/cli.js              the `driftwarden` command (bin/driftwarden.js)
 // Plain Node ESM so it runs before anything is built, without tsx.
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const FUNCTIONS_DIR = 'dist/functions';
 
 /** Inputs the deployed bundle must never contain: developer tooling, tests, benchmarks. */
 const NEVER_DEPLOYED = /^(lib\/dev|test|bench)\//;
@@ -58,8 +59,24 @@ function assertNothingUndeployable(metafile, bundle) {
 }
 
 /**
- * Builds both bundles; returns their paths (relative to the repository) and the functions
- * bundle's metafile.
+ * Removes files a previous build left in `dir` (chunks are content-hashed, so an edit renames
+ * them), after the new ones are in place.
+ * @param {string} dir
+ * @param {import('esbuild').OutputFile[]} files
+ */
+async function removeStale(dir, files) {
+  const current = new Set(files.map((file) => relative(dir, file.path)));
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = relative(dir, join(entry.parentPath ?? entry.path, entry.name));
+    if (!current.has(path)) await rm(join(dir, path), { force: true });
+  }
+}
+
+/**
+ * Builds both bundles. Returns the functions bundle's files (paths relative to the repository):
+ * the entry, its lazily loaded chunks and their maps, which is what the deployment package holds.
  * @param {{ log?: (line: string) => void }} [options]
  */
 export async function build({ log = (line) => console.error(line) } = {}) {
@@ -82,6 +99,8 @@ export async function build({ log = (line) => console.error(line) } = {}) {
     minifySyntax: true,
     banner: { js: REQUIRE_BANNER },
     legalComments: 'none',
+    // Provided by the Functions host at run time; not an npm package.
+    external: ['@azure/functions-core'],
     metafile: true,
     write: false,
     logLevel: 'warning',
@@ -90,25 +109,29 @@ export async function build({ log = (line) => console.error(line) } = {}) {
     esbuild.build({
       ...common,
       entryPoints: ['functions/index.ts'],
-      outfile: 'dist/functions/index.js',
-      // Provided by the Functions host at run time; not an npm package.
-      external: ['@azure/functions-core'],
+      outdir: FUNCTIONS_DIR,
+      entryNames: '[name]',
+      // What the code loads with import() (the ARM SDKs, @azure/eventgrid) goes to chunks of its
+      // own, read only when first used: a cold start reads and compiles the rest alone.
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
     }),
-    esbuild.build({
-      ...common,
-      entryPoints: ['bin/cli.ts'],
-      outfile: 'dist/cli.js',
-      // The developer commands start Azurite from its package (resolved at run time, never bundled).
-      external: ['@azure/functions-core'],
-    }),
+    // One file: spawned CLIs (tests) may run while another process rebuilds it, and a
+    // renamed-into-place single file is never seen half-written or missing a chunk.
+    esbuild.build({ ...common, entryPoints: ['bin/cli.ts'], outfile: 'dist/cli.js' }),
   ]);
-  assertNothingUndeployable(functions.metafile, 'dist/functions/index.js');
+  assertNothingUndeployable(functions.metafile, `${FUNCTIONS_DIR}/`);
   await writeAtomically([...functions.outputFiles, ...cli.outputFiles]);
-  const outputs = [...functions.outputFiles, ...cli.outputFiles]
-    .filter((file) => file.path.endsWith('.js'))
-    .map((file) => `${relative(root, file.path)} (${Math.round(file.contents.length / 1024)} KiB)`);
-  log(`built ${outputs.join(', ')} in ${Math.round(performance.now() - started)} ms`);
-  return { functionsMetafile: functions.metafile };
+  await removeStale(join(root, FUNCTIONS_DIR), functions.outputFiles);
+  const entryFiles = [...functions.outputFiles, ...cli.outputFiles].filter(
+    (file) => file.path.endsWith('.js') && !file.path.includes('/chunks/'),
+  );
+  const summary = entryFiles.map(
+    (file) => `${relative(root, file.path)} (${Math.round(file.contents.length / 1024)} KiB)`,
+  );
+  const chunks = functions.outputFiles.filter((file) => file.path.endsWith('.js')).length - 1;
+  log(`built ${summary.join(', ')}, ${chunks} lazy chunks, in ${Math.round(performance.now() - started)} ms`);
+  return { functionsFiles: functions.outputFiles.map((file) => relative(root, file.path)).sort() };
 }
 
 /** True when esbuild (a devDependency) cannot be loaded, e.g. after `npm install --omit=dev`. */

@@ -3,7 +3,7 @@
 // for `az functionapp deploy --src-path dist/driftwarden-functions.zip --type zip` (Flex
 // Consumption one-deploy) or `az functionapp deployment source config-zip`.
 // It holds exactly what the Functions host loads: host.json, a package.json naming the entry, and
-// the bundle. No node_modules: every dependency is bundled, and the one external module,
+// the bundle (entry, lazily loaded chunks, source maps). No node_modules: every dependency is bundled, and the one external module,
 // @azure/functions-core, is provided by the Functions host itself.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,10 +22,12 @@ async function deployedManifest() {
 }
 
 export async function packageFunctions({ log = (/** @type {string} */ line) => console.error(line) } = {}) {
-  await build({ log });
+  const { functionsFiles } = await build({ log });
   const manifest = await deployedManifest();
   const { main } = JSON.parse(manifest);
-  const files = ['host.json', main, `${main}.map`];
+  if (!functionsFiles.includes(main))
+    throw new Error(`package.json main ${main} is not what the build wrote`);
+  const files = ['host.json', ...functionsFiles];
   const entries = [
     { name: 'package.json', data: Buffer.from(manifest) },
     ...(await Promise.all(files.map(async (name) => ({ name, data: await readFile(join(root, name)) })))),

@@ -75,13 +75,14 @@ describe('npm run package: the deployment zip', () => {
     if (extracted) await rm(extracted, { recursive: true, force: true });
   });
 
-  it('holds exactly host.json, a trimmed package.json and the bundle with its map', async () => {
-    expect([...files.keys()].sort()).toEqual([
-      'dist/functions/index.js',
-      'dist/functions/index.js.map',
-      'host.json',
-      'package.json',
-    ]);
+  it('holds exactly host.json, a trimmed package.json and the bundle: entry, chunks, their maps', async () => {
+    const names = [...files.keys()].sort();
+    const bundle = names.filter((name) => name.startsWith('dist/'));
+    expect(names).toEqual(['host.json', 'package.json', ...bundle].sort());
+    expect(bundle).toContain('dist/functions/index.js');
+    for (const name of bundle) expect(name).toMatch(/^dist\/functions\/(index|chunks\/[\w-]+)\.js(\.map)?$/);
+    const scripts = bundle.filter((name) => name.endsWith('.js'));
+    expect(bundle.filter((name) => name.endsWith('.map'))).toEqual(scripts.map((name) => `${name}.map`));
     expect(files.get('host.json')?.toString()).toBe(await readFile(join(repo, 'host.json'), 'utf8'));
     const source = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as Record<string, unknown>;
     const deployed = JSON.parse(files.get('package.json')?.toString() ?? '{}') as Record<string, unknown>;
@@ -98,12 +99,22 @@ describe('npm run package: the deployment zip', () => {
   });
 
   it('bundles no developer tooling, tests or benchmarks', () => {
-    const map = JSON.parse(files.get('dist/functions/index.js.map')?.toString() ?? '{}') as {
-      sources: string[];
-    };
-    expect(map.sources.some((source) => source.endsWith('functions/onResourceChange.ts'))).toBe(true);
-    const undeployable = map.sources.filter((source) => /^(\.\.\/)*(lib\/dev|test|bench)\//.test(source));
+    const sources = [...files]
+      .filter(([name]) => name.endsWith('.map'))
+      .flatMap(([, map]) => (JSON.parse(map.toString()) as { sources: string[] }).sources);
+    expect(sources.some((source) => source.endsWith('functions/onResourceChange.ts'))).toBe(true);
+    const undeployable = sources.filter((source) => /^(\.\.\/)*(lib\/dev|test|bench)\//.test(source));
     expect(undeployable).toEqual([]);
+  });
+
+  it('loads its lazily imported chunks (ARM SDKs, Event Grid) from the extracted zip alone', async () => {
+    const chunks = [...files.keys()].filter((name) => /^dist\/functions\/chunks\/.*\.js$/.test(name));
+    expect(chunks.length).toBeGreaterThan(0);
+    const script = `for (const chunk of ${JSON.stringify(chunks)}) await import('./' + chunk);`;
+    await run(process.execPath, ['--import', hostStub, '--input-type=module', '-e', script], {
+      cwd: extracted,
+      env: { PATH: process.env.PATH ?? '' },
+    });
   });
 
   it('registers every function of functions/index.ts with the host, from the extracted zip alone', async () => {
