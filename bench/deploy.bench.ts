@@ -34,7 +34,9 @@ function summary(samples: number[]): { min: number; median: number } {
 /** One fresh process importing `entry`: ms for the import itself, ms for the whole process, functions registered. */
 async function coldImport(entry: string, loader: string[], scratch: string, index: number) {
   const out = join(scratch, `registered-${index}.json`);
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(entry).href)}); process.stdout.write(String(performance.now() - t));`;
+  // CPU time (user + system, whole process) next to wall time: on a shared, loaded machine it is
+  // the steadier of the two.
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(entry).href)}); const wall = performance.now() - t; const { user, system } = process.cpuUsage(); process.stdout.write(JSON.stringify({ wall, cpu: (user + system) / 1000 }));`;
   const started = performance.now();
   const { stdout } = await exec(
     process.execPath,
@@ -43,25 +45,35 @@ async function coldImport(entry: string, loader: string[], scratch: string, inde
   );
   const processMs = performance.now() - started;
   const registered = JSON.parse(await readFile(out, 'utf8')) as { name: string }[];
-  return { importMs: Number(stdout), processMs, functions: registered.map((entry) => entry.name).join(',') };
+  const { wall, cpu } = JSON.parse(stdout) as { wall: number; cpu: number };
+  return {
+    importMs: wall,
+    cpuMs: cpu,
+    processMs,
+    functions: registered.map((entry) => entry.name).join(','),
+  };
 }
 
 async function coldImports(label: string, entry: string, loader: string[], scratch: string) {
   const imports: number[] = [];
+  const cpus: number[] = [];
   const processes: number[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < RUNS; i++) {
     const sample = await coldImport(entry, loader, scratch, i);
     imports.push(sample.importMs);
+    cpus.push(sample.cpuMs);
     processes.push(sample.processMs);
     seen.add(sample.functions);
   }
   const imported = summary(imports);
   const whole = summary(processes);
+  const cpu = summary(cpus);
   const [functions = ''] = seen;
   console.log(
     `${label.padEnd(30)} import min ${imported.min} ms, median ${imported.median} ms; ` +
-      `whole process min ${whole.min} ms, median ${whole.median} ms; ${functions.split(',').length} functions registered`,
+      `process CPU median ${cpu.median} ms; whole process min ${whole.min} ms, median ${whole.median} ms; ` +
+      `${functions.split(',').length} functions registered`,
   );
   return { imported, functions: [...seen] };
 }
