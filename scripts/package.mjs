@@ -3,8 +3,8 @@
 // for `az functionapp deploy --src-path dist/driftwarden-functions.zip --type zip` (Flex
 // Consumption one-deploy) or `az functionapp deployment source config-zip`.
 // It holds exactly what the Functions host loads: host.json, a package.json naming the entry, and
-// the bundle (entry, lazily loaded chunks, source maps). No node_modules: every dependency is bundled, and the one external module,
-// @azure/functions-core, is provided by the Functions host itself.
+// the bundle (entry, lazily loaded chunks, source maps). No node_modules: every dependency is
+// bundled, and the one external module, @azure/functions-core, is provided by the Functions host.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
