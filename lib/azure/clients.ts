@@ -1,5 +1,5 @@
-import { NetworkManagementClient } from '@azure/arm-network';
-import { StorageManagementClient } from '@azure/arm-storage';
+import type { NetworkManagementClient } from '@azure/arm-network';
+import type { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
 import type { CommonClientOptions } from '@azure/core-client';
 
@@ -15,15 +15,24 @@ export interface ArmConnection {
   clientOptions?: CommonClientOptions;
 }
 
-/** One pair of SDK clients per subscription, created lazily and reused (keeps connections warm). */
+/**
+ * One pair of SDK clients per subscription, created lazily and reused (keeps connections warm).
+ * The SDK packages themselves load on first use: @azure/arm-network alone is half of the deployed
+ * bundle, and evaluating it at import would slow every cold start, including those of functions
+ * that never call ARM (the HTTP API, the web page).
+ */
 export class ArmClients {
   private readonly storage = new Map<string, StorageManagementClient>();
   private readonly network = new Map<string, NetworkManagementClient>();
 
   constructor(readonly connection: ArmConnection) {}
 
-  storageFor(subscriptionId: string): StorageManagementClient {
+  async storageFor(subscriptionId: string): Promise<StorageManagementClient> {
     const key = subscriptionId.toLowerCase();
+    const existing = this.storage.get(key);
+    if (existing) return existing;
+    const { StorageManagementClient } = await import('@azure/arm-storage');
+    // A concurrent first call may have created it while the package loaded.
     let client = this.storage.get(key);
     if (!client) {
       client = new StorageManagementClient(this.connection.credential, subscriptionId, {
@@ -35,8 +44,11 @@ export class ArmClients {
     return client;
   }
 
-  networkFor(subscriptionId: string): NetworkManagementClient {
+  async networkFor(subscriptionId: string): Promise<NetworkManagementClient> {
     const key = subscriptionId.toLowerCase();
+    const existing = this.network.get(key);
+    if (existing) return existing;
+    const { NetworkManagementClient } = await import('@azure/arm-network');
     let client = this.network.get(key);
     if (!client) {
       client = new NetworkManagementClient(this.connection.credential, subscriptionId, {

@@ -157,8 +157,8 @@ export class ArmResourceGateway implements ResourceGateway {
     return this.clients.storageFor(id.subscriptionId);
   }
 
-  private network(id: ParsedResourceId) {
-    const client = this.clients.networkFor(id.subscriptionId);
+  private async network(id: ParsedResourceId) {
+    const client = await this.clients.networkFor(id.subscriptionId);
     if (!this.patched.has(client)) {
       this.patched.add(client);
       if (!client.pipeline.getOrderedPolicies().some((policy) => policy.name === IF_MATCH_POLICY)) {
@@ -187,14 +187,14 @@ export class ArmResourceGateway implements ResourceGateway {
         case 'storageAccount':
           return this.snapshot(
             id,
-            await this.storage(id).storageAccounts.getProperties(id.resourceGroup, id.parentName, {
+            await (await this.storage(id)).storageAccounts.getProperties(id.resourceGroup, id.parentName, {
               abortSignal,
             }),
           );
         case 'blobContainer':
           return this.snapshot(
             id,
-            await this.storage(id).blobContainers.get(
+            await (await this.storage(id)).blobContainers.get(
               id.resourceGroup,
               id.parentName,
               id.childName as string,
@@ -204,14 +204,14 @@ export class ArmResourceGateway implements ResourceGateway {
         case 'networkSecurityGroup':
           return this.snapshot(
             id,
-            await this.network(id).networkSecurityGroups.get(id.resourceGroup, id.parentName, {
+            await (await this.network(id)).networkSecurityGroups.get(id.resourceGroup, id.parentName, {
               abortSignal,
             }),
           );
         case 'securityRule':
           return this.snapshot(
             id,
-            await this.network(id).securityRules.get(
+            await (await this.network(id)).securityRules.get(
               id.resourceGroup,
               id.parentName,
               id.childName as string,
@@ -283,7 +283,7 @@ export class ArmResourceGateway implements ResourceGateway {
     // camelCase ones: without this marker a PATCH of only those flags goes out empty. The marker
     // itself is never serialised.
     parameters.AllowBlobPublicAccess = parameters.allowBlobPublicAccess ?? null;
-    const result = await this.storage(id).storageAccounts.update(
+    const result = await (await this.storage(id)).storageAccounts.update(
       id.resourceGroup,
       id.parentName,
       parameters,
@@ -300,7 +300,7 @@ export class ArmResourceGateway implements ResourceGateway {
     etag: string | null,
   ): Promise<ResourceSnapshot> {
     try {
-      const result = await this.storage(id).blobContainers.update(
+      const result = await (await this.storage(id)).blobContainers.update(
         id.resourceGroup,
         id.parentName,
         id.childName as string,
@@ -343,7 +343,7 @@ export class ArmResourceGateway implements ResourceGateway {
     etag: string | null,
   ): Promise<ResourceSnapshot> {
     try {
-      const result = await this.network(ruleId).securityRules.beginCreateOrUpdateAndWait(
+      const result = await (await this.network(ruleId)).securityRules.beginCreateOrUpdateAndWait(
         ruleId.resourceGroup,
         ruleId.parentName,
         ruleId.childName as string,

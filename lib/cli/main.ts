@@ -1,16 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
+import { packageVersion } from '../util/package-version.js';
 import { COMMANDS } from './commands/index.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from './types.js';
-
-function version(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 const CONNECTION_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/;
 
@@ -66,7 +57,7 @@ export async function main(
     return EXIT.ok;
   }
   if (first === '--version' || first === '-v') {
-    io.stdout.write(`${version()}\n`);
+    io.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
   const command = commands.find((candidate) => candidate.name === first);

@@ -38,7 +38,8 @@ export async function* storageAccountPages(
   arm: ArmClients,
   subscriptionId: string,
 ): AsyncGenerator<StorageAccountLike[]> {
-  for await (const page of arm.storageFor(subscriptionId).storageAccounts.list().byPage()) yield page;
+  const storage = await arm.storageFor(subscriptionId);
+  for await (const page of storage.storageAccounts.list().byPage()) yield page;
 }
 
 /** The NSGs of a subscription (all resource groups), one ARM page at a time. */
@@ -46,8 +47,8 @@ export async function* networkSecurityGroupPages(
   arm: ArmClients,
   subscriptionId: string,
 ): AsyncGenerator<ListedResource[]> {
-  for await (const page of arm.networkFor(subscriptionId).networkSecurityGroups.listAll().byPage())
-    yield page;
+  const network = await arm.networkFor(subscriptionId);
+  for await (const page of network.networkSecurityGroups.listAll().byPage()) yield page;
 }
 
 /** Every blob container of one account (usually a single page). */
@@ -59,10 +60,8 @@ export async function listContainers(
   const parsed = parseStorageAccountId(accountId);
   if (!parsed) throw new Error(`not a storage account id: ${accountId}`);
   const containers: ListedResource[] = [];
-  const pages = arm
-    .storageFor(subscriptionId)
-    .blobContainers.list(parsed.resourceGroup, parsed.accountName)
-    .byPage();
+  const storage = await arm.storageFor(subscriptionId);
+  const pages = storage.blobContainers.list(parsed.resourceGroup, parsed.accountName).byPage();
   for await (const page of pages) containers.push(...page);
   return containers;
 }
