@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { localDir, localInfoPath, readLocalInfo } from '../cli/local-info.js';
 import { CliError, type CliIo } from '../cli/types.js';
 import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
@@ -50,19 +51,41 @@ export function relativeSince(value: string | undefined, now: Date): string | un
 }
 
 /**
+ * Who approves or revokes from this shell: --approver/--by, else $USER/$USERNAME/$LOGNAME, else
+ * the OS account (containers and CI often run with no $USER). Null only when none is known.
+ */
+export function defaultActor(explicit: string | undefined, env: CliIo['env']): string | null {
+  const named = explicit?.trim() || env.USER?.trim() || env.USERNAME?.trim() || env.LOGNAME?.trim();
+  if (named) return named;
+  try {
+    return userInfo().username.trim() || null;
+  } catch {
+    return null; // no passwd entry for this uid
+  }
+}
+
+/**
  * Fixed-width columns (at most 60 wide, except `unclipped` ones such as ids people copy), the
- * line cut to the terminal width when known.
+ * line cut to the terminal width when known — unless the last column is unclipped (a full
+ * resource id people copy: the terminal wraps it rather than we cut it). `minWidths` keeps
+ * columns steady across calls (`log --follow` prints a table per poll).
  */
 export function formatColumns(
   header: string[],
   rows: string[][],
   columns?: number,
   unclipped: number[] = [],
+  minWidths: number[] = [],
 ): string {
   const widths = header.map((title, index) => {
-    const widest = Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length));
+    const widest = Math.max(
+      title.length,
+      minWidths[index] ?? 0,
+      ...rows.map((row) => (row[index] ?? '').length),
+    );
     return unclipped.includes(index) ? widest : Math.min(60, widest);
   });
+  const lastUnclipped = unclipped.includes(header.length - 1);
   const line = (cells: string[]) => {
     const text = cells
       .map((cell, index) => {
@@ -71,7 +94,7 @@ export function formatColumns(
         return index === cells.length - 1 ? clipped : clipped.padEnd(width);
       })
       .join('  ');
-    return columns && text.length > columns ? `${text.slice(0, columns - 1)}…` : text;
+    return columns && !lastUnclipped && text.length > columns ? `${text.slice(0, columns - 1)}…` : text;
   };
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

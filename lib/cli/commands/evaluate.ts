@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, SETTINGS } from '../../config.js';
 import { evaluationSettingsFromConfig } from '../../controls/settings.js';
 import type { ControlException, Finding } from '../../controls/types.js';
-import { evaluateDocument } from '../../evaluate.js';
+import { evaluateDocument, nothingToEvaluate } from '../../evaluate.js';
 import { InvalidResourceError } from '../../resources/normalize.js';
 import { parseCommandArgs } from '../args.js';
 import { parseExceptionList } from '../exceptions-file.js';
@@ -12,14 +12,16 @@ import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
 const usage = `Usage: driftwarden evaluate [FILE|-] [--format json|table] [--exceptions FILE]
 
 Evaluates Azure resource JSON offline against the SOC 2 control catalog. Input is one resource,
-an array of resources, or an ARM list response {"value": [...]} -- what \`az resource show\`,
-\`az storage account list\` or \`az network nsg list\` print, in the ARM REST or flattened shape.
-Reads standard input when FILE is - or omitted.
+an array of resources, an ARM list response {"value": [...]} -- what \`az resource show\`,
+\`az storage account list\` or \`az network nsg list\` print, in the ARM REST or flattened shape --
+or a Resource Graph result (\`az graph query\`: {"count", "data": [...]}, or the table form
+{"data": {"columns", "rows"}}). Reads standard input when FILE is - or omitted. Input with no
+resource at all (no item with an ARM "id" and "type", e.g. {}) is an error (exit 2), not a pass.
 
 Options:
   --format json|table   output format (default: json)
-  --exceptions FILE     approved exceptions (JSON array); a matching, unexpired one turns
-                        a fail into exempt
+  --exceptions FILE     approved exceptions: a JSON array, or what \`driftwarden exceptions list
+                        --format json\` prints; a matching, unexpired one turns a fail into exempt
   -h, --help            show this help
 
 Output (json): {"findings": [{"resourceId", "resourceType", "controlId", "status", "severity",
@@ -73,10 +75,12 @@ export const evaluateCommand: CliCommand = {
   summary: 'evaluate resource JSON (file or stdin) against the control catalog, offline',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('evaluate', args, {
-      format: { type: 'string' },
-      exceptions: { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs(
+      'evaluate',
+      args,
+      { format: { type: 'string' }, exceptions: { type: 'string' } },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
@@ -99,6 +103,8 @@ export const evaluateCommand: CliCommand = {
     const what = source === '-' ? 'standard input' : source;
     const document = parseJson(await readInput(source, io), what);
 
+    const empty = nothingToEvaluate(document);
+    if (empty) throw new CliError(`${what}: ${empty}`);
     let findings: Finding[];
     try {
       findings = evaluateDocument(document, { settings, modes, exceptions, now: new Date() });

@@ -21,9 +21,12 @@ export const verifyCommand: CliCommand = {
   summary: 'recompute the evidence hash chains; exit 1 if any record was edited, deleted or inserted',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('verify', args, {
-      format: { type: 'string', default: 'table' },
-    });
+    const { values, positionals } = parseCommandArgs(
+      'verify',
+      args,
+      { format: { type: 'string', default: 'table' } },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
