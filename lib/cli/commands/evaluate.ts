@@ -103,8 +103,6 @@ export const evaluateCommand: CliCommand = {
     const what = source === '-' ? 'standard input' : source;
     const document = parseJson(await readInput(source, io), what);
 
-    const empty = nothingToEvaluate(document);
-    if (empty) throw new CliError(`${what}: ${empty}`);
     let findings: Finding[];
     try {
       findings = evaluateDocument(document, { settings, modes, exceptions, now: new Date() });
@@ -112,6 +110,9 @@ export const evaluateCommand: CliCommand = {
       if (error instanceof InvalidResourceError) throw new CliError(`${what}: ${error.message}`);
       throw error;
     }
+    // Readable but empty of resources ({}, an unknown wrapper): a CI gate must not pass on it.
+    const empty = nothingToEvaluate(document);
+    if (empty) throw new CliError(`${what}: ${empty}`);
 
     if (format === 'json')
       io.stdout.write(`${JSON.stringify({ findings: findings.map(toJson) }, null, 2)}\n`);
