@@ -160,6 +160,8 @@ const state = {
   timer: undefined as number | undefined,
   current: null as RemediationDetail | null,
   loading: false,
+  /** which load() is current: answers to superseded ones are dropped */
+  generation: 0,
   view: 'log' as 'log' | 'exceptions',
   exceptions: [] as ExceptionView[],
   revoking: null as ExceptionView | null,
@@ -438,7 +440,9 @@ function renderCount(): void {
 }
 
 async function load(reset: boolean): Promise<void> {
-  if (state.loading) return;
+  // A new filter supersedes a load in flight (its answer is dropped); "Load more" waits its turn.
+  if (state.loading && !reset) return;
+  const generation = ++state.generation;
   state.loading = true;
   const params = filterParams();
   params.set('limit', String(PAGE_SIZE));
@@ -447,6 +451,7 @@ async function load(reset: boolean): Promise<void> {
   say(reset ? 'Loading…' : 'Loading more…');
   try {
     const page = await api<RemediationPage>('GET', 'remediations', params);
+    if (generation !== state.generation) return;
     ui.auth.hidden = true;
     if (reset) {
       state.items = [];
@@ -472,9 +477,9 @@ async function load(reset: boolean): Promise<void> {
           : 'No records match these filters.',
     );
   } catch (error) {
-    sayError(error);
+    if (generation === state.generation) sayError(error);
   } finally {
-    state.loading = false;
+    if (generation === state.generation) state.loading = false;
   }
 }
 
@@ -484,7 +489,9 @@ async function refresh(quiet: boolean): Promise<void> {
   const params = filterParams();
   params.set('limit', String(PAGE_SIZE));
   try {
+    const generation = state.generation;
     const page = await api<RemediationPage>('GET', 'remediations', params);
+    if (generation !== state.generation || state.loading) return; // the filters changed meanwhile
     const fresh = page.items.filter((item) => !state.ids.has(item.id));
     if (!state.items.length) state.token = page.continuationToken || null;
     const fragment = document.createDocumentFragment();
@@ -822,6 +829,7 @@ ui.restoreForm.addEventListener('submit', async (event) => {
     );
     await refresh(true);
   } catch (error) {
+    submitting(form, false); // before focusing the field: a disabled one cannot take focus
     say('');
     const message = error instanceof Error ? error.message : String(error);
     showFormError(
@@ -867,6 +875,7 @@ ui.exceptionForm.addEventListener('submit', async (event) => {
     closeDetail();
     say(`Exception ${created.id} created for ${created.controlId}, expires ${fmtTime(created.expiresOn)}.`);
   } catch (error) {
+    submitting(form, false);
     const message = error instanceof Error ? error.message : String(error);
     showFormError(
       ui.exceptionError,
@@ -1021,6 +1030,7 @@ ui.revokeForm.addEventListener('submit', async (event) => {
     await loadExceptions(true);
     say(`Revoked exception ${revoked.id} (${revoked.controlId}).`, false, ui.exStatus);
   } catch (error) {
+    submitting(ui.revokeForm, false);
     showFormError(ui.revokeError, error instanceof Error ? error.message : String(error));
   } finally {
     submitting(ui.revokeForm, false);

@@ -54,6 +54,9 @@ describe.skipIf(!hasChromium)('on-call page in headless Chromium', () => {
 
   it('loads newest first, 100 at a time, with "Load more"', async () => {
     await page.goto(`${server.baseUrl}/api/ui?code=${server.functionKey}`);
+    // Issue 16 item 3: the page now opens on actionable outcomes (the old "everything" default
+    // buried incidents under sweeps' compliant rows); all records are one click away.
+    await page.getByRole('button', { name: 'Show all outcomes' }).click();
     await page.locator('#rows tr').nth(99).waitFor();
     expect(await page.locator('#rows tr').count()).toBe(100);
     const first = await page.locator('#rows tr').first().getAttribute('data-id');
