@@ -106,7 +106,7 @@ export const exceptionsCommand: CliCommand = {
     if (action === 'revoke' && rest.length !== 1) throw new CliError('revoke takes exactly one exception id');
     // Every missing field at once, before any setting is read.
     if (action === 'add') requireOptions(values, ['control', 'scope', 'justification', 'ticket', 'expires']);
-    const config = cliConfig(io.env);
+    const config = await cliConfig(io.env);
     const deps: ExceptionDeps = {
       exceptions: await createApp(config).exceptions(),
       controls: CONTROLS,

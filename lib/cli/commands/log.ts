@@ -120,7 +120,7 @@ export const logCommand: CliCommand = {
       const value = filters[name];
       if (typeof value === 'string') params.set(name, value);
     }
-    const config = cliConfig(io.env);
+    const config = await cliConfig(io.env);
     const deps = { evidence: await createApp(config).evidence(), controls: CONTROLS };
 
     if (!values.follow) {

@@ -50,7 +50,7 @@ export const restoreCommand: CliCommand = {
     requireOptions(values, ['justification', 'ticket', 'expires']);
     const approver = defaultActor(values.approver, io.env);
     if (!approver) throw new CliError('--approver is required (no $USER or OS account name to default to)');
-    const deps = await createApp(cliConfig(io.env)).api();
+    const deps = await createApp(await cliConfig(io.env)).api();
     const body = { justification: values.justification, ticket: values.ticket, expiresOn: values.expires };
     const result = await asCli(() => restoreRecord(deps, id, body, approver));
     io.stdout.write(

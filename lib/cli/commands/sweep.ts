@@ -161,7 +161,7 @@ export const sweepCommand: CliCommand = {
       throw new CliError(toError(error).message);
     }
 
-    const config = cliConfig(io.env);
+    const config = await cliConfig(io.env);
     const subscriptions = values.subscription?.length ? values.subscription : config.subscriptions;
     if (subscriptions.length === 0) {
       throw new CliError(`no subscriptions: pass --subscription ID or set ${SETTINGS.subscriptions}`);

@@ -33,7 +33,7 @@ export const verifyCommand: CliCommand = {
     }
     if (positionals.length) throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const json = jsonFormat(values.format);
-    const store = await createApp(cliConfig(io.env)).evidence();
+    const store = await createApp(await cliConfig(io.env)).evidence();
     const result = await store.verify();
     if (json) {
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

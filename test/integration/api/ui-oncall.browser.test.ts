@@ -193,7 +193,7 @@ describe.skipIf(!hasChromium)('on-call page: issue 16 items', () => {
     expect(await error.isVisible()).toBe(true);
     expect(await page.getByRole('dialog').isVisible()).toBe(true);
     expect(await page.locator('#r-expires').getAttribute('aria-invalid')).toBe('true');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('r-expires');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('r-expires');
     expect(await page.locator('#status').textContent()).not.toMatch(/90 days/);
     await page.screenshot({ path: `${SHOTS}/restore-error.png` });
   });
@@ -308,7 +308,7 @@ describe.skipIf(!hasChromium)('on-call page: issue 16 items', () => {
         expect(box, selector).not.toBeNull();
         expect((box?.x ?? 0) + (box?.width ?? 0), selector).toBeLessThanOrEqual(420);
       }
-      expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
+      expect(await narrow.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
       await narrow.screenshot({ path: `${SHOTS}/narrow.png` });
       await narrow.locator(`#rows tr[data-id="${pending.recordId}"] a`).click(); // still restorable
       await narrow.getByRole('dialog').waitFor();
