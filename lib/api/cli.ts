@@ -125,23 +125,22 @@ export function defaultActor(explicit: string | undefined, env: CliIo['env']): s
 /**
  * Fixed-width columns (at most 60 wide, except `unclipped` ones such as ids people copy), the
  * line cut to the terminal width when known — unless the last column is unclipped (a full
- * resource id people copy: the terminal wraps it rather than we cut it). `minWidths` keeps
- * columns steady across calls (`log --follow` prints a table per poll).
+ * resource id people copy: the terminal wraps it rather than we cut it). `fixedWidths` pins
+ * columns (longer cells are clipped; unclipped ones only grow), so `log --follow`, which prints a
+ * table per poll, keeps its columns in place.
  */
 export function formatColumns(
   header: string[],
   rows: string[][],
   columns?: number,
   unclipped: number[] = [],
-  minWidths: number[] = [],
+  fixedWidths: number[] = [],
 ): string {
   const widths = header.map((title, index) => {
-    const widest = Math.max(
-      title.length,
-      minWidths[index] ?? 0,
-      ...rows.map((row) => (row[index] ?? '').length),
-    );
-    return unclipped.includes(index) ? widest : Math.min(60, widest);
+    const widest = Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length));
+    const fixed = fixedWidths[index];
+    if (unclipped.includes(index)) return Math.max(widest, fixed ?? 0);
+    return fixed ?? Math.min(60, widest);
   });
   const lastUnclipped = unclipped.includes(header.length - 1);
   const line = (cells: string[]) => {

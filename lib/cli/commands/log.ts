@@ -40,8 +40,11 @@ function shortResource(id: string): string {
   return group >= 0 ? `${parts[group + 1]}/${name}` : name;
 }
 
-/** Widths that fit every record (time stamps, outcomes, control ids), so `--follow` columns stay put. */
-const FOLLOW_WIDTHS = [20, 18, 18, 24, 24];
+/**
+ * `--follow` columns: time stamp, the longest outcome and control id, actors clipped at 30, ids
+ * (base64url chain + sequence: 60 characters and the sequence for a subscription's month).
+ */
+const FOLLOW_WIDTHS = [20, 18, 18, 30, 66];
 
 function table(items: RemediationItem[], io: CliIo, steady = false): string {
   return formatColumns(
