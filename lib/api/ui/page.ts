@@ -741,6 +741,22 @@ function fieldFor(message: string, fields: Record<string, HTMLElement>): HTMLEle
   return name ? fields[name] : undefined;
 }
 
+/** The API names fields as in its JSON ("expiresOn must be…"); the form calls them by their labels. */
+const FIELD_LABELS: Record<string, string> = {
+  expiresOn: 'Expiry',
+  justification: 'Business justification',
+  ticket: 'Ticket',
+  scope: 'Scope',
+  ruleName: 'Rule name',
+  control: 'Control',
+  reason: 'Reason',
+};
+function humanize(message: string): string {
+  const field = /^(\w+)\b/.exec(message)?.[1];
+  const label = field ? FIELD_LABELS[field] : undefined;
+  return label ? label + message.slice(field?.length ?? 0) : message;
+}
+
 /** Required fields, checked here so the message lands in the dialog, not in a browser bubble. */
 function missingFields(fields: [string, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement][]) {
   const missing = fields.filter(([, node]) => !node.value.trim());
@@ -834,7 +850,7 @@ ui.restoreForm.addEventListener('submit', async (event) => {
     const message = error instanceof Error ? error.message : String(error);
     showFormError(
       ui.restoreError,
-      message,
+      humanize(message),
       fieldFor(message, {
         justification: ui.restoreJustification,
         ticket: ui.restoreTicket,
@@ -879,7 +895,7 @@ ui.exceptionForm.addEventListener('submit', async (event) => {
     const message = error instanceof Error ? error.message : String(error);
     showFormError(
       ui.exceptionError,
-      message,
+      humanize(message),
       fieldFor(message, {
         control: ui.exceptionControl,
         scope: ui.exceptionScope,

@@ -246,7 +246,7 @@ describe.skipIf(!hasChromium)('on-call page: issue 16 items', () => {
     await page.getByRole('button', { name: 'Show 4 unchanged properties' }).click();
     expect(await etag.isVisible()).toBe(true);
     expect(await etag.textContent()).toContain('rewritten by Azure on every write');
-    await page.screenshot({ path: `${SHOTS}/detail.png` });
+    await page.screenshot({ path: `${SHOTS}/diff.png` });
   });
 
   it("shows an exempted record's exception: justification, ticket, expiry (item 4)", async () => {
