@@ -328,6 +328,7 @@ describe.skipIf(!hasChromium)('on-call page: issue 16 items', () => {
       const notice = bare.locator('#auth');
       await expect.poll(() => notice.isVisible()).toBe(true);
       expect(await notice.textContent()).toMatch(/Not signed in[\s\S]*function key/);
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, not the inlined script's source
       expect(await bare.locator('body').innerText()).not.toContain('"error"');
       await bare.screenshot({ path: `${SHOTS}/no-credentials.png` });
       await bare.goto(`${server.baseUrl}/api/ui?code=wrong`);
