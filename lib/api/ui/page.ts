@@ -433,6 +433,24 @@ function renderRow(item: RemediationItem): HTMLTableRowElement {
   return tr;
 }
 
+/** The remediation's row now says it was restored (and offers nothing more): no reload needed. */
+function markRestored(item: RemediationItem, restored: RemediationItem): void {
+  const updated: RemediationItem = {
+    ...item,
+    restorable: false,
+    restoredBy: {
+      id: restored.id,
+      time: restored.time,
+      actor: restored.actor,
+      exceptionId: restored.exceptionId,
+    },
+  };
+  const index = state.items.findIndex((known) => known.id === item.id);
+  if (index >= 0) state.items[index] = updated;
+  const row = ui.rows.querySelector(`tr[data-id="${CSS.escape(item.id)}"]`);
+  row?.replaceWith(renderRow(updated));
+}
+
 function renderCount(): void {
   const n = state.items.length;
   ui.count.textContent = `${plural(n, 'record')} shown${state.token ? ' (more available)' : ''}`;
@@ -838,6 +856,7 @@ ui.restoreForm.addEventListener('submit', async (event) => {
     );
     form.reset();
     form.hidden = true;
+    markRestored(item, result.record);
     closeDetail();
     say(
       `Restored. Exception ${result.exception.id} expires ${fmtTime(result.exception.expiresOn)}; ` +

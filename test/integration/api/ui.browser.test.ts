@@ -113,6 +113,14 @@ describe.skipIf(!hasChromium)('on-call page in headless Chromium', () => {
       'oncall@localhost',
     );
     await page.screenshot({ path: `${SHOTS}/restored.png`, fullPage: true });
+    // Issue 16 item 2: the remediation's row says so, and opened again it offers no second restore.
+    const original = page.locator(`#rows tr[data-id="${target.recordId}"]`);
+    expect(await original.locator('td.outcome').textContent()).toBe('remediated restored');
+    await original.locator('a').click();
+    await expect.poll(() => page.locator('#d-restored').isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Restore…' }).isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Close' }).click();
+    expect(await page.getByRole('dialog').isVisible()).toBe(false);
   });
 
   it('"Refresh now" prepends records that arrived since', async () => {
