@@ -9,7 +9,7 @@ import type {
   NormalizedResource,
 } from './controls/types.js';
 import { applyExceptions } from './exceptions/match.js';
-import { parseResourceDocument } from './resources/normalize.js';
+import { isRecord, parseResourceDocument } from './resources/normalize.js';
 
 export interface EvaluateOptions {
   settings?: EvaluationSettings;
@@ -41,7 +41,7 @@ export function evaluateResource(resource: NormalizedResource, options: Evaluate
  */
 export function evaluateDocument(json: unknown, options: EvaluateOptions = {}): Finding[] {
   const findings: Finding[] = [];
-  for (const item of parseResourceDocument(json)) {
+  for (const item of parseResourceDocument(fromResourceGraph(json))) {
     if (item.resource) {
       findings.push(...evaluateResource(item.resource, options));
       continue;
@@ -67,4 +67,54 @@ export function evaluateDocument(json: unknown, options: EvaluateOptions = {}): 
 /** Ids and types of resources we do not judge are echoed back; keep hostile ones printable. */
 function clip(value: string): string {
   return value.length > 1024 ? `${value.slice(0, 1021)}...` : value;
+}
+
+/**
+ * A Resource Graph result (`az graph query` prints `{count, data: [...], skip_token?,
+ * total_records?}`; the REST API with `resultFormat: table` gives `data: {columns, rows}`) as the
+ * list of resources it holds; anything else unchanged.
+ */
+export function fromResourceGraph(json: unknown): unknown {
+  if (!isRecord(json) || !Object.hasOwn(json, 'data') || Object.hasOwn(json, 'id')) return json;
+  const data = json.data;
+  if (Array.isArray(data)) return data;
+  if (isRecord(data) && Array.isArray(data.columns) && Array.isArray(data.rows)) {
+    const names = data.columns.map((column: unknown) =>
+      isRecord(column) && typeof column.name === 'string' ? column.name : null,
+    );
+    return data.rows.map((row: unknown) => {
+      if (!Array.isArray(row)) return row;
+      const resource: Record<string, unknown> = {};
+      names.forEach((name, index) => {
+        if (name !== null) resource[name] = row[index];
+      });
+      return resource;
+    });
+  }
+  return json;
+}
+
+/**
+ * Why a document holds nothing to evaluate — not one item with an ARM `id` and `type` — or null.
+ * `{}` or a wrapper we do not know must not pass a CI gate as "not applicable".
+ */
+export function nothingToEvaluate(json: unknown): string | null {
+  const unwrapped = fromResourceGraph(json);
+  const items = Array.isArray(unwrapped)
+    ? unwrapped
+    : isRecord(unwrapped) && Array.isArray(unwrapped.value) && !Object.hasOwn(unwrapped, 'id')
+      ? unwrapped.value
+      : [unwrapped];
+  const resources = items.filter(
+    (item: unknown) => isRecord(item) && typeof item.id === 'string' && typeof item.type === 'string',
+  );
+  if (resources.length) return null;
+  const what =
+    items.length === 0
+      ? 'no items'
+      : `${items.length} item${items.length === 1 ? '' : 's'}, none with an ARM "id" and "type"`;
+  return (
+    `nothing to evaluate (${what}). Expected Azure resource JSON: one resource, an array, {"value": [...]} ` +
+    'or a Resource Graph result {"data": [...]} (az resource list, az network nsg list, az graph query)'
+  );
 }

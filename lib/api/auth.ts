@@ -12,8 +12,11 @@ export type Role = (typeof ROLES)[keyof typeof ROLES];
 export interface Principal {
   name: string;
   roles: ReadonlySet<string>;
-  source: 'app-service-auth' | 'dev';
+  source: 'app-service-auth' | 'dev' | 'anonymous';
 }
+
+/** What a public route's handler gets (it must not act on anyone's behalf). */
+export const ANONYMOUS: Principal = { name: 'anonymous', roles: new Set(), source: 'anonymous' };
 
 export const PRINCIPAL_HEADER = 'x-ms-client-principal';
 

@@ -74,15 +74,31 @@ export async function revokeExceptionById(
   deps: ExceptionDeps,
   id: string,
   revokedBy: string,
+  reason?: unknown,
 ): Promise<ExceptionView> {
+  const why = parseRevokeReason(reason);
   const existing = await findException(deps, id);
   try {
-    const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, revokedBy);
+    const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, revokedBy, why);
     return view(revoked, deps.clock());
   } catch (error) {
     if (error instanceof ExceptionNotFoundError) throw notFound('Exception');
     throw error;
   }
+}
+
+const MAX_REASON = 500;
+
+/** Optional revocation reason: trimmed, bounded, printable. */
+function parseRevokeReason(reason: unknown): string | undefined {
+  if (reason === undefined || reason === null || reason === '') return undefined;
+  if (typeof reason !== 'string') throw badRequest('reason must be a string.');
+  const text = reason.trim();
+  if (text.length > MAX_REASON) throw badRequest(`reason must be at most ${MAX_REASON} characters.`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text))
+    throw badRequest('reason must not contain control characters.');
+  return text || undefined;
 }
 
 /** GET /api/exceptions[?status=active|expired|revoked] */
@@ -104,11 +120,15 @@ export async function createException(
   return json(201, await addException(deps, await readJsonObject(request), principal.name));
 }
 
-/** DELETE /api/exceptions/{id} — revoke. */
+/** DELETE /api/exceptions/{id} — revoke; optional JSON body `{ "reason": "..." }` (or `?reason=`). */
 export async function revokeException(
   request: HttpRequest,
   deps: ApiDeps,
   principal: Principal,
 ): Promise<HttpResponseInit> {
-  return json(200, await revokeExceptionById(deps, request.params.id ?? '', principal.name));
+  const hasBody =
+    Number(request.headers.get('content-length') ?? '0') > 0 || request.headers.has('transfer-encoding');
+  const body = hasBody ? await readJsonObject(request) : {};
+  const reason = body.reason ?? request.query.get('reason') ?? undefined;
+  return json(200, await revokeExceptionById(deps, request.params.id ?? '', principal.name, reason));
 }

@@ -1,8 +1,10 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
+import { restoreKey } from '../remediation/restore.js';
 import type { Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { type ExceptionView, exceptionStatus } from './exceptions.js';
 import { ApiError, badRequest, conflict, json, notFound, readJsonObject } from './http.js';
 import { RestoreConflictError, RestoreUnavailableError } from './restorer.js';
 import { parseApproval, parseEvidenceQuery } from './validate.js';
@@ -33,16 +35,44 @@ export interface RemediationItem {
   chainId: string;
   sequence: number;
   hash: string;
-  /** whether POST remediations/{id}/restore applies */
+  /** whether POST remediations/{id}/restore applies: a remediation not restored yet */
   restorable: boolean;
+  /** the `restored` record that already undid this remediation, if any */
+  restoredBy: RestoredBy | null;
 }
+
+export interface RestoredBy {
+  id: string;
+  time: string;
+  actor: string | null;
+  exceptionId: string | null;
+}
+
+/** GET remediations/{id} adds the exception the record names (an exempted record's justification). */
+export type RemediationDetail = RemediationItem & { exception: ExceptionView | null };
 
 /** Only a revert we made can be undone: there must be a recorded `before` to put back. */
 export function isRestorable(record: EvidenceRecord): boolean {
   return record.outcome === 'remediated' && record.before !== null && record.before !== undefined;
 }
 
-export function toItem(record: EvidenceRecord): RemediationItem {
+/** The `restored` record for this remediation (restore appends it under restoreKey), or null. */
+export async function findRestoration(
+  deps: Pick<ApiDeps, 'evidence'>,
+  record: EvidenceRecord,
+): Promise<EvidenceRecord | null> {
+  if (!isRestorable(record)) return null;
+  const restored = await deps.evidence.findByIdempotencyKey(restoreKey(record));
+  return restored?.outcome === 'restored' ? restored : null;
+}
+
+function restoredByOf(restored: EvidenceRecord | null): RestoredBy | null {
+  return restored
+    ? { id: restored.recordId, time: restored.time, actor: restored.actor, exceptionId: restored.exceptionId }
+    : null;
+}
+
+export function toItem(record: EvidenceRecord, restored: EvidenceRecord | null = null): RemediationItem {
   return {
     id: record.recordId,
     time: record.time,
@@ -68,8 +98,31 @@ export function toItem(record: EvidenceRecord): RemediationItem {
     chainId: record.chainId,
     sequence: record.sequence,
     hash: record.hash,
-    restorable: isRestorable(record),
+    restorable: isRestorable(record) && !restored,
+    restoredBy: restoredByOf(restored),
   };
+}
+
+/**
+ * Newest first; records of one instant (a sweep batch shares one time stamp) by chain, then by
+ * sequence as a number, so .2 comes next to .1 and before .10 (the store orders ids as text).
+ */
+export function newestFirst(
+  a: Pick<RemediationItem, 'time' | 'chainId' | 'sequence'>,
+  b: Pick<RemediationItem, 'time' | 'chainId' | 'sequence'>,
+): number {
+  if (a.time !== b.time) return a.time < b.time ? 1 : -1;
+  if (a.chainId !== b.chainId) return a.chainId < b.chainId ? -1 : 1;
+  return b.sequence - a.sequence;
+}
+
+/** Items for records, each remediation checked for a restore (one point read each, in parallel). */
+async function toItems(
+  deps: Pick<ApiDeps, 'evidence'>,
+  records: EvidenceRecord[],
+): Promise<RemediationItem[]> {
+  const restorations = await Promise.all(records.map((record) => findRestoration(deps, record)));
+  return records.map((record, index) => toItem(record, restorations[index] ?? null));
 }
 
 const RECORD_ID = /^[A-Za-z0-9._:~-]{1,1500}$/;
@@ -85,8 +138,9 @@ export async function findRecord(deps: Pick<ApiDeps, 'evidence'>, id: string): P
 export async function queryRemediations(
   deps: Pick<ApiDeps, 'evidence' | 'controls'>,
   params: URLSearchParams,
+  now: Date = new Date(),
 ): Promise<{ items: RemediationItem[]; continuationToken: string | null }> {
-  const query = parseEvidenceQuery(params, deps.controls);
+  const query = parseEvidenceQuery(params, deps.controls, now);
   let page: Awaited<ReturnType<ApiDeps['evidence']['query']>>;
   try {
     page = await deps.evidence.query(query);
@@ -95,7 +149,8 @@ export async function queryRemediations(
     if (query.continuationToken && isBadToken(error)) throw badRequest('continuationToken is not valid.');
     throw error;
   }
-  return { items: page.items.map(toItem), continuationToken: page.continuationToken ?? null };
+  const items = (await toItems(deps, page.items)).sort(newestFirst);
+  return { items, continuationToken: page.continuationToken ?? null };
 }
 
 function isBadToken(error: unknown): boolean {
@@ -107,7 +162,7 @@ function isBadToken(error: unknown): boolean {
  * and hands it to the Restorer (the API and `driftwarden restore` share this).
  */
 export async function restoreRecord(
-  deps: Pick<ApiDeps, 'evidence' | 'restorer' | 'clock' | 'config'>,
+  deps: Pick<ApiDeps, 'evidence' | 'exceptions' | 'restorer' | 'clock' | 'config'>,
   id: string,
   body: Record<string, unknown>,
   approver: string,
@@ -116,6 +171,19 @@ export async function restoreRecord(
   const record = await findRecord(deps, id);
   if (!isRestorable(record)) {
     throw conflict('Only a remediated record with a recorded before-state can be restored.');
+  }
+  const restored = await findRestoration(deps, record);
+  if (restored) {
+    const exception = restored.exceptionId ? await deps.exceptions.get(restored.exceptionId) : null;
+    // A retried submit of the same approval gets the same answer; another approval must not look
+    // like a restore: the first exception (its ticket, its expiry) stays in force.
+    if (exception && exception.approvedBy === approver && exception.ticket === approval.ticket)
+      return { exception, record: toItem(restored) };
+    throw conflict(
+      `Record ${record.recordId} was already restored on ${restored.time} by ${restored.actor ?? 'an approver'}` +
+        ` (record ${restored.recordId}${exception ? `, exception ${exception.id}, ticket ${exception.ticket}, expires ${exception.expiresOn}` : ''}); nothing was written.` +
+        ' To change the exception, revoke it and create a new one.',
+    );
   }
   try {
     const result = await deps.restorer.restore(record, { approver, ...approval });
@@ -129,12 +197,25 @@ export async function restoreRecord(
 
 /** GET /api/remediations — newest first, filtered, paged. */
 export async function listRemediations(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
-  return json(200, await queryRemediations(deps, request.query));
+  return json(200, await queryRemediations(deps, request.query, deps.clock()));
+}
+
+/** One record with its restore state and the exception it names (or null). */
+export async function remediationDetail(deps: ApiDeps, id: string): Promise<RemediationDetail> {
+  const record = await findRecord(deps, id);
+  const [restored, exception] = await Promise.all([
+    findRestoration(deps, record),
+    record.exceptionId ? deps.exceptions.get(record.exceptionId) : Promise.resolve(null),
+  ]);
+  return {
+    ...toItem(record, restored),
+    exception: exception ? { ...exception, status: exceptionStatus(exception, deps.clock()) } : null,
+  };
 }
 
 /** GET /api/remediations/{id} */
 export async function getRemediation(request: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
-  return json(200, toItem(await findRecord(deps, request.params.id ?? '')));
+  return json(200, await remediationDetail(deps, request.params.id ?? ''));
 }
 
 /** POST /api/remediations/{id}/restore — body { justification, ticket, expiresOn }. */

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { toError } from '../util/errors.js';
-import { authorize, type Principal, ROLES, type Role } from './auth.js';
+import { ANONYMOUS, authorize, type Principal, ROLES, type Role } from './auth.js';
 import { listControls } from './controls.js';
 import type { ApiDeps } from './deps.js';
 import { createException, getException, listExceptions, revokeException } from './exceptions.js';
@@ -15,11 +15,16 @@ export type ApiHandler = (
   principal: Principal,
 ) => Promise<HttpResponseInit>;
 
-/** One HTTP function: name (stable: it is the Function name in Azure), route under /api/, role, handler per method. */
+/**
+ * One HTTP function: name (stable: it is the Function name in Azure), route under /api/, role, handler per method.
+ * `public` routes need neither the function key nor a principal: only the page, which holds no data
+ * (every call it makes is authorised), so that opened without credentials it can say so readably.
+ */
 export interface ApiRoute {
   name: string;
   route: string;
-  role: Partial<Record<Method, Role>>;
+  public?: boolean;
+  role: Partial<Record<Method, Role | 'public'>>;
   handlers: Partial<Record<Method, ApiHandler>>;
 }
 
@@ -63,7 +68,7 @@ export const API_ROUTES = {
     role: { GET: reader, DELETE: approver },
     handlers: { GET: getException, DELETE: revokeException },
   },
-  apiUi: { name: 'apiUi', route: 'ui', role: { GET: reader }, handlers: { GET: servePage } },
+  apiUi: { name: 'apiUi', route: 'ui', public: true, role: { GET: 'public' }, handlers: { GET: servePage } },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;
@@ -87,6 +92,7 @@ export function toHttpHandler(
       const handler = route.handlers[method];
       const role = route.role[method];
       if (!handler || !role) throw new ApiError(405, 'MethodNotAllowed', 'Method not allowed.');
+      if (role === 'public') return await handler(request, await getDeps(), ANONYMOUS);
       const deps = await getDeps();
       const principal = authorize(request.headers, role, deps.devPrincipal);
       return await handler(request, deps, principal);

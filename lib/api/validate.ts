@@ -19,6 +19,14 @@ const _outcomesComplete: _AllOutcomesListed = true;
 void _outcomesComplete;
 export const OUTCOMES: readonly Outcome[] = OUTCOME_LIST;
 
+/** What on-call acts on: the page's default view (`outcome=actionable`); sweeps' compliant rows bury these. */
+export const ACTIONABLE_OUTCOMES: readonly Outcome[] = [
+  'remediated',
+  'remediation-failed',
+  'exempted',
+  'restored',
+];
+
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 export const MIN_JUSTIFICATION = 10;
@@ -28,6 +36,9 @@ export const MAX_TICKET = 100;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const RELATIVE = /^(\d{1,4})([dh])$/;
+/** An age for `since`/`until`: 30m, 24h, 7d (that long before now). */
+const AGE = /^(\d{1,5})([mhd])$/;
+const AGE_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const ARM_SCOPE =
   /^\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\/[^/\s]+)*$/i;
 const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/;
@@ -87,8 +98,34 @@ export function knownControl(controls: readonly Control[], value: unknown, field
   return control.id;
 }
 
+/** A log time bound: ISO 8601 date/date-time with zone, or an age (`30m`, `24h`, `7d`) before `now`. */
+export function parseTimeBound(value: string, now: Date): Date | null {
+  const age = AGE.exec(value.trim());
+  if (age) return new Date(now.getTime() - Number(age[1]) * AGE_UNIT_MS[age[2] as keyof typeof AGE_UNIT_MS]);
+  return parseTimestamp(value);
+}
+
+/** `outcome`: one outcome, a comma-separated list, or `actionable` (ACTIONABLE_OUTCOMES). */
+function parseOutcomes(value: string): Outcome[] {
+  if (value.toLowerCase() === 'actionable') return [...ACTIONABLE_OUTCOMES];
+  const wanted = value
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = wanted.find((outcome) => !OUTCOMES.includes(outcome as Outcome));
+  if (unknown !== undefined || !wanted.length)
+    throw badRequest(
+      `outcome must be one of: ${OUTCOMES.join(', ')} (or several, comma-separated, or actionable).`,
+    );
+  return [...new Set(wanted)] as Outcome[];
+}
+
 /** Query-string filters for the remediation log; unknown parameters (e.g. `code`) are ignored. */
-export function parseEvidenceQuery(query: URLSearchParams, controls: readonly Control[]): EvidenceQuery {
+export function parseEvidenceQuery(
+  query: URLSearchParams,
+  controls: readonly Control[],
+  now: Date = new Date(),
+): EvidenceQuery {
   const result: EvidenceQuery = { limit: DEFAULT_PAGE_SIZE };
   const get = (name: string): string | undefined => {
     const value = query.get(name)?.trim();
@@ -97,8 +134,11 @@ export function parseEvidenceQuery(query: URLSearchParams, controls: readonly Co
   for (const name of ['since', 'until'] as const) {
     const value = get(name);
     if (value === undefined) continue;
-    const parsed = parseTimestamp(value);
-    if (!parsed) throw badRequest(`${name} must be an ISO 8601 date or date-time with zone.`);
+    const parsed = parseTimeBound(value, now);
+    if (!parsed)
+      throw badRequest(
+        `${name} must be an ISO 8601 date or date-time with zone (2026-12-01, 2026-12-01T08:00Z), or an age: 30m, 24h, 7d.`,
+      );
     result[name] = parsed.toISOString();
   }
   if (result.since && result.until && result.since > result.until)
@@ -119,9 +159,9 @@ export function parseEvidenceQuery(query: URLSearchParams, controls: readonly Co
   if (control !== undefined) result.control = knownControl(controls, control, 'control');
   const outcome = get('outcome');
   if (outcome !== undefined) {
-    if (!OUTCOMES.includes(outcome as Outcome))
-      throw badRequest(`outcome must be one of: ${OUTCOMES.join(', ')}.`);
-    result.outcome = outcome;
+    const outcomes = parseOutcomes(outcome);
+    if (outcomes.length === 1) result.outcome = outcomes[0];
+    else result.outcomes = outcomes;
   }
   const actor = get('actor');
   if (actor !== undefined) {

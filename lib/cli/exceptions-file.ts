@@ -12,23 +12,22 @@ const OPTIONAL = [
   'approvedOn',
   'revokedOn',
   'revokedBy',
+  'revokedReason',
 ] as const;
 
 /**
  * Validates an exceptions document for offline evaluation: an array of exceptions,
- * `{ "value": [...] }` (API list shape), `{ "exceptions": [...] }` or `{ "items": [...] }`
- * (`driftwarden exceptions list --format json`).
+ * `{ "items": [...] }` (GET /api/exceptions and `driftwarden exceptions list --format json`),
+ * `{ "value": [...] }`, `{ "exceptions": [...] }`, or one exception object (`exceptions add
+ * --format json`).
  */
 export function parseExceptionList(json: unknown, what: string): ControlException[] {
+  const list = (key: string): unknown[] | null =>
+    isRecord(json) && Array.isArray(json[key]) ? (json[key] as unknown[]) : null;
+  const single = isRecord(json) && typeof json.id === 'string' && typeof json.controlId === 'string';
   const items = Array.isArray(json)
     ? json
-    : isRecord(json) && Array.isArray(json.value)
-      ? json.value
-      : isRecord(json) && Array.isArray(json.exceptions)
-        ? json.exceptions
-        : isRecord(json) && Array.isArray(json.items)
-          ? json.items // what `driftwarden exceptions list --format json` prints
-          : null;
+    : (list('items') ?? list('value') ?? list('exceptions') ?? (single ? [json] : null));
   if (items === null) throw new CliError(`${what}: expected an array of exceptions`);
   return items.map((item: unknown, index: number) => {
     const where = `${what}: exception ${index}`;
@@ -58,7 +57,7 @@ export function parseExceptionList(json: unknown, what: string): ControlExceptio
       approvedOn: text('approvedOn') ?? '',
       expiresOn: text('expiresOn') as string,
     };
-    for (const key of ['ruleName', 'revokedOn', 'revokedBy'] as const) {
+    for (const key of ['ruleName', 'revokedOn', 'revokedBy', 'revokedReason'] as const) {
       const value = text(key);
       if (value !== undefined) exception[key] = value;
     }

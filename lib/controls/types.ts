@@ -143,6 +143,8 @@ export interface ControlException {
   expiresOn: string; // ISO 8601
   revokedOn?: string; // ISO 8601; a revoked exception never matches
   revokedBy?: string;
+  /** why it was revoked (optional; recorded with the revocation) */
+  revokedReason?: string;
 }
 
 /** Tunables that change evaluation (configuration, with defaults in lib/controls/settings.ts). */

@@ -147,6 +147,10 @@ function logFilter(query: EvidenceQuery): string {
   }
   if (query.control) parts.push(odata`control eq ${query.control.toLowerCase()}`);
   if (query.outcome) parts.push(odata`outcome eq ${query.outcome.toLowerCase()}`);
+  if (query.outcomes?.length)
+    parts.push(
+      `(${query.outcomes.map((outcome) => odata`outcome eq ${outcome.toLowerCase()}`).join(' or ')})`,
+    );
   if (query.actor) parts.push(odata`actor eq ${query.actor.toLowerCase()}`);
   return parts.join(' and ');
 }

@@ -65,6 +65,8 @@ export interface EvidenceQuery {
   resource?: string;
   control?: string;
   outcome?: string;
+  /** any of these outcomes (the on-call page's "actionable" view); combines with `outcome` by AND */
+  outcomes?: readonly string[];
   actor?: string;
   limit?: number;
   continuationToken?: string;

@@ -49,6 +49,8 @@ function fromEntity(entity: Record<string, unknown>): ControlException {
   if (ruleName) exception.ruleName = ruleName;
   if (revokedOn) exception.revokedOn = revokedOn;
   if (revokedBy) exception.revokedBy = revokedBy;
+  const revokedReason = optional(entity.revokedReason);
+  if (revokedReason) exception.revokedReason = revokedReason;
   return exception;
 }
 
@@ -102,7 +104,7 @@ export class TableExceptionStore implements ExceptionStore {
     );
   }
 
-  async revoke(id: string, revokedBy: string): Promise<ControlException> {
+  async revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException> {
     if (typeof revokedBy !== 'string' || revokedBy.trim() === '') {
       throw new ExceptionValidationError('revokedBy', 'is required');
     }
@@ -115,6 +117,7 @@ export class TableExceptionStore implements ExceptionStore {
         ...current,
         revokedOn: this.clock().toISOString(),
         revokedBy: revokedBy.trim(),
+        ...(reason?.trim() ? { revokedReason: reason.trim() } : {}),
       };
       try {
         await this.client.updateEntity(toEntity(revoked), 'Replace', { etag: entity.etag });

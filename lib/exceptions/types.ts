@@ -19,6 +19,6 @@ export interface ExceptionStore {
   list(): Promise<ControlException[]>;
   /** Exceptions not revoked and not expired at `now` (evaluation filters further by scope). */
   active(now: Date): Promise<ControlException[]>;
-  /** Records the revocation (revokedOn/revokedBy); never deletes. */
-  revoke(id: string, revokedBy: string): Promise<ControlException>;
+  /** Records the revocation (revokedOn/revokedBy, optional reason); never deletes. */
+  revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException>;
 }

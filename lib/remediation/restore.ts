@@ -14,8 +14,9 @@ import {
 /**
  * On-call restore: undo one `remediated` record. Order, and why:
  *
- * 1. A `restored` record under `restore:<recordId>` already exists → return it (a retried restore
- *    is a no-op; "restore twice" yields one record).
+ * 1. A `restored` record under `restore:<recordId>` already exists → return it when this is a retry
+ *    of the same approval (approver and ticket; a no-op, "restore twice" yields one record), else
+ *    RestoreConflictError: the first exception stays in force and nothing is written.
  * 2. Re-read the resource. Gone, or its state for this control is neither the record's `after`
  *    (what we left) nor its `before` (already put back by an earlier, interrupted attempt) →
  *    RestoreConflictError, with NOTHING written: someone changed it since and the approver must
@@ -118,7 +119,16 @@ export async function restoreRemediation(
 ): Promise<RestoreResult> {
   const key = restoreKey(record);
   const earlier = await deps.evidence.findByIdempotencyKey(key);
-  if (earlier) return { exception: await exceptionOf(deps, earlier), record: earlier };
+  if (earlier) {
+    const exception = await exceptionOf(deps, earlier);
+    // A retry of the same approval is a no-op; another approval must not look like a restore.
+    if (exception.approvedBy === approval.approver && exception.ticket === approval.ticket)
+      return { exception, record: earlier };
+    throw new RestoreConflictError(
+      `Record ${record.recordId} was already restored on ${earlier.time} by ${earlier.actor ?? exception.approvedBy} ` +
+        `(ticket ${exception.ticket}, exception ${exception.id}); nothing was written.`,
+    );
+  }
   const controlId = record.controlId;
   if (record.outcome !== 'remediated' || !controlId || record.before == null)
     throw new Error(`record ${record.recordId} is not a remediation with a recorded before-state`);

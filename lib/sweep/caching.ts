@@ -50,9 +50,9 @@ export class CachedExceptionStore implements ExceptionStore {
     return this.inner.create(input);
   }
 
-  async revoke(id: string, revokedBy: string): Promise<ControlException> {
+  async revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException> {
     this.cached = null;
-    return this.inner.revoke(id, revokedBy);
+    return this.inner.revoke(id, revokedBy, reason);
   }
 }
 

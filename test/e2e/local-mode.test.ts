@@ -283,7 +283,10 @@ describe('npm start (local mode), end to end', () => {
       processes.push(second);
       const secondInfo = await waitForLocalInfo(second, dir, READY_TIMEOUT_MS);
       timings['second npm start → ready'] = ms(performance.now() - started);
-      expect(secondInfo.functionKey).not.toBe(info.functionKey); // a fresh key per run
+      // Issue 16 item 7: was `.not.toBe(info.functionKey)` ("a fresh key per run"), which broke every
+      // open log-page tab with 401 on restart; the key is now kept in the local dir.
+      expect(secondInfo.functionKey).toBe(info.functionKey);
+      expect(secondInfo.logPageUrl).toBe(info.logPageUrl); // an open tab keeps working
       const kept = await remediations(secondInfo, { actor, control: 'NSG-MGMT-PORT' });
       expect(kept.some((item) => item.outcome === 'remediated')).toBe(true);
       second.interrupt();

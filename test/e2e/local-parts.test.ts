@@ -5,7 +5,7 @@
  * `sandbox` CLI command fails in one line when local mode is not running.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   type LocalInfo,
   readLocalInfo,
+  removeLocalInfo,
   writeLocalIdentity,
   writeLocalInfo,
 } from '../../lib/cli/local-info.js';
@@ -20,7 +21,9 @@ import { main } from '../../lib/cli/main.js';
 import { startSandbox } from '../../lib/dev/arm-sandbox/index.js';
 import { CLI_COMMANDS } from '../../lib/dev/cli-commands.js';
 import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from '../../lib/dev/local/app-environment.js';
+import { banner } from '../../lib/dev/local/banner.js';
 import { DEMO_IDS, DEMO_SUBSCRIPTION_ID, demoScenario } from '../../lib/dev/local/demo-scenario.js';
+import { functionKeyPath, readOrCreateFunctionKey } from '../../lib/dev/local/function-key.js';
 import { startIdentityEndpoint } from '../../lib/dev/local/identity-endpoint.js';
 import { assertPortFree, PortBusyError } from '../../lib/dev/local/ports.js';
 import { evaluateDocument } from '../../lib/evaluate.js';
@@ -247,5 +250,95 @@ describe('local.json and the sandbox command', () => {
     expect(hinted.code).toBe(2);
     expect(hinted.stderr.trim().split('\n')).toHaveLength(1);
     expect(hinted.stderr).toContain('eval "$(npx driftwarden sandbox env)"');
+  });
+});
+
+describe('restarts (issue 16 item 7)', () => {
+  const info: LocalInfo = {
+    armEndpoint: 'https://127.0.0.1:1',
+    caCertPath: '/nonexistent/cert.pem',
+    subscriptionId: DEMO_SUBSCRIPTION_ID,
+    functionsBaseUrl: 'http://127.0.0.1:2/api',
+    functionKey: 'k',
+    logPageUrl: 'http://127.0.0.1:2/api/ui?code=k',
+    tableEndpoint: 'http://127.0.0.1:3/devstoreaccount1',
+    tableConnectionString:
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:3/devstoreaccount1;',
+  };
+  const cli = async (args: string[], env: Record<string, string>) => {
+    let stdout = '';
+    let stderr = '';
+    const io = {
+      stdout: { write: (chunk: string) => (stdout += chunk) },
+      stderr: { write: (chunk: string) => (stderr += chunk) },
+      stdin: (async function* () {})(),
+      env,
+    };
+    const code = await main(args, io, CLI_COMMANDS);
+    return { code, stdout, stderr };
+  };
+
+  it('keeps the function key across restarts (0600 file in the local dir); a removed dir makes a new one', () => {
+    const dir = tempDir();
+    const first = readOrCreateFunctionKey(dir);
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(readOrCreateFunctionKey(dir)).toBe(first);
+    expect(statSync(functionKeyPath(dir)).mode & 0o777).toBe(0o600);
+    removeLocalInfo(dir); // what stopping local mode does: the key stays
+    expect(readOrCreateFunctionKey(dir)).toBe(first);
+    rmSync(dir, { recursive: true, force: true });
+    expect(readOrCreateFunctionKey(dir)).not.toBe(first);
+  });
+
+  it('the banner tells how to point the CLI at local mode', () => {
+    const text = banner(
+      {
+        info,
+        localJsonPath: '/tmp/x/local.json',
+        sweep: { status: 'unavailable', reason: 'test' },
+        phases: {},
+        stop: async () => {},
+      },
+      1234,
+    );
+    expect(text).toContain('eval "$(npx driftwarden sandbox env)"');
+    expect(text).toContain(info.logPageUrl);
+  });
+
+  it('a shell exported from an earlier local mode gets the refresh hint at once, not after 7–10 s of retries', async () => {
+    const dir = tempDir();
+    const caCertPath = join(dir, 'cert.pem');
+    writeFileSync(caCertPath, '-----BEGIN CERTIFICATE-----\nsandbox\n-----END CERTIFICATE-----\n');
+    writeLocalInfo(dir, { ...info, caCertPath });
+    const exported = await cli(['sandbox', 'env'], { DW_LOCAL_DIR: dir });
+    const session = /DW_LOCAL_SESSION='([^']+)'/.exec(exported.stdout)?.[1];
+    expect(session).toBe(join(dir, 'local.json'));
+    const shell = {
+      DW_LOCAL_SESSION: session ?? '',
+      DW_STORAGE: info.tableConnectionString,
+      DW_ARM_ENDPOINT: info.armEndpoint,
+    };
+    // local mode restarted on other ports: local.json no longer matches the exports
+    writeLocalInfo(dir, {
+      ...info,
+      caCertPath,
+      tableConnectionString: info.tableConnectionString.replaceAll(':3/', ':4/'),
+    });
+    let started = Date.now();
+    const stale = await cli(['log'], shell);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toBe(
+      'driftwarden log: this shell\'s settings are from an earlier local mode (it restarted on other ports); run: eval "$(npx driftwarden sandbox env)"\n',
+    );
+    // local mode stopped: nothing listens at the exported table endpoint
+    removeLocalInfo(dir);
+    started = Date.now();
+    const stopped = await cli(['exceptions', 'list'], shell);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toMatch(
+      /^driftwarden exceptions: local mode is not running \(no .+local\.json, nothing listens at http:\/\/127\.0\.0\.1:3\/devstoreaccount1\); start it with npm start, then run: eval/,
+    );
   });
 });

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, SETTINGS } from '../../config.js';
 import { CONTROLS } from '../../controls/catalog.js';
 import { evaluationSettingsFromConfig } from '../../controls/settings.js';
 import type { ControlException } from '../../controls/types.js';
-import { evaluateDocument } from '../../evaluate.js';
+import { evaluateDocument, nothingToEvaluate } from '../../evaluate.js';
 import { parseScope } from '../../iac/types.js';
 import { toSarif } from '../../report/sarif.js';
 import { InvalidResourceError } from '../../resources/normalize.js';
@@ -27,17 +27,20 @@ const usage = `Usage: driftwarden evaluate [FILE|-] [--format json|table|sarif] 
 
 Evaluates offline against the SOC 2 control catalog -- the same controls as at runtime:
   - Azure resource JSON: one resource, an array, or an ARM list response {"value": [...]} --
-    what \`az resource show\`, \`az storage account list\` or \`az network nsg list\` print;
+    what \`az resource show\`, \`az storage account list\` or \`az network nsg list\` print --
+    or a Resource Graph result (\`az graph query\`: {"count", "data": [...]}, or the table form
+    {"data": {"columns", "rows"}});
   - ARM deployment templates (also languageVersion 2.0), with --parameters for their values;
   - Bicep files (.bicep), compiled with the Bicep CLI on PATH (bicep build --stdout);
   - Terraform plans: terraform show -json plan.tfplan (azurerm storage accounts, containers,
     network security groups and rules).
-Reads standard input when FILE is - or omitted.
+Reads standard input when FILE is - or omitted. Input with no resource at all (no item with an
+ARM "id" and "type", e.g. {}) is an error (exit 2), not a pass.
 
 Options:
   --format json|table|sarif  output format (default: json); sarif is SARIF 2.1.0 for code scanning
-  --exceptions FILE     approved exceptions (JSON array); a matching, unexpired one turns
-                        a fail into exempt
+  --exceptions FILE     approved exceptions: a JSON array, or what \`driftwarden exceptions list
+                        --format json\` prints; a matching, unexpired one turns a fail into exempt
   --parameters FILE     template parameter values: an ARM parameters file, or a .bicepparam
                         (compiled with the Bicep CLI)
   --scope ID            where the template or plan deploys, /subscriptions/<id>[/resourceGroups/<name>]:
@@ -102,13 +105,18 @@ export const evaluateCommand: CliCommand = {
   summary: 'evaluate resource JSON, ARM/Bicep templates or Terraform plans against the controls, offline',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('evaluate', args, {
-      format: { type: 'string' },
-      exceptions: { type: 'string' },
-      parameters: { type: 'string' },
-      scope: { type: 'string' },
-      'fail-on': { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs(
+      'evaluate',
+      args,
+      {
+        format: { type: 'string' },
+        exceptions: { type: 'string' },
+        parameters: { type: 'string' },
+        scope: { type: 'string' },
+        'fail-on': { type: 'string' },
+      },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
@@ -155,6 +163,9 @@ export const evaluateCommand: CliCommand = {
         if (error instanceof InvalidResourceError) throw new CliError(`${what}: ${error.message}`);
         throw error;
       }
+      // Readable but empty of resources ({}, an unknown wrapper): a CI gate must not pass on it.
+      const empty = nothingToEvaluate(input.document);
+      if (empty) throw new CliError(`${what}: ${empty}`);
       if (format === 'sarif') findings = locateLiveFindings(input, findings, file);
     } else {
       const parameters =

@@ -1,4 +1,4 @@
-import { asCli, cliConfig, formatColumns } from '../../api/cli.js';
+import { asCli, cliConfig, defaultActor, formatColumns } from '../../api/cli.js';
 import {
   addException,
   type ExceptionDeps,
@@ -9,14 +9,14 @@ import {
 import { createApp } from '../../app/app.js';
 import { CONTROLS } from '../../controls/catalog.js';
 import { systemClock } from '../../util/clock.js';
-import { jsonFormat, parseCommandArgs } from '../args.js';
+import { jsonFormat, parseCommandArgs, requireOptions } from '../args.js';
 import { type CliCommand, CliError, type CliIo, EXIT } from '../types.js';
 
 const usage = `Usage:
   driftwarden exceptions list [--status active|expired|revoked] [--format table|json]
   driftwarden exceptions add --control ID --scope RESOURCE_ID [--rule NAME] --justification TEXT
                              --ticket REF --expires DATE|30d [--approver NAME] [--format table|json]
-  driftwarden exceptions revoke EXCEPTION_ID [--by NAME] [--format table|json]
+  driftwarden exceptions revoke EXCEPTION_ID [--reason TEXT] [--by NAME] [--format table|json]
 
 The exception registry (same validation and store as /api/exceptions). An exception exempts one
 control on a resource, a resource group or a subscription (an ancestor covers what is below it),
@@ -25,31 +25,42 @@ optionally only one NSG rule, until it expires. Revoking records who and when; n
 Options:
   --expires DATE|Nd|Nh  ISO 8601 date (midnight UTC) or date-time, or relative (30d, 12h);
                         at most DW_EXCEPTION_MAX_DAYS (default 90) days ahead
-  --approver NAME       recorded as approvedBy (default: $USER)
-  --by NAME             recorded as revokedBy (default: $USER)
+  --status STATUS       list only active, expired or revoked exceptions
+  --control ID          control id, e.g. STG-PUBLIC-BLOB (add)
+  --scope RESOURCE_ID   resource id, resource group or subscription (add)
+  --rule NAME           only this NSG security rule (add, NSG controls)
+  --justification TEXT  business justification, at least 10 characters (add)
+  --ticket REF          change or incident ticket (add)
+  --approver NAME       recorded as approvedBy (default: $USER, else the OS account)
+  --reason TEXT         why it is revoked, recorded with the revocation (revoke)
+  --by NAME             recorded as revokedBy (default: $USER, else the OS account)
+  --format table|json   output (default table); list json is {"items": [...]}, which
+                        \`driftwarden evaluate --exceptions\` reads as is
   -h, --help            show this help`;
 
 function who(explicit: string | undefined, io: CliIo, flag: string): string {
-  const name = explicit?.trim() || io.env.USER?.trim() || io.env.USERNAME?.trim();
-  if (!name) throw new CliError(`${flag} is required (no $USER to default to)`);
+  const name = defaultActor(explicit, io.env);
+  if (!name) throw new CliError(`${flag} is required (no $USER or OS account name to default to)`);
   return name;
 }
 
 function render(items: ExceptionView[], io: CliIo, json: boolean): string {
   if (json) return `${JSON.stringify(items.length === 1 ? items[0] : { items }, null, 2)}\n`;
+  // SCOPE last and never cut: it is the full resource id people copy (the terminal wraps it).
   return formatColumns(
-    ['ID', 'STATUS', 'CONTROL', 'EXPIRES', 'APPROVED BY', 'TICKET', 'SCOPE'],
+    ['ID', 'STATUS', 'CONTROL', 'RULE', 'EXPIRES', 'APPROVED BY', 'TICKET', 'SCOPE'],
     items.map((item) => [
       item.id,
       item.status,
       item.controlId,
+      item.ruleName ?? '-',
       item.expiresOn.slice(0, 16).replace('T', ' '),
       item.approvedBy,
       item.ticket,
-      item.ruleName ? `${item.scope} [rule ${item.ruleName}]` : item.scope,
+      item.scope,
     ]),
     io.stdout.isTTY ? io.stdout.columns : undefined,
-    [0],
+    [0, 7],
   );
 }
 
@@ -58,18 +69,24 @@ export const exceptionsCommand: CliCommand = {
   summary: 'list, add or revoke approved exceptions (justification, ticket, expiry)',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('exceptions', args, {
-      status: { type: 'string' },
-      control: { type: 'string' },
-      scope: { type: 'string' },
-      rule: { type: 'string' },
-      justification: { type: 'string' },
-      ticket: { type: 'string' },
-      expires: { type: 'string' },
-      approver: { type: 'string' },
-      by: { type: 'string' },
-      format: { type: 'string', default: 'table' },
-    });
+    const { values, positionals } = parseCommandArgs(
+      'exceptions',
+      args,
+      {
+        status: { type: 'string' },
+        control: { type: 'string' },
+        scope: { type: 'string' },
+        rule: { type: 'string' },
+        justification: { type: 'string' },
+        ticket: { type: 'string' },
+        expires: { type: 'string' },
+        approver: { type: 'string' },
+        by: { type: 'string' },
+        reason: { type: 'string' },
+        format: { type: 'string', default: 'table' },
+      },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
@@ -87,7 +104,9 @@ export const exceptionsCommand: CliCommand = {
       throw new CliError(`unexpected argument ${JSON.stringify(rest[0])}`);
     // Usage before configuration: a missing id is the first thing to say.
     if (action === 'revoke' && rest.length !== 1) throw new CliError('revoke takes exactly one exception id');
-    const config = cliConfig(io.env);
+    // Every missing field at once, before any setting is read.
+    if (action === 'add') requireOptions(values, ['control', 'scope', 'justification', 'ticket', 'expires']);
+    const config = await cliConfig(io.env);
     const deps: ExceptionDeps = {
       exceptions: await createApp(config).exceptions(),
       controls: CONTROLS,
@@ -96,13 +115,23 @@ export const exceptionsCommand: CliCommand = {
     };
 
     if (action === 'list') {
-      wrongFor(['control', 'scope', 'rule', 'justification', 'ticket', 'expires', 'approver', 'by']);
+      wrongFor([
+        'control',
+        'scope',
+        'rule',
+        'justification',
+        'ticket',
+        'expires',
+        'approver',
+        'by',
+        'reason',
+      ]);
       const items = await asCli(() => listExceptionViews(deps, values.status ?? null));
       io.stdout.write(json ? `${JSON.stringify({ items }, null, 2)}\n` : render(items, io, false));
       return EXIT.ok;
     }
     if (action === 'add') {
-      wrongFor(['status', 'by']);
+      wrongFor(['status', 'by', 'reason']);
       const body = {
         control: values.control,
         scope: values.scope,
@@ -118,7 +147,9 @@ export const exceptionsCommand: CliCommand = {
     wrongFor(['status', 'control', 'scope', 'rule', 'justification', 'ticket', 'expires', 'approver']);
     const [id, ...extra] = rest;
     if (!id || extra.length) throw new CliError('revoke takes exactly one exception id');
-    const revoked = await asCli(() => revokeExceptionById(deps, id, who(values.by, io, '--by')));
+    const revoked = await asCli(() =>
+      revokeExceptionById(deps, id, who(values.by, io, '--by'), values.reason),
+    );
     io.stdout.write(render([revoked], io, json));
     return EXIT.ok;
   },

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asCli, cliConfig, formatColumns, relativeSince } from '../../api/cli.js';
-import { queryRemediations, type RemediationItem } from '../../api/remediations.js';
+import { newestFirst, queryRemediations, type RemediationItem } from '../../api/remediations.js';
 import { createApp } from '../../app/app.js';
 import { CONTROLS } from '../../controls/catalog.js';
 import { jsonFormat, parseCommandArgs } from '../args.js';
@@ -12,12 +12,13 @@ Shows the remediation log (evidence records), newest first — the same query as
 
 Filters:
   --since TIME          ISO 8601 date/date-time, or an age: 30m, 24h, 7d
-  --until TIME          ISO 8601 date/date-time
+  --until TIME          ISO 8601 date/date-time, or an age
   --subscription ID     subscription id
   --resource PREFIX     resource id prefix (case-insensitive)
   --control ID          control id, e.g. NSG-OPEN-INBOUND
   --outcome OUTCOME     remediated | remediation-failed | exempted | audit-only | compliant |
-                        skipped | resource-gone | restored
+                        skipped | resource-gone | restored; several comma-separated, or
+                        actionable (remediated, remediation-failed, exempted, restored)
   --actor NAME          who caused the change (upn / app id)
 Options:
   --limit N             records per page (1-500, default 50)
@@ -39,7 +40,13 @@ function shortResource(id: string): string {
   return group >= 0 ? `${parts[group + 1]}/${name}` : name;
 }
 
-function table(items: RemediationItem[], io: CliIo): string {
+/**
+ * `--follow` columns: time stamp, the longest outcome and control id, actors clipped at 30, ids
+ * (base64url chain + sequence: 60 characters and the sequence for a subscription's month).
+ */
+const FOLLOW_WIDTHS = [20, 18, 18, 30, 66];
+
+function table(items: RemediationItem[], io: CliIo, steady = false): string {
   return formatColumns(
     ['TIME', 'OUTCOME', 'CONTROL', 'ACTOR', 'ID', 'RESOURCE'],
     items.map((item) => [
@@ -52,6 +59,7 @@ function table(items: RemediationItem[], io: CliIo): string {
     ]),
     io.stdout.isTTY ? io.stdout.columns : undefined,
     [4],
+    steady ? FOLLOW_WIDTHS : [],
   );
 }
 
@@ -60,21 +68,26 @@ export const logCommand: CliCommand = {
   summary: 'show the remediation log (filters as the API; --follow to keep watching)',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('log', args, {
-      since: { type: 'string' },
-      until: { type: 'string' },
-      subscription: { type: 'string' },
-      resource: { type: 'string' },
-      control: { type: 'string' },
-      outcome: { type: 'string' },
-      actor: { type: 'string' },
-      limit: { type: 'string' },
-      all: { type: 'boolean' },
-      format: { type: 'string', default: 'table' },
-      follow: { type: 'boolean', short: 'f' },
-      interval: { type: 'string', default: '5' },
-      polls: { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs(
+      'log',
+      args,
+      {
+        since: { type: 'string' },
+        until: { type: 'string' },
+        subscription: { type: 'string' },
+        resource: { type: 'string' },
+        control: { type: 'string' },
+        outcome: { type: 'string' },
+        actor: { type: 'string' },
+        limit: { type: 'string' },
+        all: { type: 'boolean' },
+        format: { type: 'string', default: 'table' },
+        follow: { type: 'boolean', short: 'f' },
+        interval: { type: 'string', default: '5' },
+        polls: { type: 'string' },
+      },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
@@ -91,7 +104,12 @@ export const logCommand: CliCommand = {
     if (values.all && values.follow) throw new CliError('--all and --follow do not combine');
 
     const params = new URLSearchParams();
-    const filters = { ...values, since: relativeSince(values.since, new Date()) };
+    const now = new Date();
+    const filters = {
+      ...values,
+      since: relativeSince(values.since, now),
+      until: relativeSince(values.until, now),
+    };
     for (const name of [
       'since',
       'until',
@@ -105,7 +123,7 @@ export const logCommand: CliCommand = {
       const value = filters[name];
       if (typeof value === 'string') params.set(name, value);
     }
-    const config = cliConfig(io.env);
+    const config = await cliConfig(io.env);
     const deps = { evidence: await createApp(config).evidence(), controls: CONTROLS };
 
     if (!values.follow) {
@@ -116,6 +134,7 @@ export const logCommand: CliCommand = {
         page.items.push(...next.items);
         page.continuationToken = next.continuationToken;
       }
+      page.items.sort(newestFirst);
       io.stdout.write(json ? `${JSON.stringify(page, null, 2)}\n` : table(page.items, io));
       return EXIT.ok;
     }
@@ -125,7 +144,8 @@ export const logCommand: CliCommand = {
     let newest = params.get('since') ?? undefined;
     let headerShown = false;
     const show = (items: RemediationItem[]) => {
-      const fresh = items.filter((item) => !seen.has(item.id)).reverse();
+      // Oldest first, like tail -f: the reverse of newestFirst, with .2 before .10.
+      const fresh = items.filter((item) => !seen.has(item.id)).sort((a, b) => newestFirst(b, a));
       for (const item of fresh) {
         seen.add(item.id);
         if (!newest || item.time > newest) newest = item.time;
@@ -133,7 +153,7 @@ export const logCommand: CliCommand = {
       if (!fresh.length) return;
       if (json) io.stdout.write(fresh.map((item) => `${JSON.stringify(item)}\n`).join(''));
       else {
-        const text = table(fresh, io);
+        const text = table(fresh, io, true);
         io.stdout.write(headerShown ? text.slice(text.indexOf('\n') + 1) : text);
         headerShown = true;
       }

@@ -27,7 +27,8 @@ Options:
   --dry-run           evaluate and report only: no ARM writes, no evidence
   --format table|json summary on stdout (default table); json prints the full sweep result
   --report DIR        also write report.json, report.csv and report.html (printable) to DIR
-  --sweep-id ID       evidence/report id (default: the current UTC month, YYYY-MM)
+  --sweep-id ID       evidence/report id: a month YYYY-MM, optionally with a suffix
+                      (2026-11-rerun); default: the current UTC month
   --concurrency N     resources decided at once per subscription (default 32)
   --verbose           engine log lines on stderr
   -h, --help          show this help
@@ -35,12 +36,27 @@ Options:
 Progress goes to stderr (one updating line on a terminal, a line every 5 s otherwise).
 
 Exit status: 0 all drift handled, 1 findings remain (audit mode, dry run, failed remediation) or
-a subscription/resource could not be swept, 2 usage or configuration error.
+a subscription/resource could not be swept (a --subscription that is not in ${SETTINGS.subscriptions}
+and has no resources counts as not found), 2 usage or configuration error.
 
 Settings: the Function app's (${SETTINGS.storageConnection} or ${SETTINGS.tableServiceUri}, ${SETTINGS.evidenceTable},
 ${SETTINGS.armEndpoint}, ${SETTINGS.modes}, ${SETTINGS.auditOnly}, ...).`;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What the help promises: a month, optionally with a suffix (reports and evidence keys carry it). */
+const CLI_SWEEP_ID = /^\d{4}-(0[1-9]|1[0-2])(?:[._-][A-Za-z0-9._-]{1,50})?$/;
+
+/**
+ * Subscriptions that yielded nothing and that nobody configured: most likely a mistyped id, or one
+ * the identity cannot see. ARM lists an inaccessible subscription as empty in some set-ups, so an
+ * empty result alone must not read as "ok".
+ */
+function unknownSubscriptions(result: SweepResult, configured: readonly string[]): string[] {
+  const known = new Set(configured.map((id) => id.toLowerCase()));
+  return result.subscriptions
+    .filter((s) => s.status === 'ok' && s.resources === 0 && !known.has(s.subscriptionId.toLowerCase()))
+    .map((s) => s.subscriptionId);
+}
 
 function countsTable(title: string, rows: [string, Counts][]): string {
   const header = [title, ...COUNT_KEYS];
@@ -104,15 +120,20 @@ export const sweepCommand: CliCommand = {
   summary: 'run the validation sweep now: evaluate every storage account and NSG, remediate drift, report',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('sweep', args, {
-      subscription: { type: 'string', multiple: true },
-      'dry-run': { type: 'boolean' },
-      format: { type: 'string', default: 'table' },
-      report: { type: 'string' },
-      'sweep-id': { type: 'string' },
-      concurrency: { type: 'string' },
-      verbose: { type: 'boolean' },
-    });
+    const { values, positionals } = parseCommandArgs(
+      'sweep',
+      args,
+      {
+        subscription: { type: 'string', multiple: true },
+        'dry-run': { type: 'boolean' },
+        format: { type: 'string', default: 'table' },
+        report: { type: 'string' },
+        'sweep-id': { type: 'string' },
+        concurrency: { type: 'string' },
+        verbose: { type: 'boolean' },
+      },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
@@ -129,6 +150,10 @@ export const sweepCommand: CliCommand = {
     const concurrency = values.concurrency === undefined ? 32 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
       throw new CliError('--concurrency must be a whole number from 1 to 256');
+    if (values['sweep-id'] !== undefined && !CLI_SWEEP_ID.test(values['sweep-id']))
+      throw new CliError(
+        `--sweep-id ${JSON.stringify(values['sweep-id'].slice(0, 64))} is not a month: use YYYY-MM, e.g. ${monthSweepId(new Date())} (optionally with a suffix: ${monthSweepId(new Date())}-rerun)`,
+      );
     let sweepId: string;
     try {
       sweepId = validateSweepId(values['sweep-id'] ?? monthSweepId(new Date()));
@@ -136,7 +161,7 @@ export const sweepCommand: CliCommand = {
       throw new CliError(toError(error).message);
     }
 
-    const config = cliConfig(io.env);
+    const config = await cliConfig(io.env);
     const subscriptions = values.subscription?.length ? values.subscription : config.subscriptions;
     if (subscriptions.length === 0) {
       throw new CliError(`no subscriptions: pass --subscription ID or set ${SETTINGS.subscriptions}`);
@@ -182,7 +207,12 @@ export const sweepCommand: CliCommand = {
     if (json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else io.stdout.write(renderSummary(result));
     const t = result.totals;
-    const errors = result.subscriptions.reduce((n, s) => n + s.errors.length, 0);
+    const unknown = unknownSubscriptions(result, config.subscriptions);
+    for (const id of unknown)
+      io.stderr.write(
+        `sweep: subscription ${id} not found: no resources, and it is not in ${SETTINGS.subscriptions} (check the id, and that the identity can read it)\n`,
+      );
+    const errors = result.subscriptions.reduce((n, s) => n + s.errors.length, 0) + unknown.length;
     io.stderr.write(
       `sweep ${sweepId}${dryRun ? ' (dry run)' : ''}: ${t.evaluated} evaluated, ${t.pass} pass, ${t.remediated} remediated, ` +
         `${t.audit} open, ${t.failed} remediation failed, ${t.exempt} exempt, ${errors} error(s)\n`,

@@ -21,16 +21,19 @@ export const verifyCommand: CliCommand = {
   summary: 'recompute the evidence hash chains; exit 1 if any record was edited, deleted or inserted',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('verify', args, {
-      format: { type: 'string', default: 'table' },
-    });
+    const { values, positionals } = parseCommandArgs(
+      'verify',
+      args,
+      { format: { type: 'string', default: 'table' } },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
     if (positionals.length) throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const json = jsonFormat(values.format);
-    const store = await createApp(cliConfig(io.env)).evidence();
+    const store = await createApp(await cliConfig(io.env)).evidence();
     const result = await store.verify();
     if (json) {
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } from '../../cli/local-info.js';
@@ -9,6 +8,7 @@ import { claimLocalDir } from './already-running.js';
 import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
+import { readOrCreateFunctionKey } from './function-key.js';
 import { type FunctionHost, startFunctionHost } from './host.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.js';
 import { withoutRuntimeWarnings } from './log-filter.js';
@@ -104,7 +104,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       return registration.registeredFunctions();
     });
 
-    const functionKey = randomBytes(32).toString('base64url');
+    const functionKey = readOrCreateFunctionKey(dir); // stable across restarts: open tabs keep working
     const host: FunctionHost = await phase('host', () =>
       startFunctionHost({
         port: options.hostPort,

@@ -109,6 +109,8 @@ function envExports(io: CliIo): string {
     ['DW_ARM_ENDPOINT', info.armEndpoint],
     ['DW_SUBSCRIPTION_IDS', info.subscriptionId],
     ['NODE_EXTRA_CA_CERTS', ca],
+    // lets the CLI tell a shell that outlived this local mode at once (lib/api/cli.ts staleLocalEnv)
+    ['DW_LOCAL_SESSION', localInfoPath(dir)],
   ];
   if (identity) {
     vars.push(

@@ -47,7 +47,8 @@ function send(response: ServerResponse, init: HttpResponseInit): void {
  * A tiny stand-in for the Functions host, for tests and the bench: serves the on-call API routes
  * on 127.0.0.1 (free port) through the very handlers functions/api*.ts register, with real
  * @azure/functions HttpRequest objects, and checks the function key the way the host does
- * (`x-functions-key` header or `code` query; 401 with an empty body otherwise).
+ * (`x-functions-key` header or `code` query; 401 with an empty body otherwise; public routes
+ * — the page — are anonymous, as their Function's authLevel).
  */
 export async function startApiServer(deps: ApiDeps, functionKey = 'test-function-key'): Promise<ApiServer> {
   const routes = Object.values(API_ROUTES).map((route: ApiRoute) => ({
@@ -65,7 +66,7 @@ export async function startApiServer(deps: ApiDeps, functionKey = 'test-function
         .find((candidate) => candidate.params !== null);
       if (!hit?.params) return send(response, { status: 404 });
       const params = hit.params;
-      if (key !== functionKey) return send(response, { status: 401 });
+      if (key !== functionKey && !hit.route.public) return send(response, { status: 401 });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(incoming.headers)) {
         if (typeof value === 'string') headers[name] = value;

@@ -2,6 +2,7 @@ import type { RestoreRequest, Restorer } from '../../../lib/api/restorer.js';
 import type { ControlException } from '../../../lib/controls/types.js';
 import type { EvidenceRecord, EvidenceStore } from '../../../lib/evidence/types.js';
 import type { ExceptionStore } from '../../../lib/exceptions/types.js';
+import { restoreKey } from '../../../lib/remediation/restore.js';
 
 /**
  * TEST-ONLY Restorer: the production one writes the resource back through ARM (another module).
@@ -35,7 +36,7 @@ export class RecordingTestRestorer implements Restorer {
       expiresOn: request.expiresOn,
     });
     const restored = await this.evidence.append({
-      idempotencyKey: `restore:${record.recordId}:${exception.id}`,
+      idempotencyKey: restoreKey(record), // as the production restore: one restore per record
       trigger: 'manual',
       eventId: null,
       correlationId: record.correlationId,

@@ -54,6 +54,9 @@ describe.skipIf(!hasChromium)('on-call page in headless Chromium', () => {
 
   it('loads newest first, 100 at a time, with "Load more"', async () => {
     await page.goto(`${server.baseUrl}/api/ui?code=${server.functionKey}`);
+    // Issue 16 item 3: the page now opens on actionable outcomes (the old "everything" default
+    // buried incidents under sweeps' compliant rows); all records are one click away.
+    await page.getByRole('button', { name: 'Show all outcomes' }).click();
     await page.locator('#rows tr').nth(99).waitFor();
     expect(await page.locator('#rows tr').count()).toBe(100);
     const first = await page.locator('#rows tr').first().getAttribute('data-id');
@@ -110,6 +113,14 @@ describe.skipIf(!hasChromium)('on-call page in headless Chromium', () => {
       'oncall@localhost',
     );
     await page.screenshot({ path: `${SHOTS}/restored.png`, fullPage: true });
+    // Issue 16 item 2: the remediation's row says so, and opened again it offers no second restore.
+    const original = page.locator(`#rows tr[data-id="${target.recordId}"]`);
+    expect(await original.locator('td.outcome').textContent()).toBe('remediated restored');
+    await original.locator('a').click();
+    await expect.poll(() => page.locator('#d-restored').isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Restore…' }).isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Close' }).click();
+    expect(await page.getByRole('dialog').isVisible()).toBe(false);
   });
 
   it('"Refresh now" prepends records that arrived since', async () => {

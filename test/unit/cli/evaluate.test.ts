@@ -218,7 +218,13 @@ describe('driftwarden (in-process)', () => {
     ],
     ['a missing file', ['evaluate', '/nonexistent/x.json'], '', /no such file/],
     ['a bad format', ['evaluate', '--format', 'xml', '-'], '{}', /--format must be json, table or sarif/],
-    ['an unknown option', ['evaluate', '--bogus'], '{}', /Unknown option '--bogus'/],
+    // Issue 16 item 5: was node:util's own message (/Unknown option '--bogus'/), with an unbalanced quote.
+    [
+      'an unknown option',
+      ['evaluate', '--bogus'],
+      '{}',
+      /unknown option --bogus\. See: driftwarden evaluate --help\n$/,
+    ],
     ['two files', ['evaluate', 'a.json', 'b.json'], '', /one FILE/],
   ])('exit 2 with one line, no stack, for %s', async (_label, args, stdin, pattern) => {
     const result = await cli(args, stdin);
