@@ -33,7 +33,7 @@ export interface GatewayOptions {
 type Json = Record<string, unknown>;
 
 /**
- * Storage properties we write, in the names DESIGN.md and evidence use (the SDK's may differ, e.g.
+ * Storage properties we write, in the names the evidence contract uses (ARCHITECTURE.md) (the SDK's may differ, e.g.
  * enableHttpsTrafficOnly): those some control's remediation writes (lib/controls/catalog.ts).
  */
 export type StorageProperties = WritableStorageProperties;

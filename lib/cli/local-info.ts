@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 
 /**
- * `.driftwarden/local.json`: how to reach a running local mode (DESIGN.md, "Local mode"). Written
+ * `.driftwarden/local.json`: how to reach a running local mode (ARCHITECTURE.md "Contracts"). Written
  * when `npm start` is ready, removed when it stops; the CLI's `sandbox` command and the e2e test
  * read it.
  */

@@ -4,7 +4,7 @@ import type { EvaluationSettings } from './types.js';
 
 /**
  * Remote administration and database ports that must never be reachable from the internet.
- * DESIGN.md fixes the core list; the rest are the usual suspects of internet-wide scans.
+ * The contract (ARCHITECTURE.md "Contracts") fixes the core list; the rest are the usual suspects of internet-wide scans.
  */
 export const DEFAULT_MANAGEMENT_PORTS: readonly string[] = [
   '22', // SSH

@@ -2,7 +2,7 @@ import type { ControlId } from '../controls/types.js';
 
 export type Trigger = 'event' | 'sweep' | 'manual';
 
-/** One decision. See DESIGN.md "Evidence". */
+/** One decision. See ARCHITECTURE.md "Contracts". */
 export type Outcome =
   | 'remediated' // we changed the resource back
   | 'remediation-failed' // we tried and ARM refused permanently

@@ -56,7 +56,7 @@ export function evidenceInput(
 }
 
 /**
- * `event:<eventId>:<controlId>[:<rule>]` (DESIGN.md: idempotent on event id + control id; the
+ * `event:<eventId>:<controlId>[:<rule>]` (ARCHITECTURE.md "Contracts": idempotent on event id + control id; the
  * rule name keeps two rules failing one control apart); other triggers add the resource id.
  */
 export function idempotencyKey(

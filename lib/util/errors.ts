@@ -1,4 +1,4 @@
-/** Normalises anything thrown into an Error (DESIGN.md: catch as unknown, normalise). */
+/** Normalises anything thrown into an Error (ARCHITECTURE.md "Contracts": catch as unknown, normalise). */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   if (typeof thrown === 'string') return new Error(thrown);

@@ -17,7 +17,7 @@ const SA = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/stor
 const NSG = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg';
 
 describe('catalog', () => {
-  it('holds the eight DESIGN.md controls with complete metadata', () => {
+  it('holds the eight contract controls (ARCHITECTURE.md) with complete metadata', () => {
     expect([...CONTROL_IDS]).toEqual([
       'STG-PUBLIC-BLOB',
       'STG-CONTAINER-PUBLIC',

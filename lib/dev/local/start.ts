@@ -1,4 +1,4 @@
-// `npm start`: the whole loop on a laptop, no Azure account (DESIGN.md "Local mode and the ARM
+// `npm start`: the whole loop on a laptop, no Azure account (ARCHITECTURE.md "Contracts": local mode and the ARM
 // sandbox"). Composition only; the parts live next to this file.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
