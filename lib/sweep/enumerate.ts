@@ -9,8 +9,8 @@ import { idShapeOf } from '../azure/resource-id.js';
 
 /**
  * Whether an account's containers can expose anything, so are worth a list call. The account-level
- * `allowBlobPublicAccess=false` overrides every container's publicAccess (ARCHITECTURE.md "Contracts": "account-level
- * allowBlobPublicAccess=false covers containers"): that holds for accounts listed with false, and
+ * `allowBlobPublicAccess=false` overrides every container's publicAccess (ARCHITECTURE.md
+ * "Contracts"): that holds for accounts listed with false, and
  * for accounts the sweep just remediated to false (STG-PUBLIC-BLOB `remediated`). Accounts that
  * stay open — audit mode, an approved exception, a failed remediation, a dry run, or a decision
  * that could not be made (`decisions` null) — get their containers listed and evaluated.

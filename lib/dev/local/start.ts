@@ -1,5 +1,5 @@
-// `npm start`: the whole loop on a laptop, no Azure account (ARCHITECTURE.md "Contracts": local mode and the ARM
-// sandbox"). Composition only; the parts live next to this file.
+// `npm start`: the whole loop on a laptop, no Azure account (ARCHITECTURE.md "Contracts": local
+// mode and the ARM sandbox). Composition only; the parts live next to this file.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { localDir } from '../../cli/local-info.js';
