@@ -1,8 +1,10 @@
 import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { RemediationPlan } from '../controls/types.js';
+import { inFlight } from '../remediation/in-flight.js';
 import {
   PreconditionFailedError,
+  ResourceBusyError,
   type ResourceGateway,
   type ResourceSnapshot,
 } from '../remediation/types.js';
@@ -15,11 +17,18 @@ import { type ParsedResourceId, requireResourceId } from './resource-id.js';
  *
  * - Storage account: PATCH (`storageAccounts.update`) with just the plan's properties, so
  *   concurrent edits of other account settings survive.
- * - Blob container: PATCH `publicAccess: 'None'`.
+ * - Blob container: PATCH `publicAccess: 'None'`. The storage RP declares no If-Match on
+ *   container writes, so a restore's ETag guard is a re-read and compare just before the PATCH.
  * - Security rule: PUT of that one rule (never the whole NSG, which would clobber a concurrent
- *   edit of a sibling rule), built from the rule as read, with `If-Match: <rule ETag>`.
+ *   edit of a sibling rule), built from the rule as read, with `If-Match: <rule ETag>`. In Azure
+ *   a rule's ETag is its NSG's, so any sibling edit since our read answers 412 (the engine
+ *   re-reads and re-evaluates). While another operation holds the NSG the RP answers 429
+ *   RetryableError (or 409 AnotherOperationInProgress): the PUT is retried after Retry-After plus
+ *   jitter until the operation is over, within a budget (then ResourceBusyError).
  *   The SDK sends per-call custom headers on the LRO poll GETs too; the policy below keeps
  *   If-Match on writes only (a GET with a stale If-Match would be refused by ARM).
+ * - Reads wait (bounded) while the resource shows a running operation (`Updating`): an event can
+ *   arrive before the write that raised it has completed.
  */
 
 export interface GatewayOptions {
@@ -27,6 +36,20 @@ export interface GatewayOptions {
   operationTimeoutMs?: number;
   /** LRO poll interval when ARM sends no Retry-After; default 1000 ms */
   pollIntervalMs?: number;
+  /** how long a read waits for a running operation on the resource to finish; default 30 s */
+  settleWaitMs?: number;
+  /** how long a rule write keeps retrying while another operation holds its NSG; default operationTimeoutMs */
+  busyWaitMs?: number;
+  /** jitter source (0..1); default Math.random */
+  random?: () => number;
+}
+
+/** What the gateway had to wait out (for logs and benchmarks). */
+export interface GatewayStats {
+  /** rule PUTs retried because another operation held the NSG */
+  busyRetries: number;
+  /** re-reads because the resource was mid-operation */
+  settleWaits: number;
 }
 
 type Json = Record<string, unknown>;
@@ -54,6 +77,28 @@ function plain(value: unknown): Json {
 
 function isNotFound(error: unknown): boolean {
   return isRestError(error) && error.statusCode === 404;
+}
+
+const BUSY_CODES = new Set([
+  'retryableerror',
+  'retryableerrorduetoanotheroperation',
+  'anotheroperationinprogress',
+]);
+
+/** The network RP's "another operation holds this resource" refusal (429 or 409 with those codes). */
+function isBusy(error: unknown): boolean {
+  if (!isRestError(error) || (error.statusCode !== 429 && error.statusCode !== 409)) return false;
+  return typeof error.code === 'string' && BUSY_CODES.has(error.code.toLowerCase());
+}
+
+function retryAfterMsOf(error: unknown): number | null {
+  const header = isRestError(error) ? error.response?.headers?.get('retry-after') : undefined;
+  const seconds = header === undefined ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) ? seconds * 1000 : null;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 function rethrow412(error: unknown, resourceId: string): never {
@@ -102,7 +147,11 @@ export function remediatedRule(rule: Json, plan: RemediationPlan): Json {
 export class ArmResourceGateway implements ResourceGateway {
   private readonly timeoutMs: number;
   private readonly pollIntervalMs: number;
+  private readonly settleWaitMs: number;
+  private readonly busyWaitMs: number;
+  private readonly random: () => number;
   private readonly patched = new WeakSet<object>();
+  readonly stats: GatewayStats = { busyRetries: 0, settleWaits: 0 };
 
   constructor(
     private readonly clients: ArmClients,
@@ -110,6 +159,9 @@ export class ArmResourceGateway implements ResourceGateway {
   ) {
     this.timeoutMs = options.operationTimeoutMs ?? 60_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.settleWaitMs = options.settleWaitMs ?? 30_000;
+    this.busyWaitMs = options.busyWaitMs ?? this.timeoutMs;
+    this.random = options.random ?? Math.random;
   }
 
   private signal() {
@@ -142,7 +194,20 @@ export class ArmResourceGateway implements ResourceGateway {
     };
   }
 
+  /** The resource once no operation runs on it (or as it is when the settle budget runs out). */
   async read(resourceId: string): Promise<ResourceSnapshot | null> {
+    const deadline = Date.now() + this.settleWaitMs;
+    let wait = Math.max(10, this.pollIntervalMs);
+    for (;;) {
+      const snapshot = await this.readOnce(resourceId);
+      if (snapshot === null || !inFlight(snapshot.raw) || Date.now() >= deadline) return snapshot;
+      this.stats.settleWaits += 1;
+      await delay(Math.min(wait, deadline - Date.now()));
+      wait = Math.min(wait * 2, 5000);
+    }
+  }
+
+  private async readOnce(resourceId: string): Promise<ResourceSnapshot | null> {
     const id = requireResourceId(resourceId);
     const abortSignal = this.signal();
     try {
@@ -196,7 +261,7 @@ export class ArmResourceGateway implements ResourceGateway {
         return this.patchStorage(id, plan.set);
       case 'blob-container-public-access':
         if (id.target !== 'blobContainer') throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
-        return this.patchContainer(id, plan.set.publicAccess, null);
+        return this.patchContainer(id, plan.set.publicAccess);
       case 'nsg-rule-remove-sources':
       case 'nsg-rule-deny': {
         const { rule, ruleId } = this.ruleFrom(current, id, plan.ruleName);
@@ -232,7 +297,13 @@ export class ArmResourceGateway implements ResourceGateway {
       case 'blobContainer': {
         if (typeof state.publicAccess !== 'string')
           throw new Error('restore: the recorded state has no publicAccess');
-        return this.patchContainer(id, state.publicAccess, etag ?? null);
+        if (etag) {
+          // no If-Match on container writes in Azure: compare on a fresh read instead (a change
+          // landing between this read and the PATCH is not caught; the window is one round trip)
+          const now = await this.readOnce(id.canonicalId);
+          if (now?.etag !== etag) throw new PreconditionFailedError(id.canonicalId);
+        }
+        return this.patchContainer(id, state.publicAccess);
       }
       case 'networkSecurityGroup':
       case 'securityRule': {
@@ -273,24 +344,16 @@ export class ArmResourceGateway implements ResourceGateway {
     return this.snapshot(id, result);
   }
 
-  private async patchContainer(
-    id: ParsedResourceId,
-    publicAccess: string,
-    etag: string | null,
-  ): Promise<ResourceSnapshot> {
-    try {
-      const result = await this.storage(id).blobContainers.update(
-        id.resourceGroup,
-        id.parentName,
-        id.childName as string,
-        // biome-ignore lint/suspicious/noExplicitAny: the SDK's PublicAccess is a string union; we pass a validated value
-        { publicAccess: publicAccess as any },
-        { abortSignal: this.signal(), requestOptions: etag ? { headers: { 'If-Match': etag } } : undefined },
-      );
-      return this.snapshot(id, result);
-    } catch (error) {
-      rethrow412(error, id.canonicalId);
-    }
+  private async patchContainer(id: ParsedResourceId, publicAccess: string): Promise<ResourceSnapshot> {
+    const result = await this.storage(id).blobContainers.update(
+      id.resourceGroup,
+      id.parentName,
+      id.childName as string,
+      // biome-ignore lint/suspicious/noExplicitAny: the SDK's PublicAccess is a string union; we pass a validated value
+      { publicAccess: publicAccess as any },
+      { abortSignal: this.signal() },
+    );
+    return this.snapshot(id, result);
   }
 
   /** The rule a plan targets: the snapshot itself (rule read) or one of the NSG's custom rules. */
@@ -316,26 +379,38 @@ export class ArmResourceGateway implements ResourceGateway {
     return { rule, ruleId: requireResourceId(`${id.canonicalId}/securityRules/${rule.name as string}`) };
   }
 
+  /** PUT of one rule; waits out another operation on the NSG (Retry-After + jitter) within busyWaitMs. */
   private async putRule(
     ruleId: ParsedResourceId,
     rule: Json,
     etag: string | null,
   ): Promise<ResourceSnapshot> {
-    try {
-      const result = await this.network(ruleId).securityRules.beginCreateOrUpdateAndWait(
-        ruleId.resourceGroup,
-        ruleId.parentName,
-        ruleId.childName as string,
-        writableRule(rule),
-        {
-          abortSignal: this.signal(),
-          updateIntervalInMs: this.pollIntervalMs,
-          requestOptions: etag ? { customHeaders: { 'If-Match': etag } } : undefined,
-        },
-      );
-      return this.snapshot(ruleId, result);
-    } catch (error) {
-      rethrow412(error, ruleId.canonicalId);
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.network(ruleId).securityRules.beginCreateOrUpdateAndWait(
+          ruleId.resourceGroup,
+          ruleId.parentName,
+          ruleId.childName as string,
+          writableRule(rule),
+          {
+            abortSignal: this.signal(),
+            updateIntervalInMs: this.pollIntervalMs,
+            requestOptions: etag ? { customHeaders: { 'If-Match': etag } } : undefined,
+          },
+        );
+        return this.snapshot(ruleId, result);
+      } catch (error) {
+        if (!isBusy(error)) rethrow412(error, ruleId.canonicalId);
+        const elapsed = Date.now() - started;
+        // Retry-After is whole seconds; jitter spreads writers that were refused together
+        const base = retryAfterMsOf(error) ?? this.pollIntervalMs;
+        const wait = base * (0.5 + this.random());
+        if (elapsed + wait > this.busyWaitMs)
+          throw new ResourceBusyError(ruleId.canonicalId, attempt, elapsed);
+        this.stats.busyRetries += 1;
+        await delay(wait);
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ import type { EvidenceInput, EvidenceRecord, EvidenceStore, Outcome, Trigger } f
 import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { isTransient, toError } from '../util/errors.js';
+import { inFlight } from './in-flight.js';
 import {
   controlState,
   describePlan,
@@ -29,6 +30,7 @@ import {
   type IntentWrite,
   type Notifier,
   PreconditionFailedError,
+  ResourceBusyError,
   type ResourceGateway,
   type ResourceSnapshot,
 } from './types.js';
@@ -79,8 +81,16 @@ export interface EngineDeps {
   notifier?: Notifier;
   /** how long an intent's holder is presumed alive; default 60 s */
   leaseMs?: number;
-  /** re-read + re-evaluate rounds after a 412 without progress; default 3 */
+  /**
+   * re-read + re-evaluate rounds after a 412 without progress; default 5. In Azure a rule's ETag
+   * is its NSG's, so every sibling edit costs a round; when they run out the write is recorded
+   * `remediation-failed` (the next event or the sweep finishes the job).
+   */
   maxConflictRetries?: number;
+  /** first backoff before a re-read after a 412, doubled per round, full jitter; default 100 ms */
+  conflictBackoffMs?: number;
+  /** jitter source (0..1); default Math.random */
+  random?: () => number;
   /** how long a duplicate delivery waits for an in-flight one before failing (redelivery); default 10 s */
   inProgressWaitMs?: number;
 }
@@ -95,7 +105,14 @@ interface WriteGroup {
 
 type Attempt =
   | { kind: 'done'; inputs: EvidenceInput[]; intent: Intent | null }
-  | { kind: 'conflict'; inputs: EvidenceInput[]; intent: Intent | null; progressed: boolean };
+  | {
+      kind: 'conflict';
+      inputs: EvidenceInput[];
+      intent: Intent | null;
+      progressed: boolean;
+      /** `remediation-failed` for the writes the 412 stopped, should the budget run out now */
+      giveUp(reason: string): EvidenceInput[];
+    };
 
 const MAX_MESSAGE = 1000;
 const ALL_ON: Partial<Record<ControlId, Mode>> = Object.fromEntries(
@@ -115,13 +132,17 @@ function isAbort(error: unknown): boolean {
 export class RemediationEngine {
   private readonly leaseMs: number;
   private readonly maxConflictRetries: number;
+  private readonly conflictBackoffMs: number;
+  private readonly random: () => number;
   private readonly inProgressWaitMs: number;
   /** intents this process opened and has not completed yet (sweep: closed by record()) */
   private readonly openIntents = new Map<string, { prefix: string; resourceId: string }>();
 
   constructor(private readonly deps: EngineDeps) {
     this.leaseMs = deps.leaseMs ?? 60_000;
-    this.maxConflictRetries = deps.maxConflictRetries ?? 3;
+    this.maxConflictRetries = deps.maxConflictRetries ?? 5;
+    this.conflictBackoffMs = deps.conflictBackoffMs ?? 100;
+    this.random = deps.random ?? Math.random;
     this.inProgressWaitMs = deps.inProgressWaitMs ?? 10_000;
   }
 
@@ -160,9 +181,12 @@ export class RemediationEngine {
    * until record() closes it, so a crash in between is recovered by the next run with this prefix.
    */
   async decide(raw: unknown, ctx: DecisionContext): Promise<EvidenceInput[]> {
-    const snapshot = snapshotOf(raw);
-    const intent = await this.openOrWait(ctx, snapshot.resourceId);
+    const listed = snapshotOf(raw);
+    const intent = await this.openOrWait(ctx, listed.resourceId);
     if (intent === 'duplicate') return [];
+    // listed mid-operation: judge it once the operation is over (the gateway's read waits, bounded)
+    const snapshot = inFlight(listed.raw) ? await this.deps.gateway.read(listed.resourceId) : listed;
+    if (snapshot === null) return [this.goneInput(listed.resourceId, ctx)];
     return this.decideSnapshot(snapshot, ctx, intent);
   }
 
@@ -311,10 +335,16 @@ export class RemediationEngine {
       if (attempt.kind === 'done') return [...byKey.values()];
       conflicts = attempt.progressed ? 0 : conflicts + 1;
       if (conflicts > this.maxConflictRetries) {
-        if (held) await this.releaseIntent(held.key);
-        throw new PreconditionFailedError(first.resourceId);
+        const reason = `the resource kept changing between our read and our write: ${conflicts} conflicting writes (412) in a row; the next event or the sweep retries`;
+        this.deps.log(`giving up on ${first.resourceId}: ${reason}`);
+        for (const input of attempt.giveUp(reason))
+          if (!byKey.has(input.idempotencyKey)) byKey.set(input.idempotencyKey, input);
+        return [...byKey.values()];
       }
       this.deps.log(`412 on ${first.resourceId}: re-reading and re-evaluating (round ${conflicts})`);
+      // full jitter: writers refused by the same sibling edit do not come back in lockstep
+      const backoff = this.conflictBackoffMs * 2 ** (conflicts - 1);
+      await new Promise((resolve) => setTimeout(resolve, this.random() * Math.min(backoff, 2000)));
       snapshot = await this.deps.gateway.read(first.resourceId);
     }
   }
@@ -470,7 +500,20 @@ export class RemediationEngine {
     const intent = await this.claim(ctx, snapshot, writes, held);
 
     let progressed = false;
-    for (const group of groups.values()) {
+    const failed = (group: WriteGroup, message: string) => {
+      for (const finding of group.findings) {
+        make(
+          finding,
+          'remediation-failed',
+          `attempted: ${describePlan(group.plan, finding.controlId)}`,
+          message,
+          state(finding),
+          state(finding),
+        );
+      }
+    };
+    const ordered = [...groups.values()];
+    for (const [index, group] of ordered.entries()) {
       try {
         const written = await this.deps.gateway.apply(group.plan, snapshot);
         progressed = true;
@@ -489,24 +532,25 @@ export class RemediationEngine {
           // recovery would claim a remediation someone else made.
           const remaining = intent.writes.filter((write) => write.writeKey !== group.writeKey);
           const narrowed = await this.claim(ctx, snapshot, remaining, intent);
-          return { kind: 'conflict', inputs, intent: narrowed, progressed };
+          const giveUp = (reason: string) => {
+            const before = inputs.length;
+            for (const stopped of ordered.slice(index))
+              failed(stopped, `Remediation not applied: ${reason}.`);
+            return inputs.slice(before);
+          };
+          return { kind: 'conflict', inputs, intent: narrowed, progressed, giveUp };
         }
         if (isTransient(error) || isAbort(error)) {
           await this.releaseIntent(intent.key);
           throw error;
         }
-        const message = clip(`ARM refused the remediation: ${toError(error).message}`);
+        const message = clip(
+          error instanceof ResourceBusyError
+            ? `Remediation not applied: ${error.message}; the next event or the sweep retries.`
+            : `ARM refused the remediation: ${toError(error).message}`,
+        );
         this.deps.log(`remediation failed for ${snapshot.resourceId}: ${message}`);
-        for (const finding of group.findings) {
-          make(
-            finding,
-            'remediation-failed',
-            `attempted: ${describePlan(group.plan, finding.controlId)}`,
-            message,
-            state(finding),
-            state(finding),
-          );
-        }
+        failed(group, message);
       }
     }
     return { kind: 'done', inputs, intent };
