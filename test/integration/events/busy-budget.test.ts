@@ -8,7 +8,7 @@
  *   the state after the operation, not mid-flight.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
+import { startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import type { ResourceGateway } from '../../../lib/remediation/types.js';
 import { RDP_FROM_ANY } from '../../support/rules.js';
 import {
