@@ -4,9 +4,9 @@
  * 429 RetryableError while another operation holds it (here each operation holds it 100 ms).
  * For N = 0, 5, 20, 50 concurrent sibling rule edits by a pipeline (real SDK client that retries
  * busy answers as deployments do), several runs each: success rate (the rule denied by this one
- * event-path call, not left to the sweep), the 412s and 429s driftwarden's own requests met,
- * its 412 re-read rounds and busy retries, remediation latency p50/p99, and whether every
- * sibling edit landed. Real SDK clients, the real engine and TableEvidenceStore on Azurite.
+ * event-path call, not left to the sweep), the 412s and 429s driftwarden's own rule PUTs met,
+ * its retries (after busy, after a sibling-only 412) and engine re-evaluations (the rule itself
+ * changed), remediation latency p50/p99, and whether every sibling edit landed. Real SDK clients, the real engine and TableEvidenceStore on Azurite.
  * Run: npm run bench -- fidelity
  */
 import { randomUUID } from 'node:crypto';
@@ -98,6 +98,7 @@ interface RunResult {
   s429: number;
   rounds: number;
   busyRetries: number;
+  siblingRetries: number;
   siblingsLanded: boolean;
 }
 
@@ -165,6 +166,7 @@ async function oneRun(sandbox: Sandbox, connectionString: string, siblings: numb
     s429: counter.counts.s429,
     rounds: logs.filter((line) => line.startsWith('412 on ')).length,
     busyRetries: deps.gateway.stats.busyRetries,
+    siblingRetries: deps.gateway.stats.siblingRetries,
     siblingsLanded,
   };
 }
@@ -188,7 +190,7 @@ export async function run(): Promise<void> {
         `fidelity: N=${String(siblings).padStart(2)}: success ${succeeded}/${results.length} ` +
           `(${results.filter((r) => r.failedRecorded).length} recorded remediation-failed for the sweep), ` +
           `per remediation ${mean((r) => r.s412)} × 412, ${mean((r) => r.s429)} × 429 met, ` +
-          `${mean((r) => r.rounds)} re-read rounds, ${mean((r) => r.busyRetries)} busy retries (ours, beyond the SDK's); ` +
+          `retries: ${mean((r) => r.busyRetries)} after busy + ${mean((r) => r.siblingRetries)} after a sibling-only 412 (fresh ETag), ${mean((r) => r.rounds)} engine re-evaluations; ` +
           `latency p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms; ` +
           `sibling edits all landed: ${results.every((r) => r.siblingsLanded) ? 'yes' : 'NO'}`,
       );

@@ -9,6 +9,12 @@ import {
   type ResourceSnapshot,
 } from '../remediation/types.js';
 import { isRestError } from '../util/errors.js';
+import {
+  BusyWriteError,
+  NO_BLIND_REPLAY_POLICY,
+  noBlindReplayOfBusyConditionalWrites,
+  sameRuleContent,
+} from './busy-nsg.js';
 import type { ArmClients } from './clients.js';
 import { type ParsedResourceId, requireResourceId } from './resource-id.js';
 
@@ -21,10 +27,12 @@ import { type ParsedResourceId, requireResourceId } from './resource-id.js';
  *   container writes, so a restore's ETag guard is a re-read and compare just before the PATCH.
  * - Security rule: PUT of that one rule (never the whole NSG, which would clobber a concurrent
  *   edit of a sibling rule), built from the rule as read, with `If-Match: <rule ETag>`. In Azure
- *   a rule's ETag is its NSG's, so any sibling edit since our read answers 412 (the engine
- *   re-reads and re-evaluates). While another operation holds the NSG the RP answers 429
- *   RetryableError (or 409 AnotherOperationInProgress): the PUT is retried after Retry-After plus
- *   jitter until the operation is over, within a budget (then ResourceBusyError).
+ *   a rule's ETag is its NSG's, so any sibling edit since our read answers 412; while another
+ *   operation holds the NSG the RP answers 429 RetryableError (or 409 AnotherOperationInProgress).
+ *   Either way the remediation re-reads the rule after a jittered wait (Retry-After when busy):
+ *   only its ETag moved → the same write with the fresh ETag; the rule itself changed → 412 to
+ *   the engine, which re-evaluates. Bounded by busyWaitMs (then ResourceBusyError). Restores
+ *   keep strict If-Match semantics (busy-nsg.ts explains the SDK-replay policy).
  *   The SDK sends per-call custom headers on the LRO poll GETs too; the policy below keeps
  *   If-Match on writes only (a GET with a stale If-Match would be refused by ARM).
  * - Reads wait (bounded) while the resource shows a running operation (`Updating`): an event can
@@ -38,7 +46,7 @@ export interface GatewayOptions {
   pollIntervalMs?: number;
   /** how long a read waits for a running operation on the resource to finish; default 30 s */
   settleWaitMs?: number;
-  /** how long a rule write keeps retrying while another operation holds its NSG; default operationTimeoutMs */
+  /** how long a rule write keeps retrying while its NSG is busy or changing; default operationTimeoutMs */
   busyWaitMs?: number;
   /** jitter source (0..1); default Math.random */
   random?: () => number;
@@ -48,6 +56,8 @@ export interface GatewayOptions {
 export interface GatewayStats {
   /** rule PUTs retried because another operation held the NSG */
   busyRetries: number;
+  /** rule PUTs retried with a fresh ETag because only a sibling had changed (412) */
+  siblingRetries: number;
   /** re-reads because the resource was mid-operation */
   settleWaits: number;
 }
@@ -77,24 +87,6 @@ function plain(value: unknown): Json {
 
 function isNotFound(error: unknown): boolean {
   return isRestError(error) && error.statusCode === 404;
-}
-
-const BUSY_CODES = new Set([
-  'retryableerror',
-  'retryableerrorduetoanotheroperation',
-  'anotheroperationinprogress',
-]);
-
-/** The network RP's "another operation holds this resource" refusal (429 or 409 with those codes). */
-function isBusy(error: unknown): boolean {
-  if (!isRestError(error) || (error.statusCode !== 429 && error.statusCode !== 409)) return false;
-  return typeof error.code === 'string' && BUSY_CODES.has(error.code.toLowerCase());
-}
-
-function retryAfterMsOf(error: unknown): number | null {
-  const header = isRestError(error) ? error.response?.headers?.get('retry-after') : undefined;
-  const seconds = header === undefined ? Number.NaN : Number(header);
-  return Number.isFinite(seconds) ? seconds * 1000 : null;
 }
 
 function delay(ms: number): Promise<void> {
@@ -151,7 +143,7 @@ export class ArmResourceGateway implements ResourceGateway {
   private readonly busyWaitMs: number;
   private readonly random: () => number;
   private readonly patched = new WeakSet<object>();
-  readonly stats: GatewayStats = { busyRetries: 0, settleWaits: 0 };
+  readonly stats: GatewayStats = { busyRetries: 0, siblingRetries: 0, settleWaits: 0 };
 
   constructor(
     private readonly clients: ArmClients,
@@ -176,9 +168,10 @@ export class ArmResourceGateway implements ResourceGateway {
     const client = this.clients.networkFor(id.subscriptionId);
     if (!this.patched.has(client)) {
       this.patched.add(client);
-      if (!client.pipeline.getOrderedPolicies().some((policy) => policy.name === IF_MATCH_POLICY)) {
-        client.pipeline.addPolicy(ifMatchOnWritesOnly);
-      }
+      const names = new Set(client.pipeline.getOrderedPolicies().map((policy) => policy.name));
+      if (!names.has(IF_MATCH_POLICY)) client.pipeline.addPolicy(ifMatchOnWritesOnly);
+      if (!names.has(NO_BLIND_REPLAY_POLICY))
+        client.pipeline.addPolicy(noBlindReplayOfBusyConditionalWrites, { afterPhase: 'Retry' });
     }
     return client;
   }
@@ -269,6 +262,7 @@ export class ArmResourceGateway implements ResourceGateway {
           ruleId,
           remediatedRule(rule, plan),
           typeof rule.etag === 'string' ? rule.etag : null,
+          rule,
         );
       }
     }
@@ -379,13 +373,20 @@ export class ArmResourceGateway implements ResourceGateway {
     return { rule, ruleId: requireResourceId(`${id.canonicalId}/securityRules/${rule.name as string}`) };
   }
 
-  /** PUT of one rule; waits out another operation on the NSG (Retry-After + jitter) within busyWaitMs. */
+  /**
+   * PUT of one rule with If-Match. With `basis` (the rule as read, for a remediation), a busy NSG
+   * or a 412 is followed by a jittered wait and a re-read of the rule: unchanged → the same write
+   * with the fresh ETag; changed → PreconditionFailedError (the engine re-evaluates). Without
+   * `basis` (a restore), 412 stands and busy is waited out once per Retry-After.
+   */
   private async putRule(
     ruleId: ParsedResourceId,
     rule: Json,
     etag: string | null,
+    basis?: Json,
   ): Promise<ResourceSnapshot> {
     const started = Date.now();
+    let ifMatch = etag;
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.network(ruleId).securityRules.beginCreateOrUpdateAndWait(
@@ -396,20 +397,32 @@ export class ArmResourceGateway implements ResourceGateway {
           {
             abortSignal: this.signal(),
             updateIntervalInMs: this.pollIntervalMs,
-            requestOptions: etag ? { customHeaders: { 'If-Match': etag } } : undefined,
+            requestOptions: ifMatch ? { customHeaders: { 'If-Match': ifMatch } } : undefined,
           },
         );
         return this.snapshot(ruleId, result);
       } catch (error) {
-        if (!isBusy(error)) rethrow412(error, ruleId.canonicalId);
-        const elapsed = Date.now() - started;
+        const busy = error instanceof BusyWriteError;
+        const stale = isRestError(error) && error.statusCode === 412;
+        if (!busy && !(stale && basis)) rethrow412(error, ruleId.canonicalId);
         // Retry-After is whole seconds; jitter spreads writers that were refused together
-        const base = retryAfterMsOf(error) ?? this.pollIntervalMs;
+        const base = busy ? (error.retryAfterMs ?? this.pollIntervalMs) : this.pollIntervalMs;
         const wait = base * (0.5 + this.random());
-        if (elapsed + wait > this.busyWaitMs)
-          throw new ResourceBusyError(ruleId.canonicalId, attempt, elapsed);
-        this.stats.busyRetries += 1;
+        const elapsed = Date.now() - started;
+        if (elapsed + wait > this.busyWaitMs) {
+          if (busy) throw new ResourceBusyError(ruleId.canonicalId, attempt, elapsed);
+          throw new PreconditionFailedError(ruleId.canonicalId);
+        }
         await delay(wait);
+        if (!basis) {
+          if (busy) this.stats.busyRetries += 1;
+          continue; // a restore keeps its ETag: a change since the record is a conflict
+        }
+        const now = await this.readOnce(ruleId.canonicalId);
+        if (!now || !sameRuleContent(basis, now.raw)) throw new PreconditionFailedError(ruleId.canonicalId);
+        if (busy) this.stats.busyRetries += 1;
+        else this.stats.siblingRetries += 1;
+        ifMatch = now.etag;
       }
     }
   }

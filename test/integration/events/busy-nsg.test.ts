@@ -120,7 +120,7 @@ describe('busy NSG: remediation while a pipeline adds 50 rules', () => {
     const conflicts = h.logs.filter((line) => line.startsWith('412 on ')).length;
     console.log(
       `busy NSG: pipeline ${PIPELINE_RULES} rules in ${pipelineMs} ms; remediation: ${conflicts} × 412 re-read, ` +
-        `${h.deps.gateway.stats.busyRetries} busy retries, ${h.deps.gateway.stats.settleWaits} settle waits; ` +
+        `${h.deps.gateway.stats.busyRetries} busy retries, ${h.deps.gateway.stats.siblingRetries} sibling-only 412 retries, ${h.deps.gateway.stats.settleWaits} settle waits; ` +
         `${sandbox.stats().requests.byKind['securityRules.put'] ?? 0} rule PUTs in all; ` +
         `remediated ${remediatedAt - started} ms after the pipeline started, ${pipelineDone - remediatedAt} ms before it finished`,
     );
