@@ -144,6 +144,47 @@ describe('rule writes on a busy NSG', () => {
     }
   });
 
+  it('another operation holds the NSG past the write budget: remediation-failed saying so', async () => {
+    // every operation holds the NSG 2.5 s; driftwarden's write budget here is 1 s
+    const sandbox = await startSandbox({ lroDurationMs: 2500 });
+    try {
+      sandbox.seed(baseScenario());
+      harness = await createHarness(sandbox, {
+        connectionString: azurite.connectionString,
+        overrides: { armOperationTimeoutMs: 1000 },
+      });
+      const h = harness;
+      await clientsFor(sandbox, ALICE).network.securityRules.beginCreateOrUpdateAndWait(
+        'rg-portal',
+        'nsg-web',
+        'allow-rdp',
+        RDP_FROM_ANY,
+        { updateIntervalInMs: 50 },
+      );
+      const event = lastEventFor(sandbox, `${NSG}/securityRules/allow-rdp`);
+      // bob's pipeline starts a long write on a sibling just before the event is handled
+      await clientsFor(sandbox, BOB).network.securityRules.beginCreateOrUpdate(
+        'rg-portal',
+        'nsg-web',
+        'allow-ssh',
+        {
+          ...RDP_FROM_ANY,
+          sourceAddressPrefix: '10.0.0.0/8',
+          destinationPortRange: '22',
+          priority: 300,
+        },
+      );
+      await h.handle(event);
+      expect(nsgRule(sandbox, 'allow-rdp').access).toBe('Allow');
+      const [record, ...rest] = await h.records();
+      expect(rest).toEqual([]);
+      expect(record).toMatchObject({ outcome: 'remediation-failed', ruleName: 'allow-rdp' });
+      expect(record?.message).toMatch(/another operation held it .*; the next event or the sweep retries/);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
   it('an event that arrives while its write still runs is judged after the operation completes', async () => {
     // Azure may deliver ResourceWriteSuccess while the operation runs: the event comes on accept here
     const sandbox = await startSandbox({ lroDurationMs: 400, eventTiming: 'accept' });
