@@ -2,12 +2,20 @@ import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type WritableStorageProperties, writtenFieldsOf } from '../controls/resource-fields.js';
 import type { RemediationPlan } from '../controls/types.js';
+import { inFlight } from '../remediation/in-flight.js';
 import {
   PreconditionFailedError,
+  ResourceBusyError,
   type ResourceGateway,
   type ResourceSnapshot,
 } from '../remediation/types.js';
 import { isRestError } from '../util/errors.js';
+import {
+  BusyWriteError,
+  NO_BLIND_REPLAY_POLICY,
+  noBlindReplayOfBusyConditionalWrites,
+  sameRuleContent,
+} from './busy-nsg.js';
 import type { ArmClients } from './clients.js';
 import { type ParsedResourceId, requireResourceId } from './resource-id.js';
 
@@ -16,11 +24,20 @@ import { type ParsedResourceId, requireResourceId } from './resource-id.js';
  *
  * - Storage account: PATCH (`storageAccounts.update`) with just the plan's properties, so
  *   concurrent edits of other account settings survive.
- * - Blob container: PATCH `publicAccess: 'None'`.
+ * - Blob container: PATCH `publicAccess: 'None'`. The storage RP declares no If-Match on
+ *   container writes, so a restore's ETag guard is a re-read and compare just before the PATCH.
  * - Security rule: PUT of that one rule (never the whole NSG, which would clobber a concurrent
- *   edit of a sibling rule), built from the rule as read, with `If-Match: <rule ETag>`.
+ *   edit of a sibling rule), built from the rule as read, with `If-Match: <rule ETag>`. In Azure
+ *   a rule's ETag is its NSG's, so any sibling edit since our read answers 412; while another
+ *   operation holds the NSG the RP answers 429 RetryableError (or 409 AnotherOperationInProgress).
+ *   Either way the remediation re-reads the rule after a jittered wait (Retry-After when busy):
+ *   only its ETag moved → the same write with the fresh ETag; the rule itself changed → 412 to
+ *   the engine, which re-evaluates. Bounded by busyWaitMs (then ResourceBusyError). Restores
+ *   keep strict If-Match semantics (busy-nsg.ts explains the SDK-replay policy).
  *   The SDK sends per-call custom headers on the LRO poll GETs too; the policy below keeps
  *   If-Match on writes only (a GET with a stale If-Match would be refused by ARM).
+ * - Reads wait (bounded) while the resource shows a running operation (`Updating`): an event can
+ *   arrive before the write that raised it has completed.
  */
 
 export interface GatewayOptions {
@@ -28,6 +45,22 @@ export interface GatewayOptions {
   operationTimeoutMs?: number;
   /** LRO poll interval when ARM sends no Retry-After; default 1000 ms */
   pollIntervalMs?: number;
+  /** how long a read waits for a running operation on the resource to finish; default 30 s */
+  settleWaitMs?: number;
+  /** how long a rule write keeps retrying while its NSG is busy or changing; default operationTimeoutMs */
+  busyWaitMs?: number;
+  /** jitter source (0..1); default Math.random */
+  random?: () => number;
+}
+
+/** What the gateway had to wait out (for logs and benchmarks). */
+export interface GatewayStats {
+  /** rule PUTs retried because another operation held the NSG */
+  busyRetries: number;
+  /** rule PUTs retried with a fresh ETag because only a sibling had changed (412) */
+  siblingRetries: number;
+  /** re-reads because the resource was mid-operation */
+  settleWaits: number;
 }
 
 type Json = Record<string, unknown>;
@@ -93,6 +126,10 @@ function isNotFound(error: unknown): boolean {
   return isRestError(error) && error.statusCode === 404;
 }
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
 function rethrow412(error: unknown, resourceId: string): never {
   if (isRestError(error) && error.statusCode === 412) throw new PreconditionFailedError(resourceId);
   throw error;
@@ -139,7 +176,11 @@ export function remediatedRule(rule: Json, plan: RemediationPlan): Json {
 export class ArmResourceGateway implements ResourceGateway {
   private readonly timeoutMs: number;
   private readonly pollIntervalMs: number;
+  private readonly settleWaitMs: number;
+  private readonly busyWaitMs: number;
+  private readonly random: () => number;
   private readonly patched = new WeakSet<object>();
+  readonly stats: GatewayStats = { busyRetries: 0, siblingRetries: 0, settleWaits: 0 };
 
   constructor(
     private readonly clients: ArmClients,
@@ -147,6 +188,9 @@ export class ArmResourceGateway implements ResourceGateway {
   ) {
     this.timeoutMs = options.operationTimeoutMs ?? 60_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.settleWaitMs = options.settleWaitMs ?? 30_000;
+    this.busyWaitMs = options.busyWaitMs ?? this.timeoutMs;
+    this.random = options.random ?? Math.random;
   }
 
   private signal() {
@@ -161,9 +205,10 @@ export class ArmResourceGateway implements ResourceGateway {
     const client = await this.clients.networkFor(id.subscriptionId);
     if (!this.patched.has(client)) {
       this.patched.add(client);
-      if (!client.pipeline.getOrderedPolicies().some((policy) => policy.name === IF_MATCH_POLICY)) {
-        client.pipeline.addPolicy(ifMatchOnWritesOnly);
-      }
+      const names = new Set(client.pipeline.getOrderedPolicies().map((policy) => policy.name));
+      if (!names.has(IF_MATCH_POLICY)) client.pipeline.addPolicy(ifMatchOnWritesOnly);
+      if (!names.has(NO_BLIND_REPLAY_POLICY))
+        client.pipeline.addPolicy(noBlindReplayOfBusyConditionalWrites, { afterPhase: 'Retry' });
     }
     return client;
   }
@@ -179,7 +224,20 @@ export class ArmResourceGateway implements ResourceGateway {
     };
   }
 
+  /** The resource once no operation runs on it (or as it is when the settle budget runs out). */
   async read(resourceId: string): Promise<ResourceSnapshot | null> {
+    const deadline = Date.now() + this.settleWaitMs;
+    let wait = Math.max(10, this.pollIntervalMs);
+    for (;;) {
+      const snapshot = await this.readOnce(resourceId);
+      if (snapshot === null || !inFlight(snapshot.raw) || Date.now() >= deadline) return snapshot;
+      this.stats.settleWaits += 1;
+      await delay(Math.min(wait, deadline - Date.now()));
+      wait = Math.min(wait * 2, 5000);
+    }
+  }
+
+  private async readOnce(resourceId: string): Promise<ResourceSnapshot | null> {
     const id = requireResourceId(resourceId);
     const abortSignal = this.signal();
     try {
@@ -233,7 +291,7 @@ export class ArmResourceGateway implements ResourceGateway {
         return this.patchStorage(id, plan.set);
       case 'blob-container-public-access':
         if (id.target !== 'blobContainer') throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
-        return this.patchContainer(id, plan.set.publicAccess, null);
+        return this.patchContainer(id, plan.set.publicAccess);
       case 'nsg-rule-remove-sources':
       case 'nsg-rule-deny': {
         const { rule, ruleId } = this.ruleFrom(current, id, plan.ruleName);
@@ -241,6 +299,7 @@ export class ArmResourceGateway implements ResourceGateway {
           ruleId,
           remediatedRule(rule, plan),
           typeof rule.etag === 'string' ? rule.etag : null,
+          rule,
         );
       }
     }
@@ -257,7 +316,13 @@ export class ArmResourceGateway implements ResourceGateway {
       case 'blobContainer': {
         if (typeof state.publicAccess !== 'string')
           throw new Error('restore: the recorded state has no publicAccess');
-        return this.patchContainer(id, state.publicAccess, etag ?? null);
+        if (etag) {
+          // no If-Match on container writes in Azure: compare on a fresh read instead (a change
+          // landing between this read and the PATCH is not caught; the window is one round trip)
+          const now = await this.readOnce(id.canonicalId);
+          if (now?.etag !== etag) throw new PreconditionFailedError(id.canonicalId);
+        }
+        return this.patchContainer(id, state.publicAccess);
       }
       case 'networkSecurityGroup':
       case 'securityRule': {
@@ -294,24 +359,16 @@ export class ArmResourceGateway implements ResourceGateway {
     return this.snapshot(id, result);
   }
 
-  private async patchContainer(
-    id: ParsedResourceId,
-    publicAccess: string,
-    etag: string | null,
-  ): Promise<ResourceSnapshot> {
-    try {
-      const result = await (await this.storage(id)).blobContainers.update(
-        id.resourceGroup,
-        id.parentName,
-        id.childName as string,
-        // biome-ignore lint/suspicious/noExplicitAny: the SDK's PublicAccess is a string union; we pass a validated value
-        { publicAccess: publicAccess as any },
-        { abortSignal: this.signal(), requestOptions: etag ? { headers: { 'If-Match': etag } } : undefined },
-      );
-      return this.snapshot(id, result);
-    } catch (error) {
-      rethrow412(error, id.canonicalId);
-    }
+  private async patchContainer(id: ParsedResourceId, publicAccess: string): Promise<ResourceSnapshot> {
+    const result = await (await this.storage(id)).blobContainers.update(
+      id.resourceGroup,
+      id.parentName,
+      id.childName as string,
+      // biome-ignore lint/suspicious/noExplicitAny: the SDK's PublicAccess is a string union; we pass a validated value
+      { publicAccess: publicAccess as any },
+      { abortSignal: this.signal() },
+    );
+    return this.snapshot(id, result);
   }
 
   /** The rule a plan targets: the snapshot itself (rule read) or one of the NSG's custom rules. */
@@ -337,26 +394,57 @@ export class ArmResourceGateway implements ResourceGateway {
     return { rule, ruleId: requireResourceId(`${id.canonicalId}/securityRules/${rule.name as string}`) };
   }
 
+  /**
+   * PUT of one rule with If-Match. With `basis` (the rule as read, for a remediation), a busy NSG
+   * or a 412 is followed by a jittered wait and a re-read of the rule: unchanged → the same write
+   * with the fresh ETag; changed → PreconditionFailedError (the engine re-evaluates). Without
+   * `basis` (a restore), 412 stands and busy is waited out once per Retry-After.
+   */
   private async putRule(
     ruleId: ParsedResourceId,
     rule: Json,
     etag: string | null,
+    basis?: Json,
   ): Promise<ResourceSnapshot> {
-    try {
-      const result = await (await this.network(ruleId)).securityRules.beginCreateOrUpdateAndWait(
-        ruleId.resourceGroup,
-        ruleId.parentName,
-        ruleId.childName as string,
-        writableRule(rule),
-        {
-          abortSignal: this.signal(),
-          updateIntervalInMs: this.pollIntervalMs,
-          requestOptions: etag ? { customHeaders: { 'If-Match': etag } } : undefined,
-        },
-      );
-      return this.snapshot(ruleId, result);
-    } catch (error) {
-      rethrow412(error, ruleId.canonicalId);
+    const started = Date.now();
+    let ifMatch = etag;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await (await this.network(ruleId)).securityRules.beginCreateOrUpdateAndWait(
+          ruleId.resourceGroup,
+          ruleId.parentName,
+          ruleId.childName as string,
+          writableRule(rule),
+          {
+            abortSignal: this.signal(),
+            updateIntervalInMs: this.pollIntervalMs,
+            requestOptions: ifMatch ? { customHeaders: { 'If-Match': ifMatch } } : undefined,
+          },
+        );
+        return this.snapshot(ruleId, result);
+      } catch (error) {
+        const busy = error instanceof BusyWriteError;
+        const stale = isRestError(error) && error.statusCode === 412;
+        if (!busy && !(stale && basis)) rethrow412(error, ruleId.canonicalId);
+        // Retry-After is whole seconds; jitter spreads writers that were refused together
+        const base = busy ? (error.retryAfterMs ?? this.pollIntervalMs) : this.pollIntervalMs;
+        const wait = base * (0.5 + this.random());
+        const elapsed = Date.now() - started;
+        if (elapsed + wait > this.busyWaitMs) {
+          if (busy) throw new ResourceBusyError(ruleId.canonicalId, attempt, elapsed);
+          throw new PreconditionFailedError(ruleId.canonicalId);
+        }
+        await delay(wait);
+        if (!basis) {
+          if (busy) this.stats.busyRetries += 1;
+          continue; // a restore keeps its ETag: a change since the record is a conflict
+        }
+        const now = await this.readOnce(ruleId.canonicalId);
+        if (!now || !sameRuleContent(basis, now.raw)) throw new PreconditionFailedError(ruleId.canonicalId);
+        if (busy) this.stats.busyRetries += 1;
+        else this.stats.siblingRetries += 1;
+        ifMatch = now.etag;
+      }
     }
   }
 }

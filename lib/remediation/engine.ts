@@ -5,6 +5,7 @@ import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { isTransient, toError } from '../util/errors.js';
 import { decideResource, failedRecords, intentWrites, remediatedRecords } from './decision.js';
+import { inFlight } from './in-flight.js';
 import { WriteIntentLeases } from './lease.js';
 import { clip, goneInput } from './records.js';
 import { snapshotOf } from './state.js';
@@ -14,6 +15,7 @@ import {
   type IntentStore,
   type Notifier,
   PreconditionFailedError,
+  ResourceBusyError,
   type ResourceGateway,
   type ResourceSnapshot,
 } from './types.js';
@@ -38,15 +40,30 @@ export interface EngineDeps {
   notifier?: Notifier;
   /** how long an intent's holder is presumed alive; default 60 s */
   leaseMs?: number;
-  /** re-read + re-evaluate rounds after a 412 without progress; default 3 */
+  /**
+   * re-read + re-evaluate rounds after a 412 without progress; default 5. In Azure a rule's ETag
+   * is its NSG's, so every sibling edit costs a round; when they run out the write is recorded
+   * `remediation-failed` (the next event or the sweep finishes the job).
+   */
   maxConflictRetries?: number;
+  /** first backoff before a re-read after a 412, doubled per round, full jitter; default 100 ms */
+  conflictBackoffMs?: number;
+  /** jitter source (0..1); default Math.random */
+  random?: () => number;
   /** how long a duplicate delivery waits for an in-flight one before failing (redelivery); default 10 s */
   inProgressWaitMs?: number;
 }
 
 type Attempt =
   | { kind: 'done'; inputs: EvidenceInput[]; intent: Intent | null }
-  | { kind: 'conflict'; inputs: EvidenceInput[]; intent: Intent | null; progressed: boolean };
+  | {
+      kind: 'conflict';
+      inputs: EvidenceInput[];
+      intent: Intent | null;
+      progressed: boolean;
+      /** `remediation-failed` for the writes the 412 stopped, should the budget run out now */
+      giveUp(reason: string): EvidenceInput[];
+    };
 
 function isAbort(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
@@ -55,10 +72,14 @@ function isAbort(error: unknown): boolean {
 
 export class RemediationEngine {
   private readonly maxConflictRetries: number;
+  private readonly conflictBackoffMs: number;
+  private readonly random: () => number;
   private readonly leases: WriteIntentLeases;
 
   constructor(private readonly deps: EngineDeps) {
-    this.maxConflictRetries = deps.maxConflictRetries ?? 3;
+    this.maxConflictRetries = deps.maxConflictRetries ?? 5;
+    this.conflictBackoffMs = deps.conflictBackoffMs ?? 100;
+    this.random = deps.random ?? Math.random;
     this.leases = new WriteIntentLeases({
       intents: deps.intents,
       clock: deps.clock,
@@ -101,9 +122,12 @@ export class RemediationEngine {
    * until record() closes it, so a crash in between is recovered by the next run with this prefix.
    */
   async decide(raw: unknown, ctx: DecisionContext): Promise<EvidenceInput[]> {
-    const snapshot = snapshotOf(raw);
-    const intent = await this.leases.prior(ctx, snapshot.resourceId);
+    const listed = snapshotOf(raw);
+    const intent = await this.leases.prior(ctx, listed.resourceId);
     if (intent === 'duplicate') return [];
+    // listed mid-operation: judge it once the operation is over (the gateway's read waits, bounded)
+    const snapshot = inFlight(listed.raw) ? await this.deps.gateway.read(listed.resourceId) : listed;
+    if (snapshot === null) return [goneInput(listed.resourceId, ctx)];
     return this.decideSnapshot(snapshot, ctx, intent);
   }
 
@@ -160,10 +184,15 @@ export class RemediationEngine {
       if (attempt.kind === 'done') return [...byKey.values()];
       conflicts = attempt.progressed ? 0 : conflicts + 1;
       if (conflicts > this.maxConflictRetries) {
-        if (held) await this.leases.release(held.key);
-        throw new PreconditionFailedError(first.resourceId);
+        const reason = `the resource kept changing between our read and our write: ${conflicts} conflicting writes (412) in a row; the next event or the sweep retries`;
+        this.deps.log(`giving up on ${first.resourceId}: ${reason}`);
+        attempt.giveUp(reason).forEach(keep);
+        return [...byKey.values()];
       }
       this.deps.log(`412 on ${first.resourceId}: re-reading and re-evaluating (round ${conflicts})`);
+      // full jitter: writers refused by the same sibling edit do not come back in lockstep
+      const backoff = this.conflictBackoffMs * 2 ** (conflicts - 1);
+      await new Promise((resolve) => setTimeout(resolve, this.random() * Math.min(backoff, 2000)));
       snapshot = await this.deps.gateway.read(first.resourceId);
     }
   }
@@ -205,7 +234,7 @@ export class RemediationEngine {
       held,
     );
     let progressed = false;
-    for (const write of decision.writes) {
+    for (const [index, write] of decision.writes.entries()) {
       try {
         const written = await this.deps.gateway.apply(write.plan, snapshot);
         progressed = true;
@@ -216,13 +245,21 @@ export class RemediationEngine {
           // recovery would claim a remediation someone else made.
           const remaining = intent.writes.filter((announced) => announced.writeKey !== write.writeKey);
           const narrowed = await this.leases.claim(ctx, snapshot.resourceId, remaining, intent);
-          return { kind: 'conflict', inputs, intent: narrowed, progressed };
+          const giveUp = (reason: string) =>
+            decision.writes
+              .slice(index)
+              .flatMap((stopped) => failedRecords(scope, stopped, `Remediation not applied: ${reason}.`));
+          return { kind: 'conflict', inputs, intent: narrowed, progressed, giveUp };
         }
         if (isTransient(error) || isAbort(error)) {
           await this.leases.release(intent.key);
           throw error;
         }
-        const message = clip(`ARM refused the remediation: ${toError(error).message}`);
+        const message = clip(
+          error instanceof ResourceBusyError
+            ? `Remediation not applied: ${error.message}; the next event or the sweep retries.`
+            : `ARM refused the remediation: ${toError(error).message}`,
+        );
         this.deps.log(`remediation failed for ${snapshot.resourceId}: ${message}`);
         inputs.push(...failedRecords(scope, write, message));
       }

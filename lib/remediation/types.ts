@@ -39,7 +39,8 @@ export interface ResourceGateway {
    * Writes only what `plan` changes on `current` (PATCH of the named storage properties, PATCH of
    * container publicAccess, or PUT of the one security rule with If-Match on its ETag) and returns
    * the state ARM reports afterwards (for a rule plan: the rule). Throws PreconditionFailedError
-   * on 412 (caller re-reads and re-evaluates), RestError otherwise.
+   * on 412 (caller re-reads and re-evaluates), ResourceBusyError when another operation kept the
+   * resource busy past the write's budget, RestError otherwise.
    */
   apply(plan: RemediationPlan, current: ResourceSnapshot): Promise<ResourceSnapshot>;
   /**
@@ -56,6 +57,24 @@ export class PreconditionFailedError extends Error {
   constructor(readonly resourceId: string) {
     super(`ARM rejected the write to ${resourceId}: the resource changed since it was read (412)`);
     this.name = 'PreconditionFailedError';
+  }
+}
+
+/**
+ * ARM kept refusing the write because another operation held the resource (network RP: 429
+ * RetryableError / RetryableErrorDueToAnotherOperation, or 409 AnotherOperationInProgress) for
+ * longer than the write's budget. The write did not land.
+ */
+export class ResourceBusyError extends Error {
+  constructor(
+    readonly resourceId: string,
+    readonly attempts: number,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `ARM kept refusing the write to ${resourceId}: another operation held it through ${attempts} attempts over ${Math.round(waitedMs / 1000)} s`,
+    );
+    this.name = 'ResourceBusyError';
   }
 }
 

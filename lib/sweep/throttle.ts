@@ -140,6 +140,38 @@ export function retryAfterMs(response: PipelineResponse, nowMs: number = Date.no
   return Number.isFinite(date) ? Math.max(0, date - nowMs) : null;
 }
 
+/**
+ * What ARM says is left for this class of request: the lower of the caller's bucket
+ * (`x-ms-ratelimit-remaining-subscription-reads`) and the subscription's global bucket
+ * (`-global-reads`, sent by current ARM), whichever are present; null when neither is.
+ */
+export function remainingOf(response: PipelineResponse, kind: 'reads' | 'writes'): number | null {
+  let lowest: number | null = null;
+  for (const name of [
+    `x-ms-ratelimit-remaining-subscription-${kind}`,
+    `x-ms-ratelimit-remaining-subscription-global-${kind}`,
+  ]) {
+    const value = Number(response.headers.get(name) ?? Number.NaN);
+    if (Number.isFinite(value)) lowest = lowest === null ? value : Math.min(lowest, value);
+  }
+  return lowest;
+}
+
+/**
+ * A 429 from the network RP because another operation holds the resource (RetryableError):
+ * that resource is busy, the subscription's budget is not spent, so the bucket does not pause.
+ */
+function isResourceBusy(response: PipelineResponse): boolean {
+  const text = response.bodyAsText;
+  if (!text) return false;
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
+    return code === 'RetryableError' || code === 'RetryableErrorDueToAnotherOperation';
+  } catch {
+    return false;
+  }
+}
+
 /** Per-subscription read/write buckets plus the SDK pipeline policy that spends them. */
 export class ArmThrottle {
   private readonly buckets = new Map<string, { read: TokenBucket; write: TokenBucket }>();
@@ -182,11 +214,9 @@ export class ArmThrottle {
         if (isRead) this.stats.reads += 1;
         else this.stats.writes += 1;
         const response = await next(request);
-        const remaining = response.headers.get(
-          `x-ms-ratelimit-remaining-subscription-${isRead ? 'reads' : 'writes'}`,
-        );
-        if (remaining !== undefined) bucket.observeRemaining(Number(remaining));
-        if (response.status === 429) {
+        const remaining = remainingOf(response, isRead ? 'reads' : 'writes');
+        if (remaining !== null) bucket.observeRemaining(remaining);
+        if (response.status === 429 && !isResourceBusy(response)) {
           this.stats.throttled += 1;
           bucket.throttled(retryAfterMs(response) ?? 1000);
         }

@@ -111,7 +111,7 @@ describe('npm start (local mode), end to end', () => {
     );
   });
 
-  it('writes local.json with the contract's fields (ARCHITECTURE.md), pointing at what it started', async () => {
+  it('writes local.json with the contract fields (ARCHITECTURE.md), pointing at what it started', async () => {
     expect(Object.keys(info).sort()).toEqual(
       [
         'armEndpoint',

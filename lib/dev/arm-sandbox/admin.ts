@@ -2,8 +2,10 @@
  * The sandbox's own control endpoints, on the same port as ARM (loopback only, unauthenticated):
  * what tests and the CLI use to seed, inspect and steer a sandbox started in another process.
  * Routes under /_sandbox/: GET resources, resource?id=, stats, events; POST stats/reset, reset,
- * seed; PUT faults, latency, throttle, webhook. Each maps to one method of the Sandbox handle.
+ * seed; PUT faults, latency, throttle, webhook, dataplane/container-access. Each maps to one
+ * method of the Sandbox handle.
  */
+import { ArmError } from './arm.js';
 import { type RequestHandler, readBody } from './http.js';
 import type { Sandbox } from './sandbox.js';
 import type { FaultSettings, Scenario, ThrottleSettings, WebhookSettings } from './types.js';
@@ -57,6 +59,13 @@ export function adminApi(sandbox: Sandbox): RequestHandler {
         case 'PUT /_sandbox/throttle':
           sandbox.setThrottle((body ?? false) as ThrottleSettings | false);
           return reply(204);
+        case 'PUT /_sandbox/dataplane/container-access': {
+          const { id, publicAccess } = (body ?? {}) as { id?: unknown; publicAccess?: unknown };
+          return reply(
+            200,
+            sandbox.setContainerAccessFromDataPlane(String(id ?? ''), String(publicAccess ?? '')),
+          );
+        }
         case 'PUT /_sandbox/webhook':
           await sandbox.setWebhook((body ?? null) as WebhookSettings | null);
           return reply(204);
@@ -64,6 +73,7 @@ export function adminApi(sandbox: Sandbox): RequestHandler {
           return reply(404, { error: { code: 'NotFound', message: `unknown admin route ${route}` } });
       }
     } catch (thrown) {
+      if (thrown instanceof ArmError) return reply(thrown.status, thrown.body());
       reply(400, {
         error: { code: 'BadRequest', message: thrown instanceof Error ? thrown.message : String(thrown) },
       });

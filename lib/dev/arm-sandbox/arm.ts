@@ -1,27 +1,50 @@
 import { randomUUID } from 'node:crypto';
 
-/** A failure answered ARM-style: `{ "error": { "code", "message" } }` with an HTTP status. */
+export interface ArmErrorDetail {
+  code: string;
+  message: string;
+}
+
+/** A failure answered ARM-style: `{ "error": { "code", "message", "details"? } }` with an HTTP status. */
 export class ArmError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly details?: ArmErrorDetail[],
   ) {
     super(message);
     this.name = 'ArmError';
   }
 
-  body(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message } };
+  body(): { error: { code: string; message: string; details?: ArmErrorDetail[] } } {
+    return {
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+    };
   }
 }
 
+/** ARM's own 404 for a tracked (top-level) resource that does not exist. */
 export function notFound(type: string, name: string, resourceGroup: string): ArmError {
   return new ArmError(
     404,
     'ResourceNotFound',
-    `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found.`,
+    `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
+}
+
+/** ARM's 404 for any request addressed into a resource group that does not exist. */
+export function resourceGroupNotFound(resourceGroup: string): ArmError {
+  return new ArmError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
+}
+
+/** ARM's 404 for a nested resource whose parent does not exist. */
+export function parentNotFound(parentName: string): ArmError {
+  return new ArmError(
+    404,
+    'ParentResourceNotFound',
+    `Can not perform requested operation on nested resource. Parent resource '${parentName}' not found.`,
   );
 }
 

@@ -3,6 +3,7 @@
  *   npx tsx lib/dev/arm-sandbox/cli.ts [--port 0] [--scenario file.json] [--webhook URL]
  *     [--schema EventGrid|CloudEvents|ResourceNotifications] [--page-size N] [--latency MS]
  *     [--arm-throttle] [--fault-rate R] [--seed N] [--cert-dir DIR] [--generate SUBS,ACCOUNTS,NSGS,DRIFT]
+ *     [--lro-ms MS] [--event-timing completion|accept]
  * Prints one JSON line { url, caCertPath, adminUrl } and runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'cert-dir': { type: 'string' },
       generate: { type: 'string' },
+      'lro-ms': { type: 'string' },
+      'event-timing': { type: 'string' },
     },
   });
   const seed = values.seed !== undefined ? Number(values.seed) : 1;
@@ -46,6 +49,9 @@ async function main(): Promise<void> {
   if (values.latency) options.latencyMs = Number(values.latency);
   if (values['fault-rate']) options.faults = { rate: Number(values['fault-rate']), seed };
   if (values['cert-dir']) options.certDir = values['cert-dir'];
+  if (values['lro-ms']) options.lroDurationMs = Number(values['lro-ms']);
+  if (values['event-timing'] === 'accept' || values['event-timing'] === 'completion')
+    options.eventTiming = values['event-timing'];
 
   const sandbox = await startSandbox(options);
   process.stdout.write(

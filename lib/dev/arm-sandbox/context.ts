@@ -31,7 +31,13 @@ export interface SandboxCore {
   store: ResourceStore;
   operations: OperationTracker;
   pageSize(): number;
-  /** publishes the event(s) for a completed write or delete */
+  /**
+   * true: a write's event is published when ARM accepts it (the operation may still be running,
+   * a re-read shows provisioningState Updating), as Event Grid can deliver in Azure; false: when
+   * its operation completes
+   */
+  eventsOnAccept(): boolean;
+  /** publishes the event(s) for a write or delete */
   recordChange(
     ctx: RequestContext,
     action: 'write' | 'delete',

@@ -19,6 +19,10 @@ export interface Operation {
   status: OperationStatus;
   startTime: string;
   dueAt: number;
+  /** what the RP calls it in its errors, e.g. PutSecurityRuleOperation */
+  name: string;
+  /** lower-cased id of the resource the operation holds (its NSG, for a rule) */
+  holds: string;
   /** for PUTs: the resource once complete (returned by Location polling) */
   result?: ArmResource;
   error?: { code: string; message: string };
@@ -41,10 +45,13 @@ export class OperationTracker {
     location: string,
     apiVersion: string,
     finish: Finish,
+    work: { name: string; holds: string },
   ): Operation {
     const duration = Math.max(0, this.durationMs());
     const operation: Operation = {
       id: randomUUID(),
+      name: work.name,
+      holds: work.holds.toLowerCase(),
       provider,
       subscriptionId,
       location: location.toLowerCase().replace(/\s+/g, ''),
@@ -72,6 +79,17 @@ export class OperationTracker {
     if (operation && operation.status === 'InProgress' && Date.now() >= operation.dueAt)
       this.settle(operation);
     return operation;
+  }
+
+  /** An operation still running on `resourceId` (due ones are completed first), if any. */
+  runningOn(resourceId: string): Operation | undefined {
+    const key = resourceId.toLowerCase();
+    for (const operation of this.operations.values()) {
+      if (operation.holds !== key || operation.status !== 'InProgress') continue;
+      if (Date.now() >= operation.dueAt) this.settle(operation);
+      else return operation;
+    }
+    return undefined;
   }
 
   private settle(operation: Operation): void {

@@ -1,12 +1,12 @@
 /**
  * The ARM request pipeline, in the order Azure applies it: request log → body → auth (401) →
  * api-version (400) → route (404/405) → stats → latency → per-subscription throttle (429) →
- * seeded faults → JSON body (400) → the provider's handler. Every reply carries ARM's request and
+ * resource group (404) → seeded faults → JSON body (400) → the provider's handler. Every reply carries ARM's request and
  * correlation ids; errors are answered in ARM's `{ "error": { code, message } }` shape.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { ArmError } from './arm.js';
+import { ArmError, resourceGroupNotFound } from './arm.js';
 import type { ArmReply, RequestContext, SandboxCore } from './context.js';
 import { callerFromAuthorization } from './credential.js';
 import type { FaultInjector } from './faults.js';
@@ -84,11 +84,15 @@ function requireApiVersion(url: URL): string {
 function throttle(
   parts: PipelineParts,
   subscriptionId: string,
+  principal: string,
   requestClass: RequestClass,
   common: Record<string, string>,
 ): void {
-  const decision = parts.throttle.take(subscriptionId, requestClass);
-  if (decision) common[`x-ms-ratelimit-remaining-subscription-${requestClass}`] = String(decision.remaining);
+  const decision = parts.throttle.take(subscriptionId, principal, requestClass);
+  if (decision) {
+    common[`x-ms-ratelimit-remaining-subscription-${requestClass}`] = String(decision.remaining);
+    common[`x-ms-ratelimit-remaining-subscription-global-${requestClass}`] = String(decision.globalRemaining);
+  }
   if (decision && !decision.allowed) {
     parts.stats.countThrottled();
     throw new ArmError(
@@ -110,10 +114,19 @@ function faultError(fault: Exclude<FaultKind, 'reset'>): ArmError {
         'Encountered internal server error. Diagnostic information: sandbox fault injection.',
       );
     case '409':
+      // the shape the network RP uses when a dependent resource is mid-operation
       return new ArmError(
         409,
         'AnotherOperationInProgress',
-        'Another operation on this or dependent resource is in progress. Retry the request after it completes.',
+        'Another operation on this or dependent resource is in progress. To retrieve status of the operation use uri: (sandbox fault injection).',
+        {},
+        [
+          {
+            code: 'AnotherOperationInProgress',
+            message:
+              'Another operation on this or dependent resource is in progress (sandbox fault injection).',
+          },
+        ],
       );
     case '429':
       return new ArmError(
@@ -125,6 +138,31 @@ function faultError(fault: Exclude<FaultKind, 'reset'>): ArmError {
         },
       );
   }
+}
+
+/** Who the token bucket belongs to: the caller's object id (or app id / upn) from the bearer token. */
+function principalOf(caller: Record<string, unknown>): string {
+  for (const claim of ['oid', 'appid', 'upn']) {
+    const value = caller[claim];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return 'anonymous';
+}
+
+const RESOURCE_GROUP_IN_PATH = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)/i;
+
+/**
+ * ARM refuses anything addressed into a resource group that does not exist. A PUT is let through:
+ * the sandbox has no resource-group API, so a first PUT brings its group into being.
+ */
+function requireResourceGroup(parts: PipelineParts, method: string, pathname: string): void {
+  if (method === 'PUT') return;
+  const match = RESOURCE_GROUP_IN_PATH.exec(pathname);
+  if (!match) return;
+  const [, subscription = '', group = ''] = match;
+  const decoded = decodeURIComponent(group);
+  if (!parts.core.store.hasResourceGroup(decodeURIComponent(subscription), decoded))
+    throw resourceGroupNotFound(decoded);
 }
 
 function parseJson(raw: Buffer): unknown {
@@ -160,7 +198,9 @@ export function armPipeline(parts: PipelineParts): RequestHandler {
       parts.stats.countRoute(requestClass, matched.route.kind);
 
       await sleep(parts.latencyMs());
-      throttle(parts, matched.params[0] ?? '', requestClass, common);
+      const caller = callerFromAuthorization(authorization);
+      throttle(parts, matched.params[0] ?? '', principalOf(caller), requestClass, common);
+      requireResourceGroup(parts, method, url.pathname);
 
       const fault = parts.faults.draw();
       if (fault) {
@@ -178,7 +218,7 @@ export function armPipeline(parts: PipelineParts): RequestHandler {
         url,
         body: parseJson(raw),
         headers: req.headers,
-        caller: callerFromAuthorization(authorization),
+        caller,
         apiVersion,
         baseUrl: parts.baseUrl(),
         correlationId,

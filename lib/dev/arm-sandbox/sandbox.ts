@@ -33,6 +33,12 @@ export interface Sandbox {
   seed(scenario: Scenario): void;
   /** forgets all resources, pending operations and event logs (keeps webhook, faults, stats) */
   reset(): void;
+  /**
+   * changes a container's public access the way the Blob service would (data plane): the
+   * container changes, no ARM event is published; refused (ArmError 409) when the account
+   * disallows public access
+   */
+  setContainerAccessFromDataPlane(containerId: string, publicAccess: string): ArmResource;
   /** a copy of the stored resource (security rules included), case-insensitive id */
   getResource(id: string): ArmResource | undefined;
   /** copies of all stored resources (rules are inside their NSG) */

@@ -36,7 +36,10 @@ export function seedScenario(store: ResourceStore, scenario: Scenario): void {
           store.put('storageAccount', buildStorageAccount(id, parsed.parent, resource, false, 'Succeeded'));
           break;
         case 'networkSecurityGroup':
-          store.put('networkSecurityGroup', buildNsg(id, parsed.parent, resource, undefined, 'Succeeded'));
+          store.put(
+            'networkSecurityGroup',
+            buildNsg(id, parsed.parent, resource, undefined, 'Succeeded', true),
+          );
           break;
         case 'blobContainer': {
           const accountId = id.slice(0, id.toLowerCase().indexOf('/blobservices/'));
@@ -53,7 +56,7 @@ export function seedScenario(store: ResourceStore, scenario: Scenario): void {
           const nsgIdText = id.slice(0, id.toLowerCase().indexOf('/securityrules/'));
           const nsg = store.get(nsgIdText);
           if (!nsg) throw new Error(`its network security group ${nsgIdText} is not in the scenario`);
-          const rule = buildRule(id, parsed.child ?? '', resource, undefined, 'Succeeded');
+          const rule = buildRule(id, parsed.child ?? '', resource, 'Succeeded', true);
           store.put('networkSecurityGroup', withRule(nsg, rule.name, rule));
           break;
         }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, adminApi } from './admin.js';
 import type { SandboxCore } from './context.js';
 import { SANDBOX_TENANT_ID, sandboxCredential } from './credential.js';
+import { setContainerAccessFromDataPlane } from './dataplane.js';
 import { EventDelivery } from './delivery.js';
 import { writeRecord } from './events.js';
 import { FaultInjector } from './faults.js';
@@ -42,6 +43,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     store,
     operations,
     pageSize: () => Math.max(1, options.pageSize ?? 100),
+    eventsOnAccept: () => options.eventTiming === 'accept',
     recordChange(ctx, action, resourceType, resourceId, resource) {
       delivery.publish(writeRecord(ctx, { action, resourceType, resourceId, resource }, tenantId));
     },
@@ -62,6 +64,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       store.clear();
       delivery.clearLogs();
     },
+    setContainerAccessFromDataPlane: (id, publicAccess) =>
+      setContainerAccessFromDataPlane(store, id, publicAccess),
     getResource: (id) => store.lookup(id),
     listResources: () => store.all(),
     stats: () => stats.snapshot(),

@@ -21,6 +21,12 @@ interface Entry {
 
 export class ResourceStore {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * `subscription|group` of every resource group that ever held a resource. The sandbox has no
+   * resource-group API: a group comes into being with its first resource (seeded or PUT) and, as in
+   * ARM, outlives its resources; requests into any other group answer ResourceGroupNotFound.
+   */
+  private readonly groups = new Set<string>();
 
   get(id: string): ArmResource | undefined {
     return this.entries.get(id.toLowerCase())?.resource;
@@ -39,6 +45,11 @@ export class ResourceStore {
       entry.parent = resource.id.slice(0, resource.id.toLowerCase().indexOf('/blobservices/')).toLowerCase();
     }
     this.entries.set(resource.id.toLowerCase(), entry);
+    this.groups.add(`${entry.subscription}|${entry.resourceGroup}`);
+  }
+
+  hasResourceGroup(subscription: string, resourceGroup: string): boolean {
+    return this.groups.has(`${subscription.toLowerCase()}|${resourceGroup.toLowerCase()}`);
   }
 
   /** Deletes a resource; deleting a storage account deletes its containers too. */
@@ -98,6 +109,7 @@ export class ResourceStore {
 
   clear(): void {
     this.entries.clear();
+    this.groups.clear();
   }
 
   get size(): number {

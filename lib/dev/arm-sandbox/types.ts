@@ -66,8 +66,17 @@ export interface SandboxOptions {
   scenario?: Scenario;
   /** multiplies time-based behaviour (event retry backoff and delays, LRO duration); default 1 */
   timeScale?: number;
-  /** how long a long-running operation stays InProgress (scaled by timeScale); default 0 */
+  /**
+   * how long a long-running operation stays InProgress (scaled by timeScale); default 0. While
+   * one runs on an NSG, other writes to it and its rules answer 429 RetryableError, as in Azure.
+   */
   lroDurationMs?: number;
+  /**
+   * when a write's event is published: 'completion' of its operation (default), or 'accept' —
+   * as soon as ARM accepts the write, while a re-read may still show provisioningState Updating
+   * (Azure's ResourceWriteSuccess can arrive that early)
+   */
+  eventTiming?: 'completion' | 'accept';
   /** tenant id reported in events and tokens */
   tenantId?: string;
 }

@@ -150,8 +150,13 @@ describe('reliability of the automatic response', () => {
     await driftEverything();
     await sandbox.waitForEventsIdle();
     expectEverythingClosed(await h.records());
-    // 4 writes by alice + exactly 4 by driftwarden
-    expect(sandbox.stats().requests.writes).toBe(8);
+    // 4 writes by alice + exactly 4 by driftwarden. allow-rdp and partner-api share nsg-web and so
+    // (as in Azure) its ETag: when their remediations overlap, one PUT is refused with 412 and sent
+    // again with the fresh ETag (or re-evaluated) — each such refused request is accounted for.
+    const refused =
+      h.deps.gateway.stats.siblingRetries + h.logs.filter((line) => line.startsWith('412 on ')).length;
+    expect(refused).toBeLessThanOrEqual(1);
+    expect(sandbox.stats().requests.writes).toBe(8 + refused);
     expect(sandbox.deadLetteredEvents()).toEqual([]);
     expect(h.results.filter((r) => r.status === 'own-write')).toHaveLength(12); // our 4 writes, 3 copies each
   });

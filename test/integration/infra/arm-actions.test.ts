@@ -155,15 +155,17 @@ async function driveAdapters(): Promise<void> {
     [{ kind: 'nsg-rule-deny', ruleName: 'allow-rdp' }, rule],
     [{ kind: 'nsg-rule-remove-sources', ruleName: 'partner-api', removeSources: ['0.0.0.0/0'] }, nsg],
   ];
-  const written = [];
-  for (const [plan, snapshot] of plans) written.push(await gateway.apply(plan, snapshot));
+  // each write on a fresh read: in Azure a rule's ETag is its NSG's, so the rule write makes the
+  // NSG snapshot's ETags stale
+  const fresh = async (snapshot: ResourceSnapshot) => (await gateway.read(snapshot.resourceId)) ?? snapshot;
+  for (const [plan, snapshot] of plans) await gateway.apply(plan, await fresh(snapshot));
 
-  // restore writes: storage properties, container (If-Match), rule by rule id and by NSG id
+  // restore writes: storage properties, container (ETag compared), rule by rule id and by NSG id
   await gateway.restoreState(ACCOUNT, { allowBlobPublicAccess: true, minimumTlsVersion: 'TLS1_0' });
-  await gateway.restoreState(container.resourceId, { publicAccess: 'Blob' }, written[1]?.etag);
-  await gateway.restoreState(rule.resourceId, rule.raw, written[2]?.etag);
+  await gateway.restoreState(container.resourceId, { publicAccess: 'Blob' }, (await fresh(container)).etag);
+  await gateway.restoreState(rule.resourceId, rule.raw, (await fresh(rule)).etag);
   const partner = (nsg.raw.securityRules as Record<string, unknown>[]).find((r) => r.name === 'partner-api');
-  await gateway.restoreState(NSG, partner, written[3]?.etag);
+  await gateway.restoreState(NSG, partner, (await fresh(rule)).etag);
 }
 
 /** Every ARM request the adapters made (filled by the first describe's beforeAll). */

@@ -97,10 +97,13 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     expect(updated.etag).not.toBe(second.etag);
 
     let nsg = await client.networkSecurityGroups.get('rg-net', 'nsg-app');
+    // as in Azure, every rule carries the NSG's ETag: changing allow-rdp changed allow-https's too
     expect(nsg.securityRules?.map((r) => [r.name, r.access, r.etag])).toEqual([
-      ['allow-https', 'Allow', created.etag],
+      ['allow-https', 'Allow', updated.etag],
       ['allow-rdp', 'Deny', updated.etag],
     ]);
+    expect(nsg.etag).toBe(updated.etag);
+    expect(created.etag).not.toBe(updated.etag);
 
     const listed: string[] = [];
     for await (const rule of client.securityRules.list('rg-net', 'nsg-app')) listed.push(rule.name ?? '');
@@ -112,7 +115,8 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     await expect(client.securityRules.get('rg-net', 'nsg-app', 'allow-rdp')).rejects.toMatchObject({
       statusCode: 404,
     });
-    expect(sandbox.getResource(`${nsg.id}/securityRules/allow-https`)).toMatchObject({ etag: created.etag });
+    expect(sandbox.getResource(`${nsg.id}/securityRules/allow-https`)).toMatchObject({ etag: nsg.etag });
+    expect(nsg.etag).not.toBe(updated.etag);
   });
 
   it('returns 412 for a write with a stale If-Match ETag and accepts the current one', async () => {
@@ -202,14 +206,15 @@ describe('ARM sandbox: network security groups and rules through @azure/arm-netw
     expect(sandbox.listResources().map((r) => r.name)).toEqual(['nsg-0', 'nsg-2', 'nsg-x']);
   });
 
-  it('a PUT of the whole NSG replaces its rules and keeps unchanged rules’ ETags', async () => {
+  it('a PUT of the whole NSG replaces its rules and gives every rule the NSG’s new ETag', async () => {
     const first = await createNsg('nsg-replace', [
       { name: 'allow-rdp', ...RDP_FROM_ANY },
       { name: 'allow-https', ...httpsFromVnet },
     ]);
     const second = await createNsg('nsg-replace', [{ name: 'allow-https', ...httpsFromVnet }]);
     expect(second.securityRules?.map((r) => r.name)).toEqual(['allow-https']);
-    expect(second.securityRules?.[0]?.etag).toBe(first.securityRules?.[1]?.etag);
+    expect(second.securityRules?.[0]?.etag).toBe(second.etag);
+    expect(first.securityRules?.map((r) => r.etag)).toEqual([first.etag, first.etag]);
     expect(second.etag).not.toBe(first.etag);
   });
 

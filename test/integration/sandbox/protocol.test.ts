@@ -51,6 +51,23 @@ describe('ARM sandbox: protocol, auth, limits and faults', () => {
   });
 
   it('answers ARM error bodies for unknown resources, paths and methods, and accepts opaque tokens', async () => {
+    // the resource group exists (it holds another NSG); the NSG asked for does not
+    sandbox.seed({
+      resources: [
+        {
+          id: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/other`,
+        },
+      ],
+    });
+    const noGroup = await rawRequest(
+      `${sandbox.url}/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-none/providers/Microsoft.Network/networkSecurityGroups/nope?${API}`,
+      sandbox.caCertPem,
+      { headers: auth },
+    );
+    expect(noGroup.status).toBe(404);
+    expect(noGroup.body).toEqual({
+      error: { code: 'ResourceGroupNotFound', message: "Resource group 'rg-none' could not be found." },
+    });
     const missing = await rawRequest(
       `${sandbox.url}/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nope?${API}`,
       sandbox.caCertPem,
@@ -81,11 +98,18 @@ describe('ARM sandbox: protocol, auth, limits and faults', () => {
 
   it('throttles per subscription with 429 + Retry-After, and the SDK retry policy waits and succeeds', async () => {
     sandbox.setThrottle({ reads: { burst: 2, perSecond: 1 }, writes: ARM_LIKE_THROTTLE.writes });
-    const client = new StorageManagementClient(sandbox.credential(), SUBSCRIPTION, {
-      ...sandbox.clientOptions(),
-    });
+    // the same caller as the raw requests: ARM's buckets are per caller (plus a global one)
+    const client = new StorageManagementClient(
+      sandbox.credential({ upn: 'carol@contoso.com' }),
+      SUBSCRIPTION,
+      {
+        ...sandbox.clientOptions(),
+      },
+    );
     const first = await rawRequest(`${accountsUrl()}?${API}`, sandbox.caCertPem, { headers: auth });
     expect(first.headers['x-ms-ratelimit-remaining-subscription-reads']).toBe('1');
+    // current ARM also reports the subscription's global bucket (15 times a caller's)
+    expect(first.headers['x-ms-ratelimit-remaining-subscription-global-reads']).toBe('29');
     await rawRequest(`${accountsUrl()}?${API}`, sandbox.caCertPem, { headers: auth });
     const throttled = await rawRequest(`${accountsUrl()}?${API}`, sandbox.caCertPem, { headers: auth });
     expect(throttled.status).toBe(429);

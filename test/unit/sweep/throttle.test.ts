@@ -1,6 +1,12 @@
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { describe, expect, it } from 'vitest';
-import { ArmThrottle, type MonotonicClock, retryAfterMs, TokenBucket } from '../../../lib/sweep/throttle.js';
+import {
+  ArmThrottle,
+  type MonotonicClock,
+  remainingOf,
+  retryAfterMs,
+  TokenBucket,
+} from '../../../lib/sweep/throttle.js';
 
 function fakeClock(start = 1_000): MonotonicClock & { advance(ms: number): void } {
   let now = start;
@@ -113,5 +119,58 @@ describe('ArmThrottle policy', () => {
     await send('PUT', 'b'); // writes of b are not paused by a read 429
     expect(slept).toHaveLength(3);
     expect(throttle.stats).toMatchObject({ reads: 5, writes: 2, throttled: 1 });
+  });
+
+  it('a 429 because another operation holds the resource (RetryableError) does not pause the subscription', async () => {
+    const slept: number[] = [];
+    const throttle = new ArmThrottle(
+      { read: { capacity: 10, refillPerSecond: 1 }, write: { capacity: 10, refillPerSecond: 1 } },
+      fakeClock(),
+      async (ms) => {
+        slept.push(ms);
+      },
+    );
+    const policy = throttle.policy();
+    const put = (code: string) =>
+      policy.sendRequest(
+        createPipelineRequest({
+          url: 'https://arm.test/subscriptions/a/providers/x?api-version=1',
+          method: 'PUT',
+        }),
+        async (request) => ({
+          ...response(429, { 'retry-after': '7' }),
+          bodyAsText: JSON.stringify({ error: { code, message: '...' } }),
+          request,
+        }),
+      );
+    await put('RetryableError');
+    await put('RetryableError'); // not paused: the NSG was busy, not the subscription's budget
+    expect(slept).toEqual([]);
+    await put('SubscriptionRequestsThrottled');
+    await put('RetryableError');
+    expect(slept).toEqual([7_000]); // a real throttle pauses everyone
+  });
+});
+
+describe('remainingOf', () => {
+  it('reads the caller and the -global- headers, whichever are present, and believes the lower', () => {
+    expect(remainingOf(response(200, { 'x-ms-ratelimit-remaining-subscription-reads': '40' }), 'reads')).toBe(
+      40,
+    );
+    expect(
+      remainingOf(response(200, { 'x-ms-ratelimit-remaining-subscription-global-writes': '12' }), 'writes'),
+    ).toBe(12);
+    expect(
+      remainingOf(
+        response(200, {
+          'x-ms-ratelimit-remaining-subscription-reads': '249',
+          'x-ms-ratelimit-remaining-subscription-global-reads': '30',
+        }),
+        'reads',
+      ),
+    ).toBe(30);
+    expect(
+      remainingOf(response(200, { 'x-ms-ratelimit-remaining-subscription-writes': '5' }), 'reads'),
+    ).toBeNull();
   });
 });

@@ -5,13 +5,17 @@ import { type Operation, operationResultUrl, type Provider, retryAfterSeconds } 
 import type { ArmResource } from '../types.js';
 import { routeParams } from './input.js';
 
-/** Starts this request's long-running operation in the subscription of the path, at `resource`'s location. */
+/**
+ * Starts this request's long-running operation in the subscription of the path, at `resource`'s
+ * location; the operation holds `resource` (named `name` in the RP's errors) until it completes.
+ */
 export function startOperation(
   ctx: RequestContext,
   core: SandboxCore,
   provider: Provider,
   resource: ArmResource,
   finish: () => ArmResource | undefined,
+  name: string,
 ): Operation {
   return core.operations.start(
     provider,
@@ -19,7 +23,25 @@ export function startOperation(
     resource.location ?? 'eastus',
     ctx.apiVersion,
     finish,
+    { name, holds: resource.id },
   );
+}
+
+/**
+ * The network RP's answer to a write while another operation holds the resource: 429
+ * RetryableError with a RetryableErrorDueToAnotherOperation detail and Retry-After (as recorded
+ * from Azure, e.g. a second security rule PUT during PutSecurityRuleOperation).
+ */
+export function refuseWhileBusy(core: SandboxCore, resourceId: string): void {
+  const running = core.operations.runningOn(resourceId);
+  if (!running) return;
+  const seconds = retryAfterSeconds(running);
+  throw new ArmError(429, 'RetryableError', 'A retryable error occurred.', { 'retry-after': seconds }, [
+    {
+      code: 'RetryableErrorDueToAnotherOperation',
+      message: `Operation ${running.name} (${running.id}) is updating resource ${resourceId}. The call can be retried in ${seconds} seconds.`,
+    },
+  ]);
 }
 
 /** The failure of an operation whose resource went away before it completed. */

@@ -2,16 +2,34 @@
  * Microsoft.Network: network security groups and their security rules. Writes and deletes are
  * long-running operations as in Azure: 201/200/202 with `Azure-AsyncOperation` (and `Location`
  * for deletes); the resource shows provisioningState Updating/Deleting until the operation completes.
+ * While an operation holds an NSG, any other write to it or to one of its rules is refused with
+ * 429 RetryableError (RetryableErrorDueToAnotherOperation). Every rule carries its NSG's ETag, so
+ * If-Match on a rule fails after a change to any sibling.
  */
-import { checkPreconditions, clone, notFound } from '../../arm.js';
+import { ArmError, checkPreconditions, clone, notFound, parentNotFound } from '../../arm.js';
 import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
 import { nsgId, ruleId } from '../../ids.js';
 import { asyncOperationUrl, type Operation, operationResultUrl, retryAfterSeconds } from '../../lro.js';
 import type { ArmResource } from '../../types.js';
 import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
-import { operationCanceled, operationOf, startOperation, unfinishedPoll } from '../operations.js';
+import {
+  operationCanceled,
+  operationOf,
+  refuseWhileBusy,
+  startOperation,
+  unfinishedPoll,
+} from '../operations.js';
 import { page } from '../paging.js';
-import { buildNsg, buildRule, defaultRulesOf, NSG_TYPE, RULE_TYPE, rulesOf, withRule } from './shapes.js';
+import {
+  buildNsg,
+  buildRule,
+  defaultRulesOf,
+  findRule,
+  NSG_TYPE,
+  RULE_TYPE,
+  rulesOf,
+  withRule,
+} from './shapes.js';
 
 const SUB = '/subscriptions/{s}';
 const NSGS = `${SUB}/resourceGroups/{g}/providers/Microsoft.Network/networkSecurityGroups`;
@@ -31,8 +49,17 @@ function requireNsg(core: SandboxCore, ctx: RequestContext): ArmResource {
   return nsg;
 }
 
-function findRule(nsg: ArmResource, name: string): ArmResource | undefined {
-  return rulesOf(nsg).find((rule) => rule.name.toLowerCase() === name.toLowerCase());
+/** The NSG a nested (rule) request addresses; ARM answers ParentResourceNotFound without it. */
+function requireParentNsg(core: SandboxCore, ctx: RequestContext): ArmResource {
+  const [s, g, n] = params(ctx);
+  const nsg = core.store.get(nsgId(s, g, n));
+  if (!nsg) throw parentNotFound(n);
+  return nsg;
+}
+
+/** The network RP's own 404 for a missing child resource (code `NotFound`, not ARM's ResourceNotFound). */
+function ruleNotFound(nsg: ArmResource, name: string): ArmError {
+  return new ArmError(404, 'NotFound', `Resource ${nsg.id}/securityRules/${name} not found.`, {}, []);
 }
 
 function setProvisioning(nsg: ArmResource, state: string, ruleName?: string): void {
@@ -58,22 +85,33 @@ function putNsg(ctx: RequestContext, core: SandboxCore): ArmReply {
   const [s, g, n] = params(ctx);
   const id = nsgId(s, g, n);
   const existing = core.store.get(id);
+  refuseWhileBusy(core, id);
   checkPreconditions(preconditionHeaders(ctx), existing?.etag, existing !== undefined);
   const nsg = buildNsg(existing?.id ?? id, existing?.name ?? n, input(ctx), existing, 'Updating');
   core.store.put('networkSecurityGroup', nsg);
-  const operation = startOperation(ctx, core, 'Microsoft.Network', nsg, () => {
-    const current = core.store.get(id);
-    if (!current)
-      throw operationCanceled('The network security group was deleted before the operation completed.');
-    setProvisioning(current, 'Succeeded');
-    core.recordChange(ctx, 'write', NSG_TYPE, current.id, current);
-    return current;
-  });
+  const early = core.eventsOnAccept();
+  if (early) core.recordChange(ctx, 'write', NSG_TYPE, nsg.id, nsg);
+  const operation = startOperation(
+    ctx,
+    core,
+    'Microsoft.Network',
+    nsg,
+    () => {
+      const current = core.store.get(id);
+      if (!current)
+        throw operationCanceled('The network security group was deleted before the operation completed.');
+      setProvisioning(current, 'Succeeded');
+      if (!early) core.recordChange(ctx, 'write', NSG_TYPE, current.id, current);
+      return current;
+    },
+    'PutNetworkSecurityGroupOperation',
+  );
   return { status: existing ? 200 : 201, body: nsg, headers: lroHeaders(ctx, operation, false) };
 }
 
 function patchNsgTags(ctx: RequestContext, core: SandboxCore): ArmReply {
   const nsg = clone(requireNsg(core, ctx));
+  refuseWhileBusy(core, nsg.id);
   const tags = input(ctx).tags;
   nsg.tags = typeof tags === 'object' && tags !== null ? (tags as Record<string, string>) : {};
   const next = withRule(nsg, '', undefined); // no rule change; gives the NSG a new ETag
@@ -86,60 +124,87 @@ function deleteNsg(ctx: RequestContext, core: SandboxCore): ArmReply {
   const [s, g, n] = params(ctx);
   const existing = core.store.get(nsgId(s, g, n));
   if (!existing) return { status: 204 };
+  refuseWhileBusy(core, existing.id);
   checkPreconditions(preconditionHeaders(ctx), existing.etag, true);
   existing.properties.provisioningState = 'Deleting';
-  const operation = startOperation(ctx, core, 'Microsoft.Network', existing, () => {
-    if (core.store.delete(existing.id)) core.recordChange(ctx, 'delete', NSG_TYPE, existing.id);
-    return undefined;
-  });
+  const operation = startOperation(
+    ctx,
+    core,
+    'Microsoft.Network',
+    existing,
+    () => {
+      if (core.store.delete(existing.id)) core.recordChange(ctx, 'delete', NSG_TYPE, existing.id);
+      return undefined;
+    },
+    'DeleteNetworkSecurityGroupOperation',
+  );
   return { status: 202, headers: lroHeaders(ctx, operation, true) };
 }
 
 function getRule(ctx: RequestContext, core: SandboxCore): ArmReply {
-  const nsg = requireNsg(core, ctx);
+  const nsg = requireParentNsg(core, ctx);
   const name = params(ctx)[3];
   const rule = findRule(nsg, name);
-  if (!rule) throw notFound(`${NSG_TYPE}/${nsg.name}/securityRules`, name, params(ctx)[1]);
+  if (!rule) throw ruleNotFound(nsg, name);
   return { status: 200, body: rule };
 }
 
 function putRule(ctx: RequestContext, core: SandboxCore): ArmReply {
   const [, , , r] = params(ctx);
-  const nsg = requireNsg(core, ctx);
+  const nsg = requireParentNsg(core, ctx);
+  refuseWhileBusy(core, nsg.id);
   const previous = findRule(nsg, r);
+  // the rule's ETag is the NSG's: a change to any sibling since the caller's read fails this
   checkPreconditions(preconditionHeaders(ctx), previous?.etag, previous !== undefined);
   const name = previous?.name ?? r;
-  const rule = buildRule(ruleId(...splitNsgId(nsg), name), name, input(ctx), previous, 'Updating');
-  // A re-PUT of identical content keeps the ETag in Azure; the write still happens (and raises an event).
+  const rule = buildRule(ruleId(...splitNsgId(nsg), name), name, input(ctx), 'Updating');
   const next = withRule(nsg, name, rule);
   core.store.put('networkSecurityGroup', next);
-  const operation = startOperation(ctx, core, 'Microsoft.Network', nsg, () => {
-    const current = core.store.get(nsg.id);
-    const stored = current ? findRule(current, name) : undefined;
-    if (!current || !stored)
-      throw operationCanceled('The security rule was deleted before the operation completed.');
-    setProvisioning(current, 'Succeeded', name);
-    core.recordChange(ctx, 'write', RULE_TYPE, stored.id, stored);
-    return stored;
-  });
-  return { status: previous ? 200 : 201, body: rule, headers: lroHeaders(ctx, operation, false) };
+  const accepted = findRule(next, name) as ArmResource;
+  const early = core.eventsOnAccept();
+  if (early) core.recordChange(ctx, 'write', RULE_TYPE, accepted.id, accepted);
+  const operation = startOperation(
+    ctx,
+    core,
+    'Microsoft.Network',
+    nsg,
+    () => {
+      const current = core.store.get(nsg.id);
+      const stored = current ? findRule(current, name) : undefined;
+      if (!current || !stored)
+        throw operationCanceled('The security rule was deleted before the operation completed.');
+      setProvisioning(current, 'Succeeded', name);
+      if (!early) core.recordChange(ctx, 'write', RULE_TYPE, stored.id, stored);
+      return stored;
+    },
+    'PutSecurityRuleOperation',
+  );
+  return { status: previous ? 200 : 201, body: accepted, headers: lroHeaders(ctx, operation, false) };
 }
 
 function deleteRule(ctx: RequestContext, core: SandboxCore): ArmReply {
   const [, , , r] = params(ctx);
-  const nsg = requireNsg(core, ctx);
+  const nsg = requireParentNsg(core, ctx);
   const existing = findRule(nsg, r);
   if (!existing) return { status: 204 };
+  refuseWhileBusy(core, nsg.id);
   checkPreconditions(preconditionHeaders(ctx), existing.etag, true);
   existing.properties.provisioningState = 'Deleting';
-  const operation = startOperation(ctx, core, 'Microsoft.Network', nsg, () => {
-    const current = core.store.get(nsg.id);
-    if (current && findRule(current, existing.name)) {
-      core.store.put('networkSecurityGroup', withRule(current, existing.name, undefined));
-      core.recordChange(ctx, 'delete', RULE_TYPE, existing.id);
-    }
-    return undefined;
-  });
+  const operation = startOperation(
+    ctx,
+    core,
+    'Microsoft.Network',
+    nsg,
+    () => {
+      const current = core.store.get(nsg.id);
+      if (current && findRule(current, existing.name)) {
+        core.store.put('networkSecurityGroup', withRule(current, existing.name, undefined));
+        core.recordChange(ctx, 'delete', RULE_TYPE, existing.id);
+      }
+      return undefined;
+    },
+    'DeleteSecurityRuleOperation',
+  );
   return { status: 202, headers: lroHeaders(ctx, operation, true) };
 }
 
@@ -211,7 +276,7 @@ export const networkRoutes: Route[] = [
     kind: 'securityRules.list',
     method: 'GET',
     pattern: path(RULES),
-    handle: (ctx, core) => page(rulesOf(requireNsg(core, ctx)), ctx, core.pageSize()),
+    handle: (ctx, core) => page(rulesOf(requireParentNsg(core, ctx)), ctx, core.pageSize()),
   },
   { kind: 'securityRules.get', method: 'GET', pattern: path(`${RULES}/{r}`), handle: getRule },
   { kind: 'securityRules.put', method: 'PUT', pattern: path(`${RULES}/{r}`), handle: putRule },

@@ -30,27 +30,25 @@ const RULE_ARRAYS = [
   'destinationAddressPrefixes',
 ];
 
-function ruleContent(p: Record<string, unknown>): string {
-  return JSON.stringify([...RULE_PROPERTIES, ...RULE_ARRAYS].map((key) => p[key] ?? null));
-}
-
 /**
- * A security rule as the network RP returns it. Keeps the previous ETag when nothing changed
- * (a PUT of the NSG that leaves a rule alone must not invalidate that rule's ETag).
+ * A security rule as the network RP returns it. Its ETag is its NSG's (stamped by buildNsg /
+ * withRule): in Azure every rule of an NSG carries the NSG's ETag, so any change to any rule
+ * changes every sibling's. `keepEmpty` keeps empty-string fields (seeding from real exports,
+ * where e.g. `sourceAddressPrefix: ""` sits beside `sourceAddressPrefixes`).
  */
 export function buildRule(
   id: string,
   name: string,
   input: ResourceInput,
-  previous: ArmResource | undefined,
   provisioningState: string,
+  keepEmpty = false,
 ): ArmResource {
   const given = propsOf(input);
   validateRule(name, given);
   const properties: Record<string, unknown> = { provisioningState };
   for (const key of RULE_PROPERTIES) {
     const value = given[key];
-    if (value !== undefined && value !== null && value !== '') properties[key] = value;
+    if (value !== undefined && value !== null && (value !== '' || keepEmpty)) properties[key] = value;
   }
   for (const key of RULE_ARRAYS) {
     const value = given[key];
@@ -59,14 +57,24 @@ export function buildRule(
   for (const key of ['sourceApplicationSecurityGroups', 'destinationApplicationSecurityGroups']) {
     if (Array.isArray(given[key]) && (given[key] as unknown[]).length > 0) properties[key] = given[key];
   }
-  const unchanged = previous !== undefined && ruleContent(previous.properties) === ruleContent(properties);
-  const etag = unchanged && previous?.etag ? previous.etag : newWeakEtag();
-  return { name, id, etag, type: RULE_TYPE, properties };
+  return { name, id, etag: '', type: RULE_TYPE, properties };
+}
+
+/** Read-only associations the network RP reports on an NSG (never written through the NSG itself). */
+const ASSOCIATIONS = ['subnets', 'networkInterfaces', 'flowLogs'];
+
+/** Gives the NSG a new ETag and stamps it on every rule, default rules included. */
+function stampEtag(nsg: ArmResource): void {
+  nsg.etag = newWeakEtag();
+  for (const rule of rulesOf(nsg)) rule.etag = nsg.etag;
+  for (const rule of defaultRulesOf(nsg)) rule.etag = nsg.etag;
 }
 
 /**
  * A PUT of the whole NSG: `securityRules` in the body replace the existing set (absent = none,
- * as with a real ARM PUT). Rules left unchanged keep their ETag; the NSG gets a new one.
+ * as with a real ARM PUT); the NSG and every rule get one new ETag. Associations (subnets,
+ * network interfaces, flow logs) are read-only: kept from `existing`, or taken from the input
+ * when `seeding` (an exported estate has them).
  */
 export function buildNsg(
   id: string,
@@ -74,10 +82,9 @@ export function buildNsg(
   input: ResourceInput,
   existing: ArmResource | undefined,
   provisioningState: string,
+  seeding = false,
 ): ArmResource {
   const given = propsOf(input);
-  const previousRules = new Map<string, ArmResource>();
-  for (const rule of rulesOf(existing)) previousRules.set(rule.name.toLowerCase(), rule);
   const rawRules = Array.isArray(given.securityRules) ? given.securityRules : [];
   const rules = rawRules.map((raw: unknown) => {
     const ruleInput = isRecord(raw) ? raw : {};
@@ -89,29 +96,35 @@ export function buildNsg(
       `${id}/securityRules/${ruleName}`,
       ruleName,
       { properties: props },
-      previousRules.get(ruleName.toLowerCase()),
       provisioningState,
+      seeding,
     );
   });
   validateRuleSet(rules);
-  const etag = newWeakEtag();
-  for (const rule of rules) rule.properties.provisioningState = provisioningState;
   const resourceGuid =
     typeof existing?.properties.resourceGuid === 'string' ? existing.properties.resourceGuid : randomUUID();
-  return {
+  const properties: Record<string, unknown> = {
+    provisioningState,
+    resourceGuid,
+    securityRules: rules,
+    defaultSecurityRules: defaultRules(id, ''),
+  };
+  const associations = seeding ? given : (existing?.properties ?? {});
+  for (const key of ASSOCIATIONS) {
+    const value = associations[key];
+    if (Array.isArray(value) && value.length > 0) properties[key] = clone(value);
+  }
+  const nsg: ArmResource = {
     name,
     id,
-    etag,
+    etag: '',
     type: NSG_TYPE,
     location: typeof input.location === 'string' ? input.location : (existing?.location ?? 'eastus'),
     tags: tagsOf(input.tags) ?? {},
-    properties: {
-      provisioningState,
-      resourceGuid,
-      securityRules: rules,
-      defaultSecurityRules: defaultRules(id, etag),
-    },
+    properties,
   };
+  stampEtag(nsg);
+  return nsg;
 }
 
 export function rulesOf(nsg: ArmResource | undefined): ArmResource[] {
@@ -124,7 +137,7 @@ export function defaultRulesOf(nsg: ArmResource): ArmResource[] {
   return Array.isArray(rules) ? (rules as ArmResource[]) : [];
 }
 
-/** Replaces (or appends, or removes with `rule` undefined) one rule and gives the NSG a new ETag. */
+/** Replaces (or appends, or removes with `rule` undefined) one rule; the NSG and all its rules get a new ETag. */
 export function withRule(nsg: ArmResource, ruleName: string, rule: ArmResource | undefined): ArmResource {
   const next = clone(nsg);
   const rules = rulesOf(next).filter((r) => r.name.toLowerCase() !== ruleName.toLowerCase());
@@ -135,7 +148,10 @@ export function withRule(nsg: ArmResource, ruleName: string, rule: ArmResource |
   }
   validateRuleSet(rules);
   next.properties.securityRules = rules;
-  next.etag = newWeakEtag();
-  for (const def of defaultRulesOf(next)) def.etag = next.etag;
+  stampEtag(next);
   return next;
+}
+
+export function findRule(nsg: ArmResource | undefined, name: string): ArmResource | undefined {
+  return rulesOf(nsg).find((rule) => rule.name.toLowerCase() === name.toLowerCase());
 }

@@ -71,13 +71,22 @@ function putAccount(ctx: RequestContext, core: SandboxCore): ArmReply {
   }
   const created = buildStorageAccount(id, a, body, true, 'Creating');
   core.store.put('storageAccount', created);
-  const operation = startOperation(ctx, core, 'Microsoft.Storage', created, () => {
-    const current = core.store.get(id);
-    if (!current) throw operationCanceled('The storage account was deleted before its creation completed.');
-    current.properties.provisioningState = 'Succeeded';
-    core.recordChange(ctx, 'write', STORAGE_TYPE, current.id, current);
-    return current;
-  });
+  const early = core.eventsOnAccept();
+  if (early) core.recordChange(ctx, 'write', STORAGE_TYPE, created.id, created);
+  const operation = startOperation(
+    ctx,
+    core,
+    'Microsoft.Storage',
+    created,
+    () => {
+      const current = core.store.get(id);
+      if (!current) throw operationCanceled('The storage account was deleted before its creation completed.');
+      current.properties.provisioningState = 'Succeeded';
+      if (!early) core.recordChange(ctx, 'write', STORAGE_TYPE, current.id, current);
+      return current;
+    },
+    'CreateStorageAccount',
+  );
   return { status: 202, headers: { location: operationResultUrl(ctx.baseUrl, operation) } };
 }
 
@@ -122,7 +131,8 @@ function writeContainer(ctx: RequestContext, core: SandboxCore): ArmReply {
     throw new ArmError(404, 'ContainerNotFound', 'The specified container does not exist.');
   }
   if (!existing) validateContainerName(c);
-  checkPreconditions(preconditionHeaders(ctx), existing?.etag, existing !== undefined);
+  // No If-Match / If-None-Match here: the Microsoft.Storage spec declares none on container
+  // create/update, so the RP ignores them (a caller must not count on them for concurrency).
   const container = buildContainer(id, c, account, input(ctx), existing, true);
   core.store.put('blobContainer', container);
   core.recordChange(ctx, 'write', CONTAINER_TYPE, container.id, container);
