@@ -46,10 +46,7 @@ export class DigestStore {
   async latest(): Promise<Digest | null> {
     await this.ensureContainer();
     this.stats.blobOperations++;
-    const page = await this.container
-      .listBlobsFlat({ prefix: 'digests/' })
-      .byPage({ maxPageSize: 1 })
-      .next();
+    const page = await this.container.listBlobsFlat({ prefix: 'digests/' }).byPage({ maxPageSize: 1 }).next();
     const first = page.done ? undefined : page.value.segment.blobItems[0];
     return first ? this.read(first.name) : null;
   }

@@ -72,9 +72,7 @@ export class DigestPublisher {
 
   /** Publishes a digest if any chain changed; null when nothing changed. One at a time per process. */
   publish(reason: DigestBody['reason'] = 'interval'): Promise<Digest | null> {
-    const run = (this.running ?? Promise.resolve(null))
-      .catch(() => null)
-      .then(() => this.publishNow(reason));
+    const run = (this.running ?? Promise.resolve(null)).catch(() => null).then(() => this.publishNow(reason));
     this.running = run;
     return run;
   }

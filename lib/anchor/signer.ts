@@ -38,7 +38,11 @@ export function pemFromKeyVaultKey(key: KeyVaultKey): string {
   const jwk = key.key;
   if (!jwk?.n || !jwk.e) throw new Error(`key ${key.id ?? key.name} has no RSA public part`);
   return createPublicKey({
-    key: { kty: 'RSA', n: Buffer.from(jwk.n).toString('base64url'), e: Buffer.from(jwk.e).toString('base64url') },
+    key: {
+      kty: 'RSA',
+      n: Buffer.from(jwk.n).toString('base64url'),
+      e: Buffer.from(jwk.e).toString('base64url'),
+    },
     format: 'jwk',
   })
     .export({ format: 'pem', type: 'spki' })
@@ -56,7 +60,9 @@ export class KeyVaultDigestSigner implements DigestSigner {
   private clientOptions() {
     return {
       ...this.options.clientOptions,
-      ...(this.options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
+      ...(this.options.disableChallengeResourceVerification
+        ? { disableChallengeResourceVerification: true }
+        : {}),
     };
   }
 

@@ -147,10 +147,15 @@ export async function startKeyVaultStandIn(options: KeyVaultStandInOptions = {})
           return;
         }
         if (body.alg !== 'RS256') {
-          error(400, 'BadParameter', `algorithm ${String(body.alg)} is not supported by this stand-in (RS256 only)`);
+          error(
+            400,
+            'BadParameter',
+            `algorithm ${String(body.alg)} is not supported by this stand-in (RS256 only)`,
+          );
           return;
         }
-        const digest = typeof body.value === 'string' ? Buffer.from(body.value, 'base64url') : Buffer.alloc(0);
+        const digest =
+          typeof body.value === 'string' ? Buffer.from(body.value, 'base64url') : Buffer.alloc(0);
         if (digest.length !== 32) {
           error(400, 'BadParameter', 'value must be a base64url SHA-256 digest (32 bytes)');
           return;

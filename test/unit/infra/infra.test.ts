@@ -59,6 +59,9 @@ const CLASSIFICATION: Record<keyof typeof SETTINGS, 'required' | 'optional' | 'l
   exceptionMaxDays: 'optional',
   managedIdentityClientId: 'required',
   devPrincipal: 'localOnly',
+  signingKeyId: 'required',
+  digestContainer: 'optional',
+  digestInterval: 'optional',
 };
 
 /** Read by the Functions host, not by lib/config.ts: identity-based connection "DW_STORAGE" (queue trigger). */
