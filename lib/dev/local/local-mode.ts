@@ -5,6 +5,7 @@ import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } f
 import type { FunctionDefinition } from '../../host/registration.js';
 import { toError } from '../../util/errors.js';
 import { type Sandbox, startSandbox } from '../arm-sandbox/index.js';
+import { startKeyVaultStandIn } from '../key-vault/server.js';
 import { claimLocalDir } from './already-running.js';
 import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
@@ -85,6 +86,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     );
     stoppers.push(() => sandbox.stop());
 
+    // Key Vault keys stand-in for the digest signer, on the sandbox's certificate (one CA trust).
+    const keyVault = await startKeyVaultStandIn({ certDir: join(dir, 'sandbox') });
+    stoppers.push(() => keyVault.stop());
+
     const identity: IdentityEndpoint = await startIdentityEndpoint(LOCAL_IDENTITY);
     stoppers.push(() => identity.stop());
 
@@ -94,6 +99,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       storageConnectionString: azurite.connectionString,
       armEndpoint: sandbox.url,
       identity,
+      signingKeyId: `${keyVault.url}/keys/driftwarden-digest`,
     });
     applyEnvironment(process.env, settings);
 
