@@ -63,6 +63,8 @@ export interface AnchoredVerifyOptions {
   now: Date;
   /** a record older than this and not anchored is overdue (default: 2 digest intervals + 2 min) */
   overdueMs: number;
+  /** only these chains (restore checks one record's chain) */
+  chainIds?: readonly string[];
 }
 
 interface Anchor extends DigestChain {
@@ -188,12 +190,16 @@ export async function verifyAgainstAnchors(options: AnchoredVerifyOptions): Prom
       anchors.set(chain.chainId, list);
     }
 
-  const chainIds = new Set([...anchors.keys()]);
-  for await (const row of options.table.listEntities<{ chainId: string }>({
-    queryOptions: { filter: odata`PartitionKey eq ${REGISTRY_PARTITION}`, select: ['chainId'] },
-  }))
-    chainIds.add(String(row.chainId));
-  const inPeriod = [...chainIds].filter((id) => chainFromId(id) && monthsOverlap(id, from, to)).sort();
+  const chainIds = new Set([...anchors.keys(), ...(options.chainIds ?? [])]);
+  if (!options.chainIds)
+    for await (const row of options.table.listEntities<{ chainId: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${REGISTRY_PARTITION}`, select: ['chainId'] },
+    }))
+      chainIds.add(String(row.chainId));
+  const only = options.chainIds ? new Set(options.chainIds) : null;
+  const inPeriod = [...chainIds]
+    .filter((id) => chainFromId(id) && monthsOverlap(id, from, to) && (!only || only.has(id)))
+    .sort();
 
   const result: AnchoredVerifyResult = {
     status: 'intact',

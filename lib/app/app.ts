@@ -17,14 +17,14 @@ import { evaluationSettingsFromConfig } from '../controls/settings.js';
 import type { EvaluationSettings } from '../controls/types.js';
 import { type HandleResult, handleResourceChange } from '../events/handle.js';
 import { createEvidenceStore, TableEvidenceStore } from '../evidence/table-store.js';
-import type { EvidenceStore, VerifyResult } from '../evidence/types.js';
+import type { EvidenceRecord, EvidenceStore, VerifyResult } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
 import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
-import { restoreRemediation } from '../remediation/restore.js';
+import { previewRestore, restoreRemediation } from '../remediation/restore.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
 import { CachedExceptionStore, PrefetchedIntentStore } from '../sweep/caching.js';
 import { SweepReportStore } from '../sweep/report-store.js';
@@ -211,7 +211,11 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     }
     await anchors.publisher.publishQuietly(reason);
   }
-  async function verifyPeriod(period: { from?: Date | null; to?: Date | null }): Promise<VerifyResult> {
+  async function verifyPeriod(period: {
+    from?: Date | null;
+    to?: Date | null;
+    chainIds?: string[];
+  }): Promise<VerifyResult> {
     const anchors = anchoring();
     if (!anchors) return (await evidence()).verify();
     const result = await verifyAgainstAnchors({
@@ -220,6 +224,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       trustedPublicKeyPem: await anchors.signer.publicKeyPem(),
       from: period.from ?? null,
       to: period.to ?? null,
+      ...(period.chainIds ? { chainIds: period.chainIds } : {}),
       now: clock(),
       overdueMs: overdueMs(config),
     });
@@ -345,9 +350,24 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     };
   });
 
+  /** Why a record must not be restored from: its chain fails against the digests (null = trusted). */
+  async function checkRecord(record: EvidenceRecord): Promise<string | null> {
+    if (!anchoring()) return null; // the hash check in restore.ts still applies
+    const result = await verifyPeriod({ chainIds: [record.chainId] });
+    const problems = result.problems.filter(
+      (problem) => problem.chainId === record.chainId && problem.kind !== 'digest-missing',
+    );
+    return problems.length === 0
+      ? null
+      : `its chain does not verify against the signed digests: ${problems.map((p) => `${p.kind} at #${p.sequence}`).join(', ')}`;
+  }
+
   const restorer: Restorer = {
     async restore(record, request) {
-      return restoreRemediation(await eventPath(), record, request);
+      return restoreRemediation({ ...(await eventPath()), checkRecord }, record, request);
+    },
+    async preview(record) {
+      return previewRestore({ gateway: (await eventPath()).gateway, checkRecord }, record);
     },
   };
 

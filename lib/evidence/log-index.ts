@@ -147,6 +147,7 @@ function logFilter(query: EvidenceQuery): string {
   }
   if (query.control) parts.push(odata`control eq ${query.control.toLowerCase()}`);
   if (query.outcome) parts.push(odata`outcome eq ${query.outcome.toLowerCase()}`);
+  for (const outcome of query.excludeOutcomes ?? []) parts.push(odata`outcome ne ${outcome.toLowerCase()}`);
   if (query.actor) parts.push(odata`actor eq ${query.actor.toLowerCase()}`);
   return parts.join(' and ');
 }

@@ -69,6 +69,8 @@ export interface EvidenceQuery {
   control?: string;
   outcome?: string;
   actor?: string;
+  /** outcomes to leave out (the remediation log leaves out exception events unless asked for) */
+  excludeOutcomes?: readonly string[];
   limit?: number;
   continuationToken?: string;
 }

@@ -10,7 +10,8 @@ import type { ResourceSnapshot } from './types.js';
 
 type Json = Record<string, unknown>;
 
-const STORAGE_FIELDS: Partial<Record<ControlId, readonly string[]>> = {
+/** The storage properties each control owns (records show them; restore writes back only these). */
+export const STORAGE_FIELDS: Partial<Record<ControlId, readonly string[]>> = {
   'STG-PUBLIC-BLOB': ['allowBlobPublicAccess'],
   'STG-HTTPS-ONLY': ['supportsHttpsTrafficOnly'],
   'STG-MIN-TLS': ['minimumTlsVersion'],
