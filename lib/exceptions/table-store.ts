@@ -89,6 +89,8 @@ export class TableExceptionStore implements ExceptionStore {
   /** verdicts by `${id} ${etag}`: a row is re-judged only when it changes */
   private readonly verdicts = new Map<string, TrustVerdict>();
   private readonly expiryRecorded = new Set<string>();
+  /** the row (ETag, record id) behind each exception list() returned, for judging it */
+  private readonly rowsOf = new WeakMap<ControlException, Row>();
 
   constructor(options: TableExceptionStoreOptions) {
     this.client = options.client;
@@ -118,7 +120,31 @@ export class TableExceptionStore implements ExceptionStore {
   }
 
   async list(): Promise<ControlException[]> {
-    return (await this.rows()).map((row) => row.exception);
+    return (await this.rows()).map((row) => {
+      this.rowsOf.set(row.exception, row);
+      return row.exception;
+    });
+  }
+
+  /**
+   * Every exception whose row matches its evidence (revoked and expired included: callers filter
+   * by time); forged and edited rows are left out and logged. Without an evidence store: list().
+   */
+  async honoured(): Promise<ControlException[]> {
+    const all = await this.list();
+    const verdicts = await Promise.all(
+      all.map((exception) => {
+        const row = this.rowsOf.get(exception);
+        return row
+          ? this.judge(row)
+          : Promise.resolve<TrustVerdict>({
+              trusted: false,
+              kind: 'exception-forged',
+              reason: 'row unknown',
+            });
+      }),
+    );
+    return all.filter((_exception, index) => verdicts[index]?.trusted);
   }
 
   private async rows(): Promise<Row[]> {

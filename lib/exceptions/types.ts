@@ -24,6 +24,8 @@ export interface ExceptionStore {
   revoke(id: string, revokedBy: string): Promise<ControlException>;
   /** Every row with its verdict against its evidence record (verify); absent = rows are not evidence-backed. */
   judged?(): Promise<Array<{ exception: ControlException; verdict: TrustVerdict }>>;
+  /** Exceptions whose rows match their evidence (all times; callers filter); absent = list(). */
+  honoured?(): Promise<ControlException[]>;
   /** Appends an expiry record for each honoured exception past its expiry (the digest tick calls it). */
   recordExpiries?(now: Date): Promise<number>;
 }
