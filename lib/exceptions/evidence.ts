@@ -50,7 +50,9 @@ export function exceptionEvidence(
     subscriptionId: subscriptionOf(exception.scope),
     resourceId: exception.scope,
     resourceType: 'driftwarden/exception',
-    controlId: exception.controlId,
+    // not a decision under the control (the exempted control is in `after`): filters by control
+    // keep listing decisions only
+    controlId: null,
     criteria: [],
     outcome,
     action: `${event} exception ${exception.id}`,
