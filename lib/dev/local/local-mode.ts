@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } from '../../cli/local-info.js';
+import {
+  type LocalInfo,
+  removeLocalInfo,
+  writeLocalAnchor,
+  writeLocalIdentity,
+  writeLocalInfo,
+} from '../../cli/local-info.js';
+import { SETTINGS } from '../../config.js';
 import type { FunctionDefinition } from '../../host/registration.js';
 import { toError } from '../../util/errors.js';
 import { type Sandbox, startSandbox } from '../arm-sandbox/index.js';
@@ -150,6 +157,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       tableConnectionString: azurite.connectionString,
     };
     writeLocalIdentity(dir, { endpoint: identity.endpoint, header: identity.header });
+    writeLocalAnchor(dir, {
+      signingKeyId: settings[SETTINGS.signingKeyId] ?? '',
+      digestIntervalSeconds: Number(settings[SETTINGS.digestInterval] ?? 10),
+    });
     const localJsonPath = writeLocalInfo(dir, info);
     stoppers.push(async () => removeLocalInfo(dir));
 

@@ -3,6 +3,7 @@ import {
   type LocalInfo,
   localDir,
   localInfoPath,
+  readLocalAnchor,
   readLocalIdentity,
   readLocalInfo,
 } from '../../cli/local-info.js';
@@ -109,6 +110,12 @@ function envExports(io: CliIo): string {
     ['DW_SUBSCRIPTION_IDS', info.subscriptionId],
     ['NODE_EXTRA_CA_CERTS', ca],
   ];
+  const anchor = readLocalAnchor(dir);
+  if (anchor)
+    vars.push(
+      ['DW_SIGNING_KEY_ID', anchor.signingKeyId],
+      ['DW_DIGEST_INTERVAL', String(anchor.digestIntervalSeconds)],
+    );
   if (identity) {
     vars.push(
       ['IDENTITY_ENDPOINT', identity.endpoint],
