@@ -71,7 +71,11 @@ async function seed(world: World = createWorld(keyVault)): Promise<Seeded> {
   await store.appendMany([0, 1, 2, 3, 4].map((i) => nsgRemediation(100 + i, { sub: SUB_B })));
   await publish(world); // #1
   const snapshot = await allRows(world.evidenceTable);
-  for (let i = 10; i < 16; i++) a.push(await store.append(nsgRemediation(i, { sub: SUB_A })));
+  for (let i = 10; i < 16; i++) {
+    // #16 is an approver's restore: the kind of record a truncation would want gone
+    const restored = i === 14 ? { outcome: 'restored' as const, actor: 'oncall.lead@contoso.example' } : {};
+    a.push(await store.append(nsgRemediation(i, { sub: SUB_A, ...restored })));
+  }
   await publish(world); // #2
   return { world, a, exception, snapshot };
 }
@@ -229,6 +233,7 @@ describe('tamper matrix: verify names every attack by its class', () => {
 
   it('2. tail truncation (last 3 records with their index and claim rows, head rewound): truncated', async () => {
     const { world, a } = await seed();
+    expect(a.at(-2)?.outcome).toBe('restored'); // among the three removed
     const last = a.at(-1) as EvidenceRecord;
     const pk = partitionOf(last);
     await deleteRecords(world.evidenceTable, pk, last.chainId, new Set([15, 16, 17]));
