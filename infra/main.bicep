@@ -59,6 +59,22 @@ param reportsRetentionDays int = 400
 @description('Set to true after locking the reports immutability policy, so redeployments leave the locked policy alone.')
 param reportsImmutabilityLocked bool = false
 
+@description('Retention (days) of the evidence digest container WORM policy (modules/evidence-anchor.bicep).')
+@minValue(365)
+@maxValue(146000)
+param digestRetentionDays int = 400
+
+@description('Lock the digest WORM policy. IRREVERSIBLE: a locked policy can only be extended, and the container and storage account cannot be deleted while a digest is retained. Default true (production); set false only for a throwaway test deployment.')
+param lockDigestImmutability bool = true
+
+@description('Set to true on redeployments once the digest policy is locked, so Bicep leaves it alone.')
+param digestImmutabilityLocked bool = false
+
+@description('Seconds between signed evidence digests (DW_DIGEST_INTERVAL).')
+@minValue(5)
+@maxValue(86400)
+param digestIntervalSeconds int = 300
+
 @description('Log Analytics retention in days.')
 @minValue(365)
 @maxValue(730)
@@ -142,6 +158,9 @@ var names = {
   deploymentContainer: 'app-package'
 }
 
+// Digest container (DW_DIGEST_CONTAINER default in lib/config.ts).
+var digestContainerName = 'driftwarden-digests'
+
 // The Event Grid-triggered function the system topics deliver to (must be registered in functions/).
 var eventFunctionName = 'onResourceChange'
 
@@ -197,6 +216,24 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+// Signed digests: Key Vault (HSM key, sign-only role) and the WORM digest container.
+module evidenceAnchor 'modules/evidence-anchor.bicep' = {
+  name: 'dw-evidence-anchor'
+  scope: appRg
+  params: {
+    location: location
+    tags: tags
+    vaultName: take('kv-${prefix}-${suffix}', 24)
+    storageAccountName: storage.outputs.name
+    digestContainerName: digestContainerName
+    digestRetentionDays: digestRetentionDays
+    lockDigestImmutability: lockDigestImmutability
+    digestImmutabilityLocked: digestImmutabilityLocked
+    appPrincipalId: identity.outputs.principalId
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
 module notifications 'modules/notifications.bicep' = if (enableNotifications) {
   name: 'dw-notifications'
   scope: appRg
@@ -239,6 +276,9 @@ module functionApp 'modules/functionapp.bicep' = {
     managementPorts: managementPorts
     internetPrefixMaxLength: internetPrefixMaxLength
     exceptionMaxDays: exceptionMaxDays
+    signingKeyId: evidenceAnchor.outputs.signingKeyId
+    digestContainer: evidenceAnchor.outputs.digestContainerName
+    digestIntervalSeconds: digestIntervalSeconds
     authClientId: authClientId
     authClientSecretSettingName: authClientSecretSettingName
     unauthenticatedClientAction: unauthenticatedClientAction
@@ -305,5 +345,6 @@ output functionAppHostName string = functionApp.outputs.defaultHostName
 output identityPrincipalId string = identity.outputs.principalId
 output identityClientId string = identity.outputs.clientId
 output storageAccountName string = storage.outputs.name
+output signingKeyId string = evidenceAnchor.outputs.signingKeyId
 output notifyTopicEndpoint string = enableNotifications ? notifications!.outputs.endpoint : ''
 output customRoleDefinitionIds string[] = [for i in range(0, length(monitoredSubscriptionIds)): monitored[i].outputs.roleDefinitionId]

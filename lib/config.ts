@@ -29,6 +29,10 @@ export const SETTINGS = {
   exceptionMaxDays: 'DW_EXCEPTION_MAX_DAYS',
   managedIdentityClientId: 'AZURE_CLIENT_ID', // user-assigned identity for DefaultAzureCredential
   devPrincipal: 'DW_DEV_PRINCIPAL', // local mode only: the principal the HTTP API acts as
+  /** Key Vault key that signs evidence digests: https://<vault>.vault.azure.net/keys/<name>[/<version>] */
+  signingKeyId: 'DW_SIGNING_KEY_ID',
+  digestContainer: 'DW_DIGEST_CONTAINER', // blob container (time-based immutability) holding the digests
+  digestInterval: 'DW_DIGEST_INTERVAL', // seconds between digests (default 300)
 } as const;
 
 export class ConfigError extends Error {
@@ -63,6 +67,18 @@ export interface Config {
   notifyTopicEndpoint: string | null;
   exceptionMaxDays: number;
   devPrincipal: string | null;
+  /** the digest signing key; null = digests are not published (verify checks the table only) */
+  signingKey: SigningKeyRef | null;
+  digestContainer: string;
+  digestIntervalSeconds: number;
+}
+
+export interface SigningKeyRef {
+  /** as configured */
+  id: string;
+  vaultUrl: string;
+  name: string;
+  version: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -130,6 +146,19 @@ function httpsUri(env: Env, name: string): string | null {
   return value.replace(/\/+$/, '');
 }
 
+function signingKey(env: Env): SigningKeyRef | null {
+  const id = httpsUri(env, SETTINGS.signingKeyId);
+  if (id === null) return null;
+  const url = new URL(id);
+  const match = /^\/keys\/([A-Za-z0-9-]{1,127})(?:\/([0-9a-fA-F]{32}))?$/.exec(url.pathname);
+  if (!match?.[1] || url.search || url.hash)
+    throw new ConfigError(
+      SETTINGS.signingKeyId,
+      'must be a Key Vault key id: https://<vault>.vault.azure.net/keys/<name>[/<version>]',
+    );
+  return { id, vaultUrl: url.origin, name: match[1], version: match[2] ?? null };
+}
+
 /** Parses and validates configuration from an environment (default: process.env). */
 export function loadConfig(env: Env = process.env): Config {
   const subscriptions = list(env, SETTINGS.subscriptions) ?? [];
@@ -191,5 +220,14 @@ export function loadConfig(env: Env = process.env): Config {
     notifyTopicEndpoint: httpsUri(env, SETTINGS.notifyTopicEndpoint),
     exceptionMaxDays: int(env, SETTINGS.exceptionMaxDays, 1, 365) ?? 90,
     devPrincipal: text(env, SETTINGS.devPrincipal),
+    signingKey: signingKey(env),
+    digestContainer: named(
+      env,
+      SETTINGS.digestContainer,
+      'driftwarden-digests',
+      CONTAINER_OR_QUEUE,
+      'container',
+    ),
+    digestIntervalSeconds: int(env, SETTINGS.digestInterval, 5, 86_400) ?? 300,
   };
 }

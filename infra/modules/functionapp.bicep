@@ -50,6 +50,13 @@ param managementPorts string
 param internetPrefixMaxLength string
 param exceptionMaxDays int
 
+@description('Versionless Key Vault key id that signs evidence digests (modules/evidence-anchor.bicep).')
+param signingKeyId string
+@description('Container holding the signed digests (time-based immutability).')
+param digestContainer string
+@description('Seconds between evidence digests.')
+param digestIntervalSeconds int
+
 param authClientId string
 // The NAME of the app setting that holds the secret, not the secret itself (the linter goes by the name).
 #disable-next-line secure-secrets-in-params
@@ -159,6 +166,11 @@ var appSettings = {
   DW_MANAGEMENT_PORTS: managementPorts
   DW_INTERNET_PREFIX_MAX_LENGTH: internetPrefixMaxLength
   DW_EXCEPTION_MAX_DAYS: string(exceptionMaxDays)
+
+  // Evidence anchoring: signed digests in the WORM container (README "Evidence trust model")
+  DW_SIGNING_KEY_ID: signingKeyId
+  DW_DIGEST_CONTAINER: digestContainer
+  DW_DIGEST_INTERVAL: string(digestIntervalSeconds)
 }
 
 // Only when the notification topic exists.

@@ -1,6 +1,11 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { ControlException } from '../controls/types.js';
-import { ExceptionNotFoundError, ExceptionValidationError } from '../exceptions/validate.js';
+import {
+  ExceptionNotFoundError,
+  ExceptionValidationError,
+  isValidExceptionId,
+  MALFORMED_ID_MESSAGE,
+} from '../exceptions/validate.js';
 import type { Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { badRequest, json, notFound, readJsonObject } from './http.js';
@@ -23,14 +28,16 @@ const view = (exception: ControlException, now: Date): ExceptionView => ({
 /** What the exception registry functions need (the CLI builds just this much). */
 export type ExceptionDeps = Pick<ApiDeps, 'exceptions' | 'controls' | 'config' | 'clock'>;
 
-const EXCEPTION_ID = /^[A-Za-z0-9._:~-]{1,1500}$/;
-
-/** The exception with this id, or 404 (ids we never issue are not looked up, nor echoed). */
+/**
+ * The exception with this id, or 404. Any id a row can have is looked up (the listing may show a
+ * row we did not write, and it must be revocable); an id no row can have is a 400 (never echoed).
+ */
 export async function findException(
   deps: Pick<ApiDeps, 'exceptions'>,
   id: string,
 ): Promise<ControlException> {
-  const exception = EXCEPTION_ID.test(id) ? await deps.exceptions.get(id) : null;
+  if (!isValidExceptionId(id)) throw badRequest(`${MALFORMED_ID_MESSAGE}.`);
+  const exception = await deps.exceptions.get(id);
   if (!exception) throw notFound('Exception');
   return exception;
 }

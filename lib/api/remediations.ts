@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
-import { restoreKey } from '../remediation/restore.js';
+import { type RestorePreview, restoreKey } from '../remediation/restore.js';
 import type { Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { type ExceptionView, exceptionStatus } from './exceptions.js';
 import { ApiError, badRequest, conflict, json, notFound, readJsonObject } from './http.js';
-import { RestoreConflictError, RestoreUnavailableError } from './restorer.js';
+import { RestoreConflictError, RestoreRefusedError, RestoreUnavailableError } from './restorer.js';
 import { parseApproval, parseEvidenceQuery } from './validate.js';
 
 /** The API's view of an evidence record: `id` instead of `recordId`, everything else as stored. */
@@ -125,6 +125,8 @@ async function toItems(
   return records.map((record, index) => toItem(record, restorations[index] ?? null));
 }
 
+const EXCEPTION_OUTCOMES = ['exception-created', 'exception-revoked', 'exception-expired'] as const;
+
 const RECORD_ID = /^[A-Za-z0-9._:~-]{1,1500}$/;
 
 /** The record with this id, or 404. Ids we never issue cannot exist: no storage round trip (and no echo). */
@@ -141,6 +143,9 @@ export async function queryRemediations(
   now: Date = new Date(),
 ): Promise<{ items: RemediationItem[]; continuationToken: string | null }> {
   const query = parseEvidenceQuery(params, deps.controls, now);
+  // Exception events are evidence too, but not remediations: listed when asked for by outcome
+  // (and in GET /api/exceptions); the log of remediations stays what it was.
+  if (!query.outcome && !query.outcomes?.length) query.excludeOutcomes = EXCEPTION_OUTCOMES;
   let page: Awaited<ReturnType<ApiDeps['evidence']['query']>>;
   try {
     page = await deps.evidence.query(query);
@@ -189,10 +194,33 @@ export async function restoreRecord(
     const result = await deps.restorer.restore(record, { approver, ...approval });
     return { exception: result.exception, record: toItem(result.record) };
   } catch (error) {
-    if (error instanceof RestoreConflictError) throw new ApiError(409, 'Conflict', error.message);
-    if (error instanceof RestoreUnavailableError) throw new ApiError(501, 'NotImplemented', error.message);
-    throw error;
+    throw restoreError(error);
   }
+}
+
+/** The exact change a restore of record `id` would make (`{ "dryRun": true }`): nothing is written. */
+export async function previewRestoreRecord(
+  deps: Pick<ApiDeps, 'evidence' | 'restorer'>,
+  id: string,
+): Promise<{ dryRun: true; preview: RestorePreview }> {
+  const record = await findRecord(deps, id);
+  if (!isRestorable(record)) {
+    throw conflict('Only a remediated record with a recorded before-state can be restored.');
+  }
+  if (!deps.restorer.preview)
+    throw new ApiError(501, 'NotImplemented', 'This deployment cannot preview a restore.');
+  try {
+    return { dryRun: true, preview: await deps.restorer.preview(record) };
+  } catch (error) {
+    throw restoreError(error);
+  }
+}
+
+function restoreError(error: unknown): unknown {
+  if (error instanceof RestoreRefusedError) return new ApiError(409, 'RecordTampered', error.message);
+  if (error instanceof RestoreConflictError) return new ApiError(409, 'Conflict', error.message);
+  if (error instanceof RestoreUnavailableError) return new ApiError(501, 'NotImplemented', error.message);
+  return error;
 }
 
 /** GET /api/remediations — newest first, filtered, paged. */
@@ -225,5 +253,6 @@ export async function restoreRemediation(
   principal: Principal,
 ): Promise<HttpResponseInit> {
   const body = await readJsonObject(request);
+  if (body.dryRun === true) return json(200, await previewRestoreRecord(deps, request.params.id ?? ''));
   return json(201, await restoreRecord(deps, request.params.id ?? '', body, principal.name));
 }

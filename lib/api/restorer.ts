@@ -1,5 +1,6 @@
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
+import type { RestorePreview } from '../remediation/restore.js';
 
 export interface RestoreRequest {
   /** the approving principal's name; recorded on the exception and as the `restored` record's actor */
@@ -20,6 +21,8 @@ export interface Restorer {
     record: EvidenceRecord,
     request: RestoreRequest,
   ): Promise<{ exception: ControlException; record: EvidenceRecord }>;
+  /** the exact change a restore would make, changing nothing (absent: no dry run in this deployment) */
+  preview?(record: EvidenceRecord): Promise<RestorePreview>;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface Restorer {
  * answers 409 with `message`. Anything else thrown by a Restorer becomes an opaque 500. Defined
  * next to the restore logic (lib/remediation/restore.ts), which throws it.
  */
-export { RestoreConflictError } from '../remediation/restore.js';
+export { RestoreConflictError, RestoreRefusedError } from '../remediation/restore.js';
 
 /** For a Restorer that cannot restore in its deployment: the API answers 501 with `message`. */
 export class RestoreUnavailableError extends Error {

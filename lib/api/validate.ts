@@ -13,6 +13,9 @@ const OUTCOME_LIST = [
   'skipped',
   'resource-gone',
   'restored',
+  'exception-created',
+  'exception-revoked',
+  'exception-expired',
 ] as const satisfies readonly Outcome[];
 type _AllOutcomesListed = Exclude<Outcome, (typeof OUTCOME_LIST)[number]> extends never ? true : never;
 const _outcomesComplete: _AllOutcomesListed = true;

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import type { TableServiceClientOptions } from '@azure/data-tables';
 import { DefaultAzureCredential } from '@azure/identity';
+import { type Anchoring, createAnchoring, type KeyVaultConnection, overdueMs } from '../anchor/anchoring.js';
+import type { DigestBody } from '../anchor/digest.js';
+import { toVerifyResult, verifyAgainstAnchors } from '../anchor/verify-anchors.js';
 import { parseDevPrincipal } from '../api/auth.js';
 import type { ApiDeps } from '../api/deps.js';
 import type { Restorer } from '../api/restorer.js';
@@ -13,15 +16,15 @@ import { CONTROLS } from '../controls/catalog.js';
 import { evaluationSettingsFromConfig } from '../controls/settings.js';
 import type { EvaluationSettings } from '../controls/types.js';
 import { type HandleResult, handleResourceChange } from '../events/handle.js';
-import { createEvidenceStore } from '../evidence/table-store.js';
-import type { EvidenceStore } from '../evidence/types.js';
+import { createEvidenceStore, TableEvidenceStore } from '../evidence/table-store.js';
+import type { EvidenceRecord, EvidenceStore, VerifyResult } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
 import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
-import { restoreRemediation } from '../remediation/restore.js';
+import { previewRestore, restoreRemediation } from '../remediation/restore.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
 import { CachedExceptionStore, PrefetchedIntentStore } from '../sweep/caching.js';
 import { SweepReportStore } from '../sweep/report-store.js';
@@ -65,6 +68,8 @@ export interface AppOverrides {
   leaseMs?: number;
   armOperationTimeoutMs?: number;
   armPollIntervalMs?: number;
+  /** how the digest signer reaches Key Vault (local mode and tests: the stand-in's TLS agent) */
+  keyVault?: KeyVaultConnection;
 }
 
 /** What the event path (and restore) runs with. */
@@ -104,6 +109,12 @@ export interface App {
   api(): Promise<ApiDeps>;
   /** on-call restore over the event path's gateway, stores and notifier */
   readonly restorer: Restorer;
+  /** signed digests (null when DW_SIGNING_KEY_ID is not set) */
+  anchoring(): Anchoring | null;
+  /** publishes a digest of the chains that changed (no-op without anchoring or changes) */
+  publishDigest(reason: DigestBody['reason']): Promise<void>;
+  /** verifies a period: against the digests when anchoring is set up, else the table alone */
+  verifyPeriod(period: { from?: Date | null; to?: Date | null }): Promise<VerifyResult>;
 }
 
 /** package.json version (sources: two levels up; build output: three). */
@@ -163,19 +174,66 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
         armConnection(overrides.armConnection ?? { credential, endpoint: config.armEndpoint }, throttle),
       ),
   );
-  const evidence = onceUntilFailure(
-    async (): Promise<EvidenceStore> =>
+  const anchoring = onceSync(() =>
+    createAnchoring(config, {
+      table: createTableClient(config.storage, config.evidenceTable, tableOptions),
+      storageCredential: credential,
+      keyVault: overrides.keyVault ?? { credential },
+      clock,
+      log,
+    }),
+  );
+  const evidence = onceUntilFailure(async (): Promise<EvidenceStore> => {
+    const store =
       overrides.evidence ??
-      createEvidenceStore(config, {
+      (await createEvidenceStore(config, {
         remediatorIdentity: config.selfObjectId ?? config.selfAppId ?? 'driftwarden',
         remediatorVersion: remediatorVersion(),
         clock,
         clientOptions: tableOptions,
-      }),
-  );
+      }));
+    // Every append tells the publisher which chain changed: the digest covers it without a scan.
+    const anchors = anchoring();
+    if (anchors && store instanceof TableEvidenceStore)
+      store.onAppended((chainIds) => anchors.publisher.markChanged(chainIds));
+    return store;
+  });
+  async function publishDigest(reason: DigestBody['reason']): Promise<void> {
+    const anchors = anchoring();
+    if (!anchors) return;
+    await evidence(); // the store's change notifications feed the publisher
+    try {
+      await (await exceptions()).recordExpiries?.(clock()); // expiries are evidence, anchored with the rest
+    } catch (error) {
+      log(
+        `warning: recording exception expiries failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    await anchors.publisher.publishQuietly(reason);
+  }
+  async function verifyPeriod(period: {
+    from?: Date | null;
+    to?: Date | null;
+    chainIds?: string[];
+  }): Promise<VerifyResult> {
+    const anchors = anchoring();
+    if (!anchors) return (await evidence()).verify();
+    const result = await verifyAgainstAnchors({
+      table: createTableClient(config.storage, config.evidenceTable, tableOptions),
+      digests: anchors.digests,
+      trustedPublicKeyPem: await anchors.signer.publicKeyPem(),
+      from: period.from ?? null,
+      to: period.to ?? null,
+      ...(period.chainIds ? { chainIds: period.chainIds } : {}),
+      now: clock(),
+      overdueMs: overdueMs(config),
+    });
+    return toVerifyResult(result);
+  }
   const exceptions = onceUntilFailure(
     async (): Promise<ExceptionStore> =>
-      overrides.exceptions ?? createExceptionStore(config, { clock, clientOptions: tableOptions }),
+      overrides.exceptions ??
+      createExceptionStore(config, { clock, clientOptions: tableOptions, evidence: await evidence(), log }),
   );
   const intentsTable = onceSync(() =>
     createTableClient(config.storage, intentsTableName(config), tableOptions),
@@ -286,12 +344,30 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       throttle,
       log,
       now: clock,
+      publishDigest: () => publishDigest('sweep'),
+      // the sweep month's chains against the digests: cost grows with the month, not the history
+      verifyMonth: (sweepId) => verifyPeriod(monthPeriod(sweepId)),
     };
   });
 
+  /** Why a record must not be restored from: its chain fails against the digests (null = trusted). */
+  async function checkRecord(record: EvidenceRecord): Promise<string | null> {
+    if (!anchoring()) return null; // the hash check in restore.ts still applies
+    const result = await verifyPeriod({ chainIds: [record.chainId] });
+    const problems = result.problems.filter(
+      (problem) => problem.chainId === record.chainId && problem.kind !== 'digest-missing',
+    );
+    return problems.length === 0
+      ? null
+      : `its chain does not verify against the signed digests: ${problems.map((p) => `${p.kind} at #${p.sequence}`).join(', ')}`;
+  }
+
   const restorer: Restorer = {
     async restore(record, request) {
-      return restoreRemediation(await eventPath(), record, request);
+      return restoreRemediation({ ...(await eventPath()), checkRecord }, record, request);
+    },
+    async preview(record) {
+      return previewRestore({ gateway: (await eventPath()).gateway, checkRecord }, record);
     },
   };
 
@@ -323,7 +399,19 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     sweep,
     api,
     restorer,
+    anchoring,
+    publishDigest,
+    verifyPeriod,
   };
+}
+
+/** [first instant, last instant] of a 'YYYY-MM' sweep id; the whole history for other ids. */
+function monthPeriod(sweepId: string): { from: Date | null; to: Date | null } {
+  if (!/^\d{4}-\d{2}$/.test(sweepId)) return { from: null, to: null };
+  const from = new Date(`${sweepId}-01T00:00:00.000Z`);
+  const to = new Date(from);
+  to.setUTCMonth(to.getUTCMonth() + 1);
+  return { from, to: new Date(to.getTime() - 1) };
 }
 
 /** Built on first call, then shared (for parts whose construction does no I/O). */

@@ -51,6 +51,7 @@ export function writeLocalInfo(dir: string, info: LocalInfo): string {
 export function removeLocalInfo(dir: string): void {
   rmSync(localInfoPath(dir), { force: true });
   rmSync(localIdentityPath(dir), { force: true });
+  rmSync(localAnchorPath(dir), { force: true });
 }
 
 /**
@@ -109,4 +110,37 @@ export function readLocalInfo(dir: string): LocalInfo | null {
   const missing = FIELDS.filter((field) => typeof record[field] !== 'string' || record[field] === '');
   if (missing.length > 0) throw new Error(`${path} lacks ${missing.join(', ')}`);
   return record as unknown as LocalInfo;
+}
+
+/**
+ * `.driftwarden/anchor.json` (beside local.json, not part of its documented fields): the Key Vault
+ * stand-in's digest key, so `driftwarden sandbox env` lets `driftwarden verify` check the digests.
+ */
+export interface LocalAnchorInfo {
+  signingKeyId: string;
+  digestIntervalSeconds: number;
+}
+
+export function localAnchorPath(dir: string): string {
+  return join(dir, 'anchor.json');
+}
+
+export function writeLocalAnchor(dir: string, anchor: LocalAnchorInfo): void {
+  mkdirSync(dir, { recursive: true });
+  const path = localAnchorPath(dir);
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(anchor)}\n`);
+  renameSync(temp, path);
+}
+
+/** null when absent or unreadable (an older local mode): verify then checks the table only. */
+export function readLocalAnchor(dir: string): LocalAnchorInfo | null {
+  try {
+    const parsed = JSON.parse(readFileSync(localAnchorPath(dir), 'utf8')) as Partial<LocalAnchorInfo>;
+    return typeof parsed.signingKeyId === 'string' && typeof parsed.digestIntervalSeconds === 'number'
+      ? { signingKeyId: parsed.signingKeyId, digestIntervalSeconds: parsed.digestIntervalSeconds }
+      : null;
+  } catch {
+    return null;
+  }
 }

@@ -82,6 +82,8 @@ interface Head {
   sequence: number;
   hash: string;
   etag: string;
+  /** time of record 1 (carried over on every head update; digests name the chain's time range) */
+  firstTime: string | null;
 }
 
 function keyHashOf(idempotencyKey: string): string {
@@ -267,6 +269,8 @@ export class ChainWriter {
         chainId: chain.chainId,
         sequence,
         hash: previousHash,
+        time, // the head record's time and the chain's first: what a digest names as its time range
+        firstTime: head?.firstTime ?? time,
       };
       actions.push(head ? ['update', headEntity, 'Replace', { etag: head.etag }] : ['create', headEntity]);
       try {
@@ -308,7 +312,12 @@ export class ChainWriter {
   private async readHead(chain: ChainRef): Promise<Head | null> {
     const entity = await readEntity(this.client, chain.partitionKey, HEAD_ROW);
     if (!entity) return null;
-    return { sequence: Number(entity.sequence), hash: String(entity.hash), etag: String(entity.etag) };
+    return {
+      sequence: Number(entity.sequence),
+      hash: String(entity.hash),
+      etag: String(entity.etag),
+      firstTime: typeof entity.firstTime === 'string' ? entity.firstTime : null,
+    };
   }
 
   /** Records already written for these key hashes in this chain: index point reads, then the records. */

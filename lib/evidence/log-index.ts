@@ -151,6 +151,7 @@ function logFilter(query: EvidenceQuery): string {
     parts.push(
       `(${query.outcomes.map((outcome) => odata`outcome eq ${outcome.toLowerCase()}`).join(' or ')})`,
     );
+  for (const outcome of query.excludeOutcomes ?? []) parts.push(odata`outcome ne ${outcome.toLowerCase()}`);
   if (query.actor) parts.push(odata`actor eq ${query.actor.toLowerCase()}`);
   return parts.join(' and ');
 }

@@ -54,6 +54,7 @@ export class TableEvidenceStore implements EvidenceStore {
   private readonly chains: ChainWriter;
   private readonly log: LogIndex;
   private readonly scan: VerifyScan;
+  private readonly appendListeners: Array<(chainIds: Set<string>) => void> = [];
 
   constructor(options: TableEvidenceStoreOptions) {
     this.client = options.client;
@@ -76,16 +77,34 @@ export class TableEvidenceStore implements EvidenceStore {
     return ensureTable(this.client);
   }
 
+  /** The raw table (the digest publisher reads heads and the log index from it). */
+  get table(): TableClient {
+    return this.client;
+  }
+
+  /** Tells `listener` which chains every append touched (the digest publisher's change set). */
+  onAppended(listener: (chainIds: Set<string>) => void): void {
+    this.appendListeners.push(listener);
+  }
+
   async append(input: EvidenceInput): Promise<EvidenceRecord> {
     const record = await this.chains.append(input);
+    this.appended([record]);
     await this.log.write([record]);
     return record;
   }
 
   async appendMany(inputs: EvidenceInput[]): Promise<EvidenceRecord[]> {
     const records = await this.chains.appendMany(inputs);
+    this.appended(records);
     await this.log.write(records);
     return records;
+  }
+
+  private appended(records: EvidenceRecord[]): void {
+    if (this.appendListeners.length === 0 || records.length === 0) return;
+    const chainIds = new Set(records.map((record) => record.chainId));
+    for (const listener of this.appendListeners) listener(chainIds);
   }
 
   findByIdempotencyKey(key: string): Promise<EvidenceRecord | null> {

@@ -11,7 +11,10 @@ export type Outcome =
   | 'compliant' // evaluated and passing (sweep: continuous evidence)
   | 'skipped' // own write (loop guard), irrelevant event, or control off
   | 'resource-gone' // the resource no longer exists (delete event, or 404 on re-read)
-  | 'restored'; // an approver put the recorded `before` state back (on-call restore)
+  | 'restored' // an approver put the recorded `before` state back (on-call restore)
+  | 'exception-created' // an approver granted an exception (its full content is `after`)
+  | 'exception-revoked' // an exception was revoked (`before` and `after` the revocation)
+  | 'exception-expired'; // an exception reached its expiry (recorded when first noticed)
 
 /** What a use case hands the store: everything but ids, time and chain fields. */
 export interface EvidenceInput {
@@ -68,6 +71,8 @@ export interface EvidenceQuery {
   /** any of these outcomes (the on-call page's "actionable" view); combines with `outcome` by AND */
   outcomes?: readonly string[];
   actor?: string;
+  /** outcomes to leave out (the remediation log leaves out exception events unless asked for) */
+  excludeOutcomes?: readonly string[];
   limit?: number;
   continuationToken?: string;
 }
@@ -77,8 +82,26 @@ export interface EvidencePage {
   continuationToken?: string;
 }
 
+/**
+ * What verify can find. The first four come from the table alone; the others need the signed
+ * digests (lib/anchor/verify-anchors.ts) or the exceptions' evidence records.
+ */
+export type ProblemKind =
+  | 'edited'
+  | 'deleted'
+  | 'inserted'
+  | 'broken-link'
+  | 'rewritten'
+  | 'truncated'
+  | 'rolled-back'
+  | 'chain-deleted'
+  | 'digest-missing'
+  | 'digest-edited'
+  | 'exception-forged'
+  | 'exception-edited';
+
 export interface ChainProblem {
-  kind: 'edited' | 'deleted' | 'inserted' | 'broken-link';
+  kind: ProblemKind;
   chainId: string;
   sequence: number;
   recordId?: string;
@@ -90,6 +113,18 @@ export interface VerifyResult {
   chains: number;
   records: number;
   problems: ChainProblem[];
+  /** with anchoring: each chain's latest anchored head (a printed report is an anchor too) */
+  anchoredHeads?: Array<{
+    chainId: string;
+    sequence: number;
+    headHash: string;
+    digestSequence: number;
+    lastTime: string | null;
+  }>;
+  /** with anchoring: records newer than their chain's latest digest (not an error) */
+  notYetAnchored?: Array<{ chainId: string; fromSequence: number; toSequence: number }>;
+  /** with anchoring: how many digests were checked */
+  digests?: number;
 }
 
 export interface EvidenceStore {

@@ -3,29 +3,44 @@
  * The registry is an audit trail: revoke records revokedOn/revokedBy with an ETag-guarded update
  * and never deletes; list() returns everything, active(now) what is neither expired nor revoked.
  * The registry is small (hundreds of rows), so active() filters client-side after one query.
+ *
+ * With an evidence store (the app always passes one), exceptions are evidence (evidence.ts):
+ * create and revoke append their record first and the row names it; active() honours a row only
+ * when it matches its record, and ignores (and logs) a forged or edited one.
  */
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import { createTableClient, ensureTable, type TableClientOptions } from '../azure/tables.js';
 import type { Config } from '../config.js';
 import type { ControlException, ControlId } from '../controls/types.js';
+import type { EvidenceStore } from '../evidence/types.js';
 import { isRestError } from '../util/errors.js';
+import { exceptionEvidence, judgeException, type TrustVerdict } from './evidence.js';
 import type { ExceptionStore, NewException } from './types.js';
 import {
   DEFAULT_MAX_DAYS,
   ExceptionNotFoundError,
   ExceptionValidationError,
+  isValidExceptionId,
   validateNewException,
 } from './validate.js';
 
 const PARTITION = 'exception';
-const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface TableExceptionStoreOptions {
   client: TableClient;
   clock?: () => Date;
   /** longest allowed validity in days (Config.exceptionMaxDays), default 90 */
   maxDays?: number;
+  /** exceptions as evidence: create/revoke/expiry records, and rows honoured only when they match */
+  evidence?: Pick<EvidenceStore, 'append' | 'get' | 'findByIdempotencyKey'>;
+  log?: (line: string) => void;
+}
+
+interface Row {
+  exception: ControlException;
+  recordId?: string;
+  etag: string;
 }
 
 function optional(value: unknown): string | undefined {
@@ -54,20 +69,37 @@ function fromEntity(entity: Record<string, unknown>): ControlException {
   return exception;
 }
 
-function toEntity(exception: ControlException): TableEntity {
+function toEntity(exception: ControlException, recordId?: string): TableEntity {
   const { id, ...fields } = exception;
-  return { partitionKey: PARTITION, rowKey: id, ...fields };
+  return { partitionKey: PARTITION, rowKey: id, ...fields, ...(recordId ? { recordId } : {}) };
+}
+
+function rowOf(entity: Record<string, unknown>): Row {
+  return {
+    exception: fromEntity(entity),
+    ...(typeof entity.recordId === 'string' ? { recordId: entity.recordId } : {}),
+    etag: String(entity.etag ?? ''),
+  };
 }
 
 export class TableExceptionStore implements ExceptionStore {
   private readonly client: TableClient;
   private readonly clock: () => Date;
   readonly maxDays: number;
+  private readonly evidence: TableExceptionStoreOptions['evidence'];
+  private readonly log: (line: string) => void;
+  /** verdicts by `${id} ${etag}`: a row is re-judged only when it changes */
+  private readonly verdicts = new Map<string, TrustVerdict>();
+  private readonly expiryRecorded = new Set<string>();
+  /** the row (ETag, record id) behind each exception list() returned, for judging it */
+  private readonly rowsOf = new WeakMap<ControlException, Row>();
 
   constructor(options: TableExceptionStoreOptions) {
     this.client = options.client;
     this.clock = options.clock ?? (() => new Date());
     this.maxDays = options.maxDays ?? DEFAULT_MAX_DAYS;
+    this.evidence = options.evidence;
+    this.log = options.log ?? (() => {});
   }
 
   ensureTable(): Promise<void> {
@@ -78,7 +110,9 @@ export class TableExceptionStore implements ExceptionStore {
     const now = this.clock();
     const valid = validateNewException(input, now, this.maxDays);
     const exception: ControlException = { id: randomUUID(), ...valid, approvedOn: now.toISOString() };
-    await this.client.createEntity(toEntity(exception));
+    // the record first: a row never exists without the evidence that approves it
+    const record = await this.evidence?.append(exceptionEvidence('created', exception, exception.approvedBy));
+    await this.client.createEntity(toEntity(exception, record?.recordId));
     return exception;
   }
 
@@ -88,20 +122,94 @@ export class TableExceptionStore implements ExceptionStore {
   }
 
   async list(): Promise<ControlException[]> {
-    const out: ControlException[] = [];
+    return (await this.rows()).map((row) => {
+      this.rowsOf.set(row.exception, row);
+      return row.exception;
+    });
+  }
+
+  /**
+   * Every exception whose row matches its evidence (revoked and expired included: callers filter
+   * by time); forged and edited rows are left out and logged. Without an evidence store: list().
+   */
+  async honoured(): Promise<ControlException[]> {
+    const all = await this.list();
+    const verdicts = await Promise.all(
+      all.map((exception) => {
+        const row = this.rowsOf.get(exception);
+        return row
+          ? this.judge(row)
+          : Promise.resolve<TrustVerdict>({
+              trusted: false,
+              kind: 'exception-forged',
+              reason: 'row unknown',
+            });
+      }),
+    );
+    return all.filter((_exception, index) => verdicts[index]?.trusted);
+  }
+
+  private async rows(): Promise<Row[]> {
+    const out: Row[] = [];
     for await (const entity of this.client.listEntities({
       queryOptions: { filter: odata`PartitionKey eq ${PARTITION}` },
     })) {
-      out.push(fromEntity(entity));
+      out.push(rowOf(entity));
     }
-    return out.sort((a, b) => b.approvedOn.localeCompare(a.approvedOn) || a.id.localeCompare(b.id));
+    return out.sort(
+      (a, b) =>
+        b.exception.approvedOn.localeCompare(a.exception.approvedOn) ||
+        a.exception.id.localeCompare(b.exception.id),
+    );
+  }
+
+  /** Every row with its verdict against the evidence (verify; all trusted without an evidence store). */
+  async judged(): Promise<Array<{ exception: ControlException; verdict: TrustVerdict }>> {
+    const rows = await this.rows();
+    return Promise.all(
+      rows.map(async (row) => ({ exception: row.exception, verdict: await this.judge(row) })),
+    );
+  }
+
+  private async judge(row: Row): Promise<TrustVerdict> {
+    if (!this.evidence) return { trusted: true };
+    const key = `${row.exception.id} ${row.etag}`;
+    const cached = this.verdicts.get(key);
+    if (cached) return cached;
+    const verdict = await judgeException(
+      { ...row.exception, ...(row.recordId ? { recordId: row.recordId } : {}) },
+      this.evidence,
+      this.maxDays,
+    );
+    if (!verdict.trusted)
+      this.log(`warning: exception ${row.exception.id} is not honoured (${verdict.kind}): ${verdict.reason}`);
+    this.verdicts.set(key, verdict);
+    return verdict;
   }
 
   async active(now: Date): Promise<ControlException[]> {
     const at = now.getTime();
-    return (await this.list()).filter(
-      (item) => item.revokedOn === undefined && Date.parse(item.expiresOn) > at,
+    const candidates = (await this.rows()).filter(
+      (row) => row.exception.revokedOn === undefined && Date.parse(row.exception.expiresOn) > at,
     );
+    const verdicts = await Promise.all(candidates.map((row) => this.judge(row)));
+    return candidates.filter((_row, index) => verdicts[index]?.trusted).map((row) => row.exception);
+  }
+
+  /** Appends an `exception-expired` record for every honoured exception past its expiry (idempotent). */
+  async recordExpiries(now: Date): Promise<number> {
+    const evidence = this.evidence;
+    if (!evidence) return 0;
+    let recorded = 0;
+    for (const row of await this.rows()) {
+      const { exception } = row;
+      if (exception.revokedOn || Date.parse(exception.expiresOn) > now.getTime()) continue;
+      if (this.expiryRecorded.has(exception.id) || !(await this.judge(row)).trusted) continue;
+      await evidence.append(exceptionEvidence('expired', exception, 'driftwarden'));
+      this.expiryRecorded.add(exception.id);
+      recorded++;
+    }
+    return recorded;
   }
 
   async revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException> {
@@ -119,9 +227,27 @@ export class TableExceptionStore implements ExceptionStore {
         revokedBy: revokedBy.trim(),
         ...(reason?.trim() ? { revokedReason: reason.trim() } : {}),
       };
+      const recordId = typeof entity.recordId === 'string' ? entity.recordId : undefined;
       try {
-        await this.client.updateEntity(toEntity(revoked), 'Replace', { etag: entity.etag });
-        return revoked;
+        // the revocation's record first (idempotent: a retried revoke keeps the first one's time)
+        const record = await this.evidence?.append(
+          exceptionEvidence('revoked', revoked, revoked.revokedBy ?? 'unknown', current),
+        );
+        const stored = record ? (record.after as ControlException) : revoked;
+        const final: ControlException = {
+          ...current,
+          revokedOn: stored.revokedOn ?? revoked.revokedOn,
+          revokedBy: stored.revokedBy ?? revoked.revokedBy,
+          ...((stored.revokedReason ?? revoked.revokedReason)
+            ? { revokedReason: stored.revokedReason ?? revoked.revokedReason }
+            : {}),
+        } as ControlException;
+        await this.client.updateEntity(
+          { ...toEntity(final, recordId), ...(record ? { revokeRecordId: record.recordId } : {}) },
+          'Replace',
+          { etag: entity.etag },
+        );
+        return final;
       } catch (error) {
         if (!(isRestError(error) && error.statusCode === 412)) throw error; // concurrent revoke: re-read
       }
@@ -129,7 +255,8 @@ export class TableExceptionStore implements ExceptionStore {
   }
 
   private async read(id: string): Promise<(Record<string, unknown> & { etag: string }) | null> {
-    if (typeof id !== 'string' || !ID.test(id)) return null; // not one of our ids: never a valid key
+    // Any id a row can have (not only our UUIDs): every row the listing shows must be revocable.
+    if (!isValidExceptionId(id)) return null; // cannot be a RowKey: no such row
     try {
       return await this.client.getEntity(PARTITION, id);
     } catch (error) {
@@ -142,13 +269,20 @@ export class TableExceptionStore implements ExceptionStore {
 /** Store over the configured exceptions table (created if missing), expiry bound from configuration. */
 export async function createExceptionStore(
   config: Pick<Config, 'storage' | 'exceptionsTable' | 'exceptionMaxDays'>,
-  options: { clock?: () => Date; clientOptions?: TableClientOptions } = {},
+  options: {
+    clock?: () => Date;
+    clientOptions?: TableClientOptions;
+    evidence?: TableExceptionStoreOptions['evidence'];
+    log?: (line: string) => void;
+  } = {},
 ): Promise<TableExceptionStore> {
   const client = createTableClient(config.storage, config.exceptionsTable, options.clientOptions);
   const store = new TableExceptionStore({
     client,
     maxDays: config.exceptionMaxDays,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.evidence ? { evidence: options.evidence } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   await store.ensureTable();
   return store;

@@ -1,4 +1,5 @@
 import type { ControlException, ControlId } from '../controls/types.js';
+import type { TrustVerdict } from './evidence.js';
 
 /** What an approver supplies; the store assigns id and approvedOn. */
 export interface NewException {
@@ -21,4 +22,10 @@ export interface ExceptionStore {
   active(now: Date): Promise<ControlException[]>;
   /** Records the revocation (revokedOn/revokedBy, optional reason); never deletes. */
   revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException>;
+  /** Every row with its verdict against its evidence record (verify); absent = rows are not evidence-backed. */
+  judged?(): Promise<Array<{ exception: ControlException; verdict: TrustVerdict }>>;
+  /** Exceptions whose rows match their evidence (all times; callers filter); absent = list(). */
+  honoured?(): Promise<ControlException[]>;
+  /** Appends an expiry record for each honoured exception past its expiry (the digest tick calls it). */
+  recordExpiries?(now: Date): Promise<number>;
 }

@@ -81,3 +81,14 @@ export function validateNewException(
     expiresOn: new Date(expires).toISOString(),
   };
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are illegal in table keys
+const ROW_KEY = /^[^/\\#?\u0000-\u001f\u007f-\u009f]{1,256}$/;
+
+/** Any id an exceptions row can have (a legal RowKey up to 256 characters), ours (UUIDs) or not. */
+export function isValidExceptionId(id: unknown): id is string {
+  return typeof id === 'string' && ROW_KEY.test(id);
+}
+
+export const MALFORMED_ID_MESSAGE =
+  'id is not a valid exception id (1-256 characters, none of / \\ # ? or control characters)';

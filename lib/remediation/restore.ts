@@ -1,4 +1,6 @@
+import { fieldNamesOf } from '../controls/resource-fields.js';
 import type { ControlException } from '../controls/types.js';
+import { recordHash } from '../evidence/hash.js';
 import type { EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
@@ -31,7 +33,24 @@ import {
  *    resource was not changed, so no exception is left in force for a restore that did not happen.
  * 5. Append the `restored` record (idempotent on the key; a concurrent twin that lost the append
  *    race revokes its own exception and returns the winner's).
+ *
+ * Before any of it, the record itself must verify: its hash, and (deps.checkRecord) its chain
+ * against the signed digests. The table is writable by anyone with table access, so an edited
+ * `before` (say, source `*` on port 22) must never be written back. And only the fields the
+ * record's control owns are written (the rule's access and sources, the control's storage
+ * properties, a container's publicAccess): previewRestore shows the approver exactly that change.
  */
+
+/** The record does not verify (edited, or its chain was tampered with): nothing is restored. */
+export class RestoreRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreRefusedError';
+  }
+}
+
+/** What a rule restore writes back: the remediation only ever changed these. */
+const RULE_OWNED = ['access', 'sourceAddressPrefix', 'sourceAddressPrefixes'] as const;
 
 /** The resource changed or vanished since the record: the API answers 409 with `message`. */
 export class RestoreConflictError extends Error {
@@ -56,6 +75,24 @@ export interface RestoreDeps {
   clock: () => Date;
   log: (line: string) => void;
   notifier?: Notifier | null;
+  /** checks the record's chain against the signed digests; returns why it must not be trusted, or null */
+  checkRecord?: (record: EvidenceRecord) => Promise<string | null>;
+}
+
+export interface RestoreChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface RestorePreview {
+  recordId: string;
+  resourceId: string;
+  ruleName: string | null;
+  /** the state a restore would write (only the control's own fields differ from the current state) */
+  target: unknown;
+  current: unknown;
+  changes: RestoreChange[];
 }
 
 export interface RestoreResult {
@@ -112,6 +149,76 @@ function describe(record: EvidenceRecord): string {
   return `restored ${what} to the before-state of record ${record.recordId}`;
 }
 
+/** The state to write back: the current state with only the record's control's fields from `before`. */
+export function restoreTarget(record: EvidenceRecord, current: unknown): unknown {
+  const before = (record.before ?? {}) as Json;
+  const base = { ...((current ?? {}) as Json) };
+  if (record.ruleName) {
+    for (const field of RULE_OWNED) {
+      if (before[field] === undefined) delete base[field];
+      else base[field] = before[field];
+    }
+    return base;
+  }
+  const owned = record.controlId ? fieldNamesOf(record.controlId) : [];
+  const out: Json = {};
+  for (const field of owned) if (field in before) out[field] = before[field];
+  return out;
+}
+
+/** Field-level difference between two states (volatile ARM fields ignored). */
+export function stateChanges(current: unknown, target: unknown): RestoreChange[] {
+  const a = (current ?? {}) as Json;
+  const b = (target ?? {}) as Json;
+  const changes: RestoreChange[] = [];
+  for (const field of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    if (VOLATILE.has(field)) continue;
+    if (!same(a[field], b[field])) changes.push({ field, from: a[field] ?? null, to: b[field] ?? null });
+  }
+  return changes;
+}
+
+/** Refuses a record whose hash or chain does not verify. */
+async function assertVerified(deps: Pick<RestoreDeps, 'checkRecord'>, record: EvidenceRecord): Promise<void> {
+  if (recordHash(record) !== record.hash)
+    throw new RestoreRefusedError(
+      `Record ${record.recordId} does not match its hash: it was edited after it was written. Nothing was restored; run driftwarden verify.`,
+    );
+  const reason = await deps.checkRecord?.(record);
+  if (reason)
+    throw new RestoreRefusedError(
+      `Record ${record.recordId} cannot be trusted (${reason}). Nothing was restored; run driftwarden verify.`,
+    );
+}
+
+/** What a restore of `record` would change, without changing anything (the approver's dry run). */
+export async function previewRestore(
+  deps: Pick<RestoreDeps, 'gateway' | 'checkRecord'>,
+  record: EvidenceRecord,
+): Promise<RestorePreview> {
+  await assertVerified(deps, record);
+  const snapshot = await deps.gateway.read(record.resourceId);
+  const current = snapshot ? stateIn(record, snapshot) : null;
+  if (!snapshot || current === null)
+    throw new RestoreConflictError(`${record.resourceId} no longer exists; there is nothing to restore.`);
+  const target = restoreTarget(record, current);
+  return {
+    recordId: record.recordId,
+    resourceId: record.resourceId,
+    ruleName: record.ruleName ?? null,
+    current,
+    target,
+    changes: stateChanges(record.ruleName ? current : pick(current, target), target),
+  };
+}
+
+function pick(current: unknown, target: unknown): Json {
+  const out: Json = {};
+  for (const field of Object.keys((target ?? {}) as Json))
+    out[field] = ((current ?? {}) as Json)[field] ?? null;
+  return out;
+}
+
 export async function restoreRemediation(
   deps: RestoreDeps,
   record: EvidenceRecord,
@@ -132,6 +239,7 @@ export async function restoreRemediation(
   const controlId = record.controlId;
   if (record.outcome !== 'remediated' || !controlId || record.before == null)
     throw new Error(`record ${record.recordId} is not a remediation with a recorded before-state`);
+  await assertVerified(deps, record);
 
   const snapshot = await deps.gateway.read(record.resourceId);
   const current = snapshot ? stateIn(record, snapshot) : null;
@@ -162,7 +270,7 @@ export async function restoreRemediation(
     try {
       const written = await deps.gateway.restoreState(
         record.resourceId,
-        record.before,
+        restoreTarget(record, current),
         etagOf(record, snapshot, current),
       );
       restored = stateIn(record, written) ?? written.raw;

@@ -26,7 +26,8 @@ export class CachedExceptionStore implements ExceptionStore {
   async active(now: Date): Promise<ControlException[]> {
     const at = this.clock();
     if (!this.cached || at - this.cached.at > this.ttlMs) {
-      const value = this.inner.list();
+      // only rows that match their evidence records: a forged or edited row is never honoured
+      const value = this.inner.honoured ? this.inner.honoured() : this.inner.list();
       this.cached = { at, value };
       value.catch(() => {
         if (this.cached?.value === value) this.cached = null;

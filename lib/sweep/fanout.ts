@@ -96,6 +96,10 @@ export interface ReportSources {
   reports: SweepReportStore;
   exceptions: { list(): Promise<ControlException[]> };
   evidence: { verify(): Promise<VerifyResult> };
+  /** verifies the sweep's month only (against the digests when anchoring is set up); else evidence.verify() */
+  verifyMonth?: (sweepId: string) => Promise<VerifyResult>;
+  /** publishes a digest at the end of the sweep of a subscription (signed anchor of its chains) */
+  publishDigest?: () => Promise<void>;
   now?: () => Date;
 }
 
@@ -108,9 +112,9 @@ export async function assembleReport(
   const parts = await sources.reports.readParts(sweepId, expectedSubscriptions);
   const [exceptions, verification] = await Promise.all([
     sources.exceptions.list(),
-    sources.evidence
-      .verify()
-      .catch((thrown: unknown) => ({ ok: false as const, error: toError(thrown).message })),
+    (sources.verifyMonth ? sources.verifyMonth(sweepId) : sources.evidence.verify()).catch(
+      (thrown: unknown) => ({ ok: false as const, error: toError(thrown).message }),
+    ),
   ]);
   const report = buildReport({
     sweepId,
@@ -152,6 +156,8 @@ export async function processWorkItem(
     // evidence is idempotent per (sweep, resource, control) and no part has been written yet.
     throw new Error(`sweep of ${item.subscriptionId} hit a transient error, retrying: ${transient.message}`);
   }
+  // anchor what this sweep recorded before the report (which names the anchored heads) is built
+  await deps.publishDigest?.();
   const partStored = await deps.reports.savePart(item.sweepId, result);
   const present = await deps.reports.partIds(item.sweepId);
   const complete = item.subscriptions.every((id) => present.has(id.toLowerCase()));

@@ -202,6 +202,11 @@ function verificationRows(report: SweepReport): CsvRow[] {
       outcome: v.ok ? 'ok' : 'problems',
       detail: `${v.records} records in ${v.chains} chains, ${v.problems.length} problems`,
     },
+    ...(v.anchoredHeads ?? []).map((h) => ({
+      section: 'anchored-head',
+      outcome: `digest ${h.digestSequence}`,
+      detail: `${h.chainId}#${h.sequence} ${h.headHash}${h.lastTime ? ` (${h.lastTime})` : ''}`,
+    })),
     ...v.problems.map((p) => ({
       section: 'verification-problem',
       outcome: p.kind,
@@ -289,7 +294,17 @@ function verificationSection(report: SweepReport): string {
               `<tr><td>${escapeHtml(p.kind)}</td><td><code>${escapeHtml(p.chainId)}</code> #${escapeHtml(p.sequence)}</td><td><code>${escapeHtml(p.recordId)}</code></td><td>${escapeHtml(p.detail)}</td></tr>`,
           )
           .join('')}</tbody></table>`;
-  return `<p>${badge} ${escapeHtml(v.records)} evidence records in ${escapeHtml(v.chains)} chain(s) recomputed.</p>${problems}`;
+  // Every chain's anchored head: a printed report is itself an anchor (compare with `driftwarden verify`).
+  const heads =
+    v.anchoredHeads === undefined
+      ? '<p><span class="badge warn">not anchored</span> no signing key is configured (DW_SIGNING_KEY_ID): the chain was checked against the table only.</p>'
+      : `<h3>Anchored chain heads</h3><table><thead><tr><th>Chain</th><th>Records</th><th>Head hash (SHA-256)</th><th>Digest</th><th>Last record</th></tr></thead><tbody>${v.anchoredHeads
+          .map(
+            (h) =>
+              `<tr><td><code>${escapeHtml(h.chainId)}</code></td><td class="n">${escapeHtml(h.sequence)}</td><td><code>${escapeHtml(h.headHash)}</code></td><td>#${escapeHtml(h.digestSequence)}</td><td>${escapeHtml(h.lastTime ?? '')}</td></tr>`,
+          )
+          .join('')}</tbody></table>`;
+  return `<p>${badge} ${escapeHtml(v.records)} evidence records in ${escapeHtml(v.chains)} chain(s) recomputed.</p>${problems}${heads}`;
 }
 
 export function renderHtml(report: SweepReport): string {

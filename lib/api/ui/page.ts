@@ -123,6 +123,7 @@ const ui = {
   restoreJustification: byId('r-justification', HTMLTextAreaElement),
   restoreTicket: byId('r-ticket', HTMLInputElement),
   restoreExpires: byId('r-expires', HTMLInputElement),
+  restorePreview: byId('r-preview', HTMLDivElement),
   exceptionForm: byId('exception-form', HTMLFormElement),
   exceptionError: byId('e-error', HTMLParagraphElement),
   exceptionControl: byId('e-control', HTMLSelectElement),
@@ -804,10 +805,44 @@ function submitting(form: HTMLFormElement, busy: boolean): void {
   }
 }
 
+interface RestorePreview {
+  dryRun: true;
+  preview: { changes: Array<{ field: string; from: unknown; to: unknown }> };
+}
+
+/** Shows the approver the exact change a restore would make (a dry run: nothing is written). */
+async function showRestorePreview(id: string): Promise<void> {
+  const box = ui.restorePreview;
+  box.replaceChildren(el('p', 'Checking the record and what a restore would change…'));
+  try {
+    const { preview } = await api<RestorePreview>(
+      'POST',
+      `remediations/${encodeURIComponent(id)}/restore`,
+      undefined,
+      { dryRun: true },
+    );
+    if (state.current?.id !== id) return;
+    const list = el('ul');
+    for (const change of preview.changes)
+      list.appendChild(
+        el('li', `${change.field}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`),
+      );
+    box.replaceChildren(
+      el('p', preview.changes.length ? 'This restore will change exactly:' : 'Nothing would change.'),
+      list,
+    );
+  } catch (error) {
+    if (state.current?.id !== id) return;
+    box.replaceChildren(el('p', error instanceof Error ? error.message : String(error)));
+  }
+}
+
 ui.restoreOpen.addEventListener('click', () => {
   ui.restoreExpires.value = ui.restoreExpires.value || isoDatePlusDays(30);
   clearFormError(ui.restoreError);
   openForm(ui.restoreForm, ui.restoreJustification);
+  const item = state.current;
+  if (item) void showRestorePreview(item.id);
 });
 
 ui.exceptionOpen.addEventListener('click', () => {

@@ -180,13 +180,14 @@ export const sweepCommand: CliCommand = {
       onProgress: (p) => progress.update(p),
     });
     progress.finish();
+    if (!dryRun) await runtime.publishDigest?.(); // the end of every sweep is anchored
 
     if (values.report) {
       const [exceptions, verification] = await Promise.all([
         runtime.exceptions.list(),
-        runtime.evidence
-          .verify()
-          .catch((error: unknown) => ({ ok: false as const, error: toError(error).message })),
+        (runtime.verifyMonth ? runtime.verifyMonth(sweepId) : runtime.evidence.verify()).catch(
+          (error: unknown) => ({ ok: false as const, error: toError(error).message }),
+        ),
       ]);
       const report = buildReport({
         sweepId,

@@ -32,6 +32,8 @@ export interface AppEnvironmentInput {
   storageConnectionString: string;
   armEndpoint: string;
   identity: IdentityEndpoint;
+  /** the Key Vault stand-in's digest key (lib/dev/key-vault): digests are signed locally too */
+  signingKeyId?: string;
 }
 
 /**
@@ -57,6 +59,8 @@ export function appEnvironment(input: AppEnvironmentInput): Record<string, strin
     [SETTINGS.sweepSchedule]: keep(SETTINGS.sweepSchedule, '0 0 3 1 * *'),
     [SETTINGS.reportsContainer]: keep(SETTINGS.reportsContainer, 'driftwarden-reports'),
     [SETTINGS.notifyTopicEndpoint]: undefined, // no Event Grid topic locally
+    [SETTINGS.signingKeyId]: input.signingKeyId,
+    [SETTINGS.digestInterval]: keep(SETTINGS.digestInterval, '10'), // a digest every ~10 s locally
     // The App Service managed-identity protocol, served by identity-endpoint.ts.
     IDENTITY_ENDPOINT: input.identity.endpoint,
     IDENTITY_HEADER: input.identity.header,

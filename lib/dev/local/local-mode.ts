@@ -1,9 +1,17 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } from '../../cli/local-info.js';
+import {
+  type LocalInfo,
+  removeLocalInfo,
+  writeLocalAnchor,
+  writeLocalIdentity,
+  writeLocalInfo,
+} from '../../cli/local-info.js';
+import { SETTINGS } from '../../config.js';
 import type { FunctionDefinition } from '../../host/registration.js';
 import { toError } from '../../util/errors.js';
 import { type Sandbox, startSandbox } from '../arm-sandbox/index.js';
+import { startKeyVaultStandIn } from '../key-vault/server.js';
 import { claimLocalDir } from './already-running.js';
 import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
@@ -85,6 +93,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     );
     stoppers.push(() => sandbox.stop());
 
+    // Key Vault keys stand-in for the digest signer, on the sandbox's certificate (one CA trust).
+    const keyVault = await startKeyVaultStandIn({ certDir: join(dir, 'sandbox') });
+    stoppers.push(() => keyVault.stop());
+
     const identity: IdentityEndpoint = await startIdentityEndpoint(LOCAL_IDENTITY);
     stoppers.push(() => identity.stop());
 
@@ -94,6 +106,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       storageConnectionString: azurite.connectionString,
       armEndpoint: sandbox.url,
       identity,
+      signingKeyId: `${keyVault.url}/keys/driftwarden-digest`,
     });
     applyEnvironment(process.env, settings);
 
@@ -144,6 +157,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       tableConnectionString: azurite.connectionString,
     };
     writeLocalIdentity(dir, { endpoint: identity.endpoint, header: identity.header });
+    writeLocalAnchor(dir, {
+      signingKeyId: settings[SETTINGS.signingKeyId] ?? '',
+      digestIntervalSeconds: Number(settings[SETTINGS.digestInterval] ?? 10),
+    });
     const localJsonPath = writeLocalInfo(dir, info);
     stoppers.push(async () => removeLocalInfo(dir));
 

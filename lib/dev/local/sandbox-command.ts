@@ -3,6 +3,7 @@ import {
   type LocalInfo,
   localDir,
   localInfoPath,
+  readLocalAnchor,
   readLocalIdentity,
   readLocalInfo,
 } from '../../cli/local-info.js';
@@ -112,6 +113,12 @@ function envExports(io: CliIo): string {
     // lets the CLI tell a shell that outlived this local mode at once (lib/api/cli.ts staleLocalEnv)
     ['DW_LOCAL_SESSION', localInfoPath(dir)],
   ];
+  const anchor = readLocalAnchor(dir);
+  if (anchor)
+    vars.push(
+      ['DW_SIGNING_KEY_ID', anchor.signingKeyId],
+      ['DW_DIGEST_INTERVAL', String(anchor.digestIntervalSeconds)],
+    );
   if (identity) {
     vars.push(
       ['IDENTITY_ENDPOINT', identity.endpoint],

@@ -2,7 +2,12 @@ import type { RestoreRequest, Restorer } from '../../../lib/api/restorer.js';
 import type { ControlException } from '../../../lib/controls/types.js';
 import type { EvidenceRecord, EvidenceStore } from '../../../lib/evidence/types.js';
 import type { ExceptionStore } from '../../../lib/exceptions/types.js';
-import { restoreKey } from '../../../lib/remediation/restore.js';
+import {
+  type RestorePreview,
+  restoreKey,
+  restoreTarget,
+  stateChanges,
+} from '../../../lib/remediation/restore.js';
 
 /**
  * TEST-ONLY Restorer: the production one writes the resource back through ARM (another module).
@@ -17,6 +22,19 @@ export class RecordingTestRestorer implements Restorer {
     private readonly evidence: EvidenceStore,
     private readonly exceptions: ExceptionStore,
   ) {}
+
+  /** The production preview's computation, with the record's `after` standing in for the live state (no ARM here). */
+  async preview(record: EvidenceRecord): Promise<RestorePreview> {
+    const target = restoreTarget(record, record.after);
+    return {
+      recordId: record.recordId,
+      resourceId: record.resourceId,
+      ruleName: record.ruleName ?? null,
+      current: record.after,
+      target,
+      changes: stateChanges(record.after, target),
+    };
+  }
 
   async restore(
     record: EvidenceRecord,

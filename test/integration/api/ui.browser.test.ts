@@ -93,6 +93,8 @@ describe.skipIf(!hasChromium)('on-call page in headless Chromium', () => {
 
   it('restores with a justification, ticket and expiry; the restored record appears', async () => {
     await page.getByRole('button', { name: 'Restore…' }).click();
+    // the approver sees the exact change first (a dry run)
+    await expect.poll(() => page.locator('#r-preview').textContent()).toContain('access: "Deny" → "Allow"');
     await page
       .getByLabel('Business justification')
       .first()

@@ -87,7 +87,11 @@ describe('queue fan-out on Azurite through the local function host', () => {
       expect(report.failures).toHaveLength(2 * SUBS.length);
       expect(report.exemptions).toHaveLength(SUBS.length);
       expect(report.exceptions.inForce).toHaveLength(SUBS.length);
-      expect(report.verification).toMatchObject({ ok: true, records: report.totals.evaluated });
+      // every decision, plus each approved exception's own record (issue 11: exceptions are evidence)
+      expect(report.verification).toMatchObject({
+        ok: true,
+        records: report.totals.evaluated + report.exceptions.inForce.length,
+      });
       expect(await harness.runtime.reports.readReport(sweepId, 'csv')).toMatch(/^section,subscription_id,/);
       expect(await harness.runtime.reports.readReport(sweepId, 'html')).toMatch(/^<!doctype html>/);
 
@@ -101,7 +105,10 @@ describe('queue fan-out on Azurite through the local function host', () => {
       }
       await sleep(300);
       const verify = await harness.runtime.evidence.verify();
-      expect(verify).toMatchObject({ ok: true, records: report.totals.evaluated });
+      expect(verify).toMatchObject({
+        ok: true,
+        records: report.totals.evaluated + report.exceptions.inForce.length,
+      });
       expect(JSON.parse((await harness.runtime.reports.readReport(sweepId, 'json')) ?? 'null')).toEqual(
         report,
       );

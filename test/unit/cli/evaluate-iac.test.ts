@@ -186,17 +186,20 @@ describe('driftwarden evaluate: templates and plans', () => {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       const findings = findingsOf(result.stdout);
-      // The app's storage account (in the storage module) and its three containers are judged.
-      expect(findings.filter((f) => f.controlId === 'STG-CONTAINER-PUBLIC')).toHaveLength(3);
+      // The app's storage account and its containers (reports, dead-letter, deployment: storage
+      // module; digests: evidenceAnchor module) are judged.
+      expect(findings.filter((f) => f.controlId === 'STG-CONTAINER-PUBLIC')).toHaveLength(4);
       expect(findings.find((f) => f.controlId === 'STG-PUBLIC-BLOB')?.status).toBe('pass');
-      const moduleLine =
-        readFileSync(main, 'utf8')
-          .split('\n')
-          .findIndex((line) => line.startsWith('module storage ')) + 1;
+      const lines = readFileSync(main, 'utf8').split('\n');
+      const moduleLine = (name: string) => lines.findIndex((line) => line.startsWith(`module ${name} `)) + 1;
       for (const finding of findings) {
         expect(['pass', 'not-applicable']).toContain(finding.status);
-        expect(finding.source?.path).toMatch(/^resources\.storage\.properties\.template\.resources\./);
-        expect(finding.source?.line).toBe(moduleLine); // a line in the .bicep file, not in the compiled JSON
+        const module = /^resources\.(storage|evidenceAnchor)\.properties\.template\.resources\./.exec(
+          finding.source?.path ?? '',
+        )?.[1];
+        expect(module, finding.source?.path).toBeDefined();
+        // a line in the .bicep file, not in the compiled JSON
+        expect(finding.source?.line).toBe(moduleLine(module as string));
       }
     },
   );

@@ -55,6 +55,9 @@ const CLASSIFICATION: Record<keyof typeof SETTINGS, 'required' | 'optional' | 'l
   exceptionMaxDays: 'optional',
   managedIdentityClientId: 'required',
   devPrincipal: 'localOnly',
+  signingKeyId: 'required',
+  digestContainer: 'optional',
+  digestInterval: 'optional',
 };
 
 /** Read by the Functions host, not by lib/config.ts: identity-based connection "DW_STORAGE" (queue trigger). */
@@ -557,6 +560,9 @@ describeCompiled('infra: role assignments are least privilege', (infra) => {
         `${builtIn(BUILT_IN.eventGridDataSender)} → ${IDENTITY.principalId}`,
         `${builtIn(BUILT_IN.storageBlobDataContributor)} → ${topicPrincipal(0)}`,
         `${builtIn(BUILT_IN.storageBlobDataContributor)} → ${topicPrincipal(1)}`,
+        // evidence anchoring: sign-only on the digest key; lock-only on the digest container's policy
+        `[resourceId('Microsoft.Authorization/roleDefinitions', guid(resourceGroup().id, 'driftwarden-digest-signer'))] → ${IDENTITY.principalId}`,
+        `[resourceId('Microsoft.Authorization/roleDefinitions', guid(resourceGroup().id, 'driftwarden-digest-policy-locker'))] → [reference('lockerIdentity').principalId]`,
       ]),
     );
     // the custom role, once per monitored subscription
@@ -566,7 +572,7 @@ describeCompiled('infra: role assignments are least privilege', (infra) => {
   it('scopes every data-plane role to one resource, never a resource group or subscription', () => {
     for (const { role, scope } of assignments) {
       if (role.includes('driftwarden-remediator')) continue;
-      expect(scope, role).toMatch(/\[resourceId\('Microsoft\.(Storage|Insights|EventGrid)\//);
+      expect(scope, role).toMatch(/\[resourceId\('Microsoft\.(Storage|Insights|EventGrid|KeyVault)\//);
     }
     const deadLetter = assignments.filter((a) => a.role === builtIn(BUILT_IN.storageBlobDataContributor));
     for (const { scope } of deadLetter) {
@@ -589,6 +595,7 @@ describeCompiled('infra: diagnostic settings send to the workspace', (infra) => 
       }),
     );
     expect(sorted([...byScope.keys()])).toEqual([
+      'Microsoft.KeyVault/vaults',
       'Microsoft.Storage/storageAccounts',
       'Microsoft.Storage/storageAccounts/blobServices',
       'Microsoft.Storage/storageAccounts/queueServices',
@@ -634,6 +641,10 @@ const API_VERSIONS: Record<string, string> = {
   'Microsoft.EventGrid/topics': '2025-02-15',
   'Microsoft.EventGrid/systemTopics': '2025-02-15',
   'Microsoft.EventGrid/systemTopics/eventSubscriptions': '2025-02-15',
+  // evidence anchoring (infra/modules/evidence-anchor.bicep)
+  'Microsoft.KeyVault/vaults': '2026-02-01',
+  'Microsoft.KeyVault/vaults/keys': '2026-02-01',
+  'Microsoft.Resources/deploymentScripts': '2023-08-01',
 };
 
 describeCompiled('infra: resource types and API versions', (infra) => {

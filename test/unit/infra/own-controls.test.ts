@@ -48,7 +48,7 @@ describeCompiled('infra: driftwarden evaluates its own template clean', (infra) 
   it('finds the storage account and its containers in the template', () => {
     const types = judged.map((r) => String(r.type).toLowerCase());
     expect(types.filter((t) => t === RESOURCE_TYPES.storageAccount)).toHaveLength(1);
-    expect(types.filter((t) => t === RESOURCE_TYPES.blobContainer)).toHaveLength(3);
+    expect(types.filter((t) => t === RESOURCE_TYPES.blobContainer)).toHaveLength(4); // reports, dead-letter, deployment, digests;
   });
 
   it('no control fails on them (and the storage controls actually judged them)', () => {
