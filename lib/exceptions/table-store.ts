@@ -10,7 +10,7 @@ import { createTableClient, ensureTable, type TableClientOptions } from '../azur
 import type { Config } from '../config.js';
 import type { ControlException, ControlId } from '../controls/types.js';
 import { isRestError } from '../util/errors.js';
-import type { ExceptionStore, NewException } from './types.js';
+import type { Approval, ExceptionStore, NewException } from './types.js';
 import {
   DEFAULT_MAX_DAYS,
   ExceptionNotFoundError,
@@ -32,6 +32,17 @@ function optional(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+const OPTIONAL_TEXT = [
+  'ruleName',
+  'revokedOn',
+  'revokedBy',
+  'revokedByObjectId',
+  'approvedByObjectId',
+  'requestedBy',
+  'requestedByObjectId',
+  'restoreOf',
+] as const;
+
 function fromEntity(entity: Record<string, unknown>): ControlException {
   const exception: ControlException = {
     id: String(entity.rowKey),
@@ -43,12 +54,12 @@ function fromEntity(entity: Record<string, unknown>): ControlException {
     approvedOn: String(entity.approvedOn),
     expiresOn: String(entity.expiresOn),
   };
-  const ruleName = optional(entity.ruleName);
-  const revokedOn = optional(entity.revokedOn);
-  const revokedBy = optional(entity.revokedBy);
-  if (ruleName) exception.ruleName = ruleName;
-  if (revokedOn) exception.revokedOn = revokedOn;
-  if (revokedBy) exception.revokedBy = revokedBy;
+  for (const field of OPTIONAL_TEXT) {
+    const value = optional(entity[field]);
+    if (value) exception[field] = value;
+  }
+  if (entity.state === 'requested' || entity.state === 'approved') exception.state = entity.state;
+  if (entity.wideScope === true) exception.wideScope = true;
   return exception;
 }
 
@@ -74,8 +85,23 @@ export class TableExceptionStore implements ExceptionStore {
 
   async create(input: NewException): Promise<ControlException> {
     const now = this.clock();
-    const valid = validateNewException(input, now, this.maxDays);
-    const exception: ControlException = { id: randomUUID(), ...valid, approvedOn: now.toISOString() };
+    const { state, ...valid } = validateNewException(input, now, this.maxDays);
+    const requested = state === 'requested';
+    const exception: ControlException = {
+      id: randomUUID(),
+      ...valid,
+      // a request names its requester; approvedBy is filled in by the second person (approve)
+      ...(requested
+        ? {
+            approvedBy: '',
+            requestedBy: valid.approvedBy,
+            ...(valid.approvedByObjectId ? { requestedByObjectId: valid.approvedByObjectId } : {}),
+            state: 'requested' as const,
+          }
+        : {}),
+      approvedOn: now.toISOString(),
+    };
+    if (requested) delete exception.approvedByObjectId;
     await this.client.createEntity(toEntity(exception));
     return exception;
   }
@@ -98,11 +124,35 @@ export class TableExceptionStore implements ExceptionStore {
   async active(now: Date): Promise<ControlException[]> {
     const at = now.getTime();
     return (await this.list()).filter(
-      (item) => item.revokedOn === undefined && Date.parse(item.expiresOn) > at,
+      (item) => item.revokedOn === undefined && item.state !== 'requested' && Date.parse(item.expiresOn) > at,
     );
   }
 
-  async revoke(id: string, revokedBy: string): Promise<ControlException> {
+  async approve(id: string, approval: Approval): Promise<ControlException> {
+    const approvedBy = typeof approval.approvedBy === 'string' ? approval.approvedBy.trim() : '';
+    if (!approvedBy) throw new ExceptionValidationError('approvedBy', 'is required');
+    for (;;) {
+      const entity = await this.read(id);
+      if (!entity) throw new ExceptionNotFoundError(id);
+      const current = fromEntity(entity);
+      if (current.state !== 'requested' || current.revokedOn) return current;
+      const approved: ControlException = {
+        ...current,
+        state: 'approved',
+        approvedBy,
+        ...(approval.approvedByObjectId ? { approvedByObjectId: approval.approvedByObjectId } : {}),
+        approvedOn: this.clock().toISOString(),
+      };
+      try {
+        await this.client.updateEntity(toEntity(approved), 'Replace', { etag: entity.etag });
+        return approved;
+      } catch (error) {
+        if (!(isRestError(error) && error.statusCode === 412)) throw error; // concurrent change: re-read
+      }
+    }
+  }
+
+  async revoke(id: string, revokedBy: string, revokedByObjectId?: string | null): Promise<ControlException> {
     if (typeof revokedBy !== 'string' || revokedBy.trim() === '') {
       throw new ExceptionValidationError('revokedBy', 'is required');
     }
@@ -115,6 +165,7 @@ export class TableExceptionStore implements ExceptionStore {
         ...current,
         revokedOn: this.clock().toISOString(),
         revokedBy: revokedBy.trim(),
+        ...(revokedByObjectId ? { revokedByObjectId } : {}),
       };
       try {
         await this.client.updateEntity(toEntity(revoked), 'Replace', { etag: entity.etag });

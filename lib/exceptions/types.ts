@@ -7,8 +7,20 @@ export interface NewException {
   ruleName?: string;
   justification: string;
   ticket: string;
+  /** the approver's name; for a two-step request (`state: 'requested'`), the requester's */
   approvedBy: string;
+  approvedByObjectId?: string;
   expiresOn: string; // ISO 8601, must be in the future and within the configured maximum
+  /** 'requested': stored as a request that a second person must approve before it matches */
+  state?: 'requested';
+  wideScope?: boolean;
+  restoreOf?: string;
+}
+
+/** Who approves a two-step request. */
+export interface Approval {
+  approvedBy: string;
+  approvedByObjectId: string | null;
 }
 
 export interface ExceptionStore {
@@ -20,5 +32,10 @@ export interface ExceptionStore {
   /** Exceptions not revoked and not expired at `now` (evaluation filters further by scope). */
   active(now: Date): Promise<ControlException[]>;
   /** Records the revocation (revokedOn/revokedBy); never deletes. */
-  revoke(id: string, revokedBy: string): Promise<ControlException>;
+  revoke(id: string, revokedBy: string, revokedByObjectId?: string | null): Promise<ControlException>;
+  /**
+   * Approves a two-step request (state 'requested' → 'approved', approvedBy/On set now). Returns
+   * the exception as stored; an already approved one is returned unchanged.
+   */
+  approve(id: string, approval: Approval): Promise<ControlException>;
 }

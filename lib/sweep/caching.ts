@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ControlException } from '../controls/types.js';
-import type { ExceptionStore, NewException } from '../exceptions/types.js';
+import type { Approval, ExceptionStore, NewException } from '../exceptions/types.js';
 import type { Intent, IntentStore } from '../remediation/types.js';
 import { isRestError } from '../util/errors.js';
 
@@ -34,7 +34,9 @@ export class CachedExceptionStore implements ExceptionStore {
     }
     // filter the registry snapshot at the caller's `now`, as the table store's active() does
     const t = now.getTime();
-    return (await this.cached.value).filter((e) => !e.revokedOn && Date.parse(e.expiresOn) > t);
+    return (await this.cached.value).filter(
+      (e) => !e.revokedOn && e.state !== 'requested' && Date.parse(e.expiresOn) > t,
+    );
   }
 
   list(): Promise<ControlException[]> {
@@ -50,9 +52,14 @@ export class CachedExceptionStore implements ExceptionStore {
     return this.inner.create(input);
   }
 
-  async revoke(id: string, revokedBy: string): Promise<ControlException> {
+  async revoke(id: string, revokedBy: string, revokedByObjectId?: string | null): Promise<ControlException> {
     this.cached = null;
-    return this.inner.revoke(id, revokedBy);
+    return this.inner.revoke(id, revokedBy, revokedByObjectId);
+  }
+
+  async approve(id: string, approval: Approval): Promise<ControlException> {
+    this.cached = null;
+    return this.inner.approve(id, approval);
   }
 }
 
