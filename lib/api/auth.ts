@@ -64,7 +64,8 @@ export function parseClientPrincipal(header: string | null | undefined): Princip
   const claims: { typ: string; val: string }[] = [];
   for (const claim of body.claims) {
     const { typ, val } = (claim ?? {}) as { typ?: unknown; val?: unknown };
-    if (typeof typ === 'string' && typeof val === 'string' && val.trim()) claims.push({ typ, val: val.trim() });
+    if (typeof typ === 'string' && typeof val === 'string' && val.trim())
+      claims.push({ typ, val: val.trim() });
   }
   const objectId = claims.find((claim) => claim.typ === CLAIM_TYPES.objectId)?.val;
   if (!objectId || !GUID.test(objectId)) return null;
@@ -105,7 +106,11 @@ export function parseDevPrincipal(value: string): Principal {
     } catch {
       throw fail('is not valid JSON');
     }
-    const { name, roles, objectId } = (parsed ?? {}) as { name?: unknown; roles?: unknown; objectId?: unknown };
+    const { name, roles, objectId } = (parsed ?? {}) as {
+      name?: unknown;
+      roles?: unknown;
+      objectId?: unknown;
+    };
     if (typeof name !== 'string' || !name.trim()) throw fail('JSON form needs a non-empty "name"');
     if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
       throw fail('JSON form needs "roles": an array of strings');

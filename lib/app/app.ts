@@ -12,7 +12,7 @@ import { type Config, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
 import { evaluationSettingsFromConfig } from '../controls/settings.js';
 import type { EvaluationSettings } from '../controls/types.js';
-import { type HandleResult, handleResourceChange } from '../events/handle.js';
+import { type HandleDeps, type HandleResult, handleResourceChange } from '../events/handle.js';
 import { createEvidenceStore } from '../evidence/table-store.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
@@ -81,6 +81,8 @@ export interface Dependencies {
   modes: ModeResolver;
   notifier: Notifier | null;
   engine: RemediationEngine;
+  /** what the Event Grid use case runs with (`log`: e.g. the invocation's) */
+  handlerDeps(log?: (line: string) => void): HandleDeps;
   /** the Event Grid use case with these dependencies */
   handleEvent(event: unknown): Promise<HandleResult>;
 }
@@ -248,14 +250,20 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       modes,
       notifier: eventNotifier,
       engine,
-      handleEvent: (event) =>
-        handleResourceChange(event, {
-          engine,
-          selfObjectId: config.selfObjectId,
-          selfAppId: config.selfAppId,
-          log,
-        }),
+      handlerDeps,
+      handleEvent: (event) => handleResourceChange(event, handlerDeps()),
     };
+    function handlerDeps(invocationLog: (line: string) => void = log): HandleDeps {
+      return {
+        engine,
+        selfObjectId: config.selfObjectId,
+        selfAppId: config.selfAppId,
+        subscriptions: config.subscriptions,
+        ownWrites: intentStore,
+        clock,
+        log: invocationLog,
+      };
+    }
   });
 
   const sweep = onceUntilFailure(async (): Promise<SweepRuntime> => {

@@ -125,4 +125,16 @@ export class PrefetchedIntentStore implements IntentStore {
   release(key: string): Promise<void> {
     return this.inner.release(key);
   }
+
+  markOwnWrite(resourceId: string, until: Date): Promise<void> {
+    return this.inner.markOwnWrite(resourceId, until);
+  }
+
+  takeOwnWrite(resourceId: string, now: Date): Promise<boolean> {
+    return this.inner.takeOwnWrite(resourceId, now);
+  }
+
+  clearOwnWrite(resourceId: string): Promise<void> {
+    return this.inner.clearOwnWrite(resourceId);
+  }
 }

@@ -84,6 +84,8 @@ export interface SweepDecisionContext {
   trigger: 'sweep';
   idempotencyPrefix: string;
   sweepId: string;
+  /** this run of the sweep id (see DecisionContext.runId) */
+  runId: string;
   eventId: null;
   correlationId: string;
   actor: null;
