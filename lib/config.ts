@@ -29,6 +29,7 @@ export const SETTINGS = {
   exceptionMaxDays: 'DW_EXCEPTION_MAX_DAYS',
   managedIdentityClientId: 'AZURE_CLIENT_ID', // user-assigned identity for DefaultAzureCredential
   devPrincipal: 'DW_DEV_PRINCIPAL', // local mode only: the principal the HTTP API acts as
+  twoStepControls: 'DW_TWO_STEP_CONTROLS', // controls whose exceptions one person requests and another approves
 } as const;
 
 export class ConfigError extends Error {
@@ -63,6 +64,8 @@ export interface Config {
   notifyTopicEndpoint: string | null;
   exceptionMaxDays: number;
   devPrincipal: string | null;
+  /** exceptions for these controls are two-step (default NSG-MGMT-PORT; "none" for none) */
+  twoStepControls: ControlId[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -130,6 +133,18 @@ function httpsUri(env: Env, name: string): string | null {
   return value.replace(/\/+$/, '');
 }
 
+const CONTROL_ID = /^(STG|NSG)-[A-Z-]+$/;
+
+function twoStep(env: Env): ControlId[] {
+  const value = text(env, SETTINGS.twoStepControls);
+  if (value === null) return ['NSG-MGMT-PORT'];
+  if (/^none$/i.test(value)) return [];
+  const ids = (list(env, SETTINGS.twoStepControls) ?? []).map((id) => id.toUpperCase());
+  const bad = ids.find((id) => !CONTROL_ID.test(id));
+  if (bad) throw new ConfigError(SETTINGS.twoStepControls, `"${bad}" is not a control id (or use "none")`);
+  return ids as ControlId[];
+}
+
 /** Parses and validates configuration from an environment (default: process.env). */
 export function loadConfig(env: Env = process.env): Config {
   const subscriptions = list(env, SETTINGS.subscriptions) ?? [];
@@ -191,5 +206,6 @@ export function loadConfig(env: Env = process.env): Config {
     notifyTopicEndpoint: httpsUri(env, SETTINGS.notifyTopicEndpoint),
     exceptionMaxDays: int(env, SETTINGS.exceptionMaxDays, 1, 365) ?? 90,
     devPrincipal: text(env, SETTINGS.devPrincipal),
+    twoStepControls: twoStep(env),
   };
 }

@@ -57,6 +57,10 @@ param unauthenticatedClientAction string
 // The Event Grid extension's webhook: reached with the system key, so App Service Authentication
 // must let it through. Everything else (the /api/ routes, the log page) requires a signed-in user.
 var eventGridWebhookPath = '/runtime/webhooks/eventgrid'
+// The on-call page is excluded from the platform's check so an unauthenticated browser is not
+// answered 401: the page itself redirects to /.auth/login/aad. Every /api/* data route stays
+// behind the check (Return401 by default: an API client gets a status, not a login redirect).
+var onCallPagePath = '/api/ui'
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
@@ -157,6 +161,8 @@ var appSettings = {
   DW_MANAGEMENT_PORTS: managementPorts
   DW_INTERNET_PREFIX_MAX_LENGTH: internetPrefixMaxLength
   DW_EXCEPTION_MAX_DAYS: string(exceptionMaxDays)
+  // one person requests an exception for a management port, another approves it
+  DW_TWO_STEP_CONTROLS: 'NSG-MGMT-PORT'
 }
 
 // Only when the notification topic exists.
@@ -186,6 +192,7 @@ resource siteAuth 'Microsoft.Web/sites/config@2024-11-01' = {
       redirectToProvider: 'azureactivedirectory'
       excludedPaths: [
         eventGridWebhookPath
+        onCallPagePath
       ]
     }
     httpSettings: {

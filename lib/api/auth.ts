@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, SETTINGS } from '../config.js';
+import type { Identity } from '../util/identity.js';
 import { ApiError } from './http.js';
+
+export { type Identity, samePerson } from '../util/identity.js';
 
 /**
  * Who is calling. In Azure, App Service Authentication (Entra ID) sits in front of the app: it
@@ -170,25 +173,7 @@ export function authorize(
   return principal;
 }
 
-/** What evidence and exceptions record about a person: the object id, and a name for humans. */
-export interface Identity {
-  objectId: string | null;
-  name: string;
-}
-
+/** What evidence and exceptions record about the caller. */
 export function identityOf(principal: Pick<Principal, 'objectId' | 'name'>): Identity {
   return { objectId: principal.objectId, name: principal.name };
-}
-
-/**
- * Whether two identities are the same person: object ids when both have one, else the names
- * (case-insensitive UPNs). Separation of duties is judged with this.
- */
-export function samePerson(
-  a: { objectId?: string | null; name?: string | null } | null,
-  b: { objectId?: string | null; name?: string | null } | null,
-): boolean {
-  if (!a || !b) return false;
-  if (a.objectId && b.objectId) return a.objectId.toLowerCase() === b.objectId.toLowerCase();
-  return !!a.name && !!b.name && a.name.trim().toLowerCase() === b.name.trim().toLowerCase();
 }

@@ -1,11 +1,17 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
-import type { Principal } from './auth.js';
+import { type Identity, identityOf, type Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, badRequest, conflict, json, notFound, readJsonObject } from './http.js';
-import { RestoreConflictError, RestoreUnavailableError } from './restorer.js';
-import { parseApproval, parseEvidenceQuery } from './validate.js';
+import {
+  RestoreConflictError,
+  RestoreNeedsJustificationError,
+  type RestoreOutcome,
+  RestoreUnavailableError,
+  SeparationOfDutiesError,
+} from './restorer.js';
+import { parseApproval, parseEvidenceQuery, parseJustifications } from './validate.js';
 
 /** The API's view of an evidence record: `id` instead of `recordId`, everything else as stored. */
 export interface RemediationItem {
@@ -22,6 +28,10 @@ export interface RemediationItem {
   criteria: string[];
   outcome: EvidenceRecord['outcome'];
   actor: string | null;
+  /** the actor's Entra object id, when recorded */
+  actorObjectId: string | null;
+  /** unattributed drift found on a re-read: the caller of that event (a hint) */
+  actorHint: string | null;
   action: string;
   message: string;
   before: unknown;
@@ -57,6 +67,8 @@ export function toItem(record: EvidenceRecord): RemediationItem {
     criteria: record.criteria,
     outcome: record.outcome,
     actor: record.actor,
+    actorObjectId: record.actorObjectId ?? null,
+    actorHint: record.actorHint ?? null,
     action: record.action,
     message: record.message,
     before: record.before,
@@ -102,26 +114,61 @@ function isBadToken(error: unknown): boolean {
   return error instanceof TypeError && /continuationToken/i.test(error.message);
 }
 
+export type RestoreResponse =
+  | {
+      status: 'restored';
+      exception: ControlException;
+      exceptions: ControlException[];
+      record: RemediationItem;
+    }
+  | { status: 'pending-approval'; exceptions: ControlException[] };
+
 /**
- * Validates an approval ({ justification, ticket, expiresOn }), checks the record can be restored
- * and hands it to the Restorer (the API and `driftwarden restore` share this).
+ * Validates an approval ({ justification, ticket, expiresOn, justifications? }), checks the record
+ * can be restored and hands it to the Restorer (the API and `driftwarden restore` share this).
+ * `approver` is the caller's identity (principal or signed-in CLI user), never request data.
  */
 export async function restoreRecord(
-  deps: Pick<ApiDeps, 'evidence' | 'restorer' | 'clock' | 'config'>,
+  deps: Pick<ApiDeps, 'evidence' | 'restorer' | 'clock' | 'config' | 'controls'>,
   id: string,
   body: Record<string, unknown>,
-  approver: string,
-): Promise<{ exception: ControlException; record: RemediationItem }> {
+  who: Identity | (() => Promise<Identity>),
+): Promise<RestoreResponse> {
   const approval = parseApproval(body, deps.clock(), deps.config.exceptionMaxDays);
+  const justifications = parseJustifications(body.justifications, deps.controls);
   const record = await findRecord(deps, id);
   if (!isRestorable(record)) {
     throw conflict('Only a remediated record with a recorded before-state can be restored.');
   }
+  // resolved after validation: the CLI signs in only for a request worth making
+  const approver = typeof who === 'function' ? await who() : who;
+  return restoreOutcome(() =>
+    deps.restorer.restore(record, {
+      approver: approver.name,
+      approverObjectId: approver.objectId,
+      ...approval,
+      ...(justifications ? { justifications } : {}),
+    }),
+  );
+}
+
+/** Runs a Restorer call and maps what it may refuse to the API's answers. */
+export async function restoreOutcome(run: () => Promise<RestoreOutcome>): Promise<RestoreResponse> {
   try {
-    const result = await deps.restorer.restore(record, { approver, ...approval });
-    return { exception: result.exception, record: toItem(result.record) };
+    const result = await run();
+    if ('pending' in result) return { status: 'pending-approval', exceptions: result.pending };
+    return {
+      status: 'restored',
+      exception: result.exception,
+      exceptions: result.exceptions ?? [result.exception],
+      record: toItem(result.record),
+    };
   } catch (error) {
+    if (error instanceof RestoreNeedsJustificationError)
+      throw new ApiError(409, 'JustificationsRequired', error.message, { controls: error.controls });
     if (error instanceof RestoreConflictError) throw new ApiError(409, 'Conflict', error.message);
+    if (error instanceof SeparationOfDutiesError)
+      throw new ApiError(403, 'SeparationOfDuties', error.message);
     if (error instanceof RestoreUnavailableError) throw new ApiError(501, 'NotImplemented', error.message);
     throw error;
   }
@@ -144,5 +191,6 @@ export async function restoreRemediation(
   principal: Principal,
 ): Promise<HttpResponseInit> {
   const body = await readJsonObject(request);
-  return json(201, await restoreRecord(deps, request.params.id ?? '', body, principal.name));
+  const result = await restoreRecord(deps, request.params.id ?? '', body, identityOf(principal));
+  return json(result.status === 'restored' ? 201 : 202, result);
 }

@@ -3,7 +3,13 @@ import { toError } from '../util/errors.js';
 import { authorize, type Principal, ROLES, type Role } from './auth.js';
 import { listControls } from './controls.js';
 import type { ApiDeps } from './deps.js';
-import { createException, getException, listExceptions, revokeException } from './exceptions.js';
+import {
+  approveException,
+  createException,
+  getException,
+  listExceptions,
+  revokeException,
+} from './exceptions.js';
 import { ApiError, errorResponse, INTERNAL_ERROR } from './http.js';
 import { getRemediation, listRemediations, restoreRemediation } from './remediations.js';
 import { servePage } from './ui/serve-page.js';
@@ -56,6 +62,12 @@ export const API_ROUTES = {
     route: 'exceptions',
     role: { GET: reader, POST: approver },
     handlers: { GET: listExceptions, POST: createException },
+  },
+  apiExceptionApprove: {
+    name: 'apiExceptionApprove',
+    route: 'exceptions/{id}/approve',
+    role: { POST: approver },
+    handlers: { POST: approveException },
   },
   apiException: {
     name: 'apiException',

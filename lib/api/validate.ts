@@ -194,3 +194,22 @@ export function parseNewException(
   }
   return result;
 }
+
+/**
+ * `justifications` of a restore: `{ "<control id>": "<why>" }`, one per other control the
+ * restored state would fail (each becomes its own exception). Absent → null.
+ */
+export function parseJustifications(
+  value: unknown,
+  controls: readonly Control[],
+): Partial<Record<ControlId, string>> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw badRequest('justifications must be an object: { "<control id>": "<justification>" }.');
+  const out: Partial<Record<ControlId, string>> = {};
+  for (const [key, text] of Object.entries(value as Record<string, unknown>)) {
+    const id = knownControl(controls, key, 'justifications');
+    out[id] = requiredText({ [id]: text }, `justifications.${id}`, MIN_JUSTIFICATION, MAX_JUSTIFICATION);
+  }
+  return out;
+}

@@ -21,7 +21,7 @@ import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
-import { restoreRemediation } from '../remediation/restore.js';
+import { approveRestore, restoreRemediation } from '../remediation/restore.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
 import { CachedExceptionStore, PrefetchedIntentStore } from '../sweep/caching.js';
 import { SweepReportStore } from '../sweep/report-store.js';
@@ -297,9 +297,13 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     };
   });
 
+  const restoreDeps = async () => ({ ...(await eventPath()), twoStepControls: config.twoStepControls });
   const restorer: Restorer = {
     async restore(record, request) {
-      return restoreRemediation(await eventPath(), record, request);
+      return restoreRemediation(await restoreDeps(), record, request);
+    },
+    async approve(record, requests, approver) {
+      return approveRestore(await restoreDeps(), record, requests, approver);
     },
   };
 

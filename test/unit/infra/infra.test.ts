@@ -59,6 +59,7 @@ const CLASSIFICATION: Record<keyof typeof SETTINGS, 'required' | 'optional' | 'l
   exceptionMaxDays: 'optional',
   managedIdentityClientId: 'required',
   devPrincipal: 'localOnly',
+  twoStepControls: 'optional',
 };
 
 /** Read by the Functions host, not by lib/config.ts: identity-based connection "DW_STORAGE" (queue trigger). */
