@@ -209,7 +209,8 @@ export function parseJustifications(
   const out: Partial<Record<ControlId, string>> = {};
   for (const [key, text] of Object.entries(value as Record<string, unknown>)) {
     const id = knownControl(controls, key, 'justifications');
-    out[id] = requiredText({ [id]: text }, `justifications.${id}`, MIN_JUSTIFICATION, MAX_JUSTIFICATION);
+    const field = `justifications.${id}`;
+    out[id] = requiredText({ [field]: text }, field, MIN_JUSTIFICATION, MAX_JUSTIFICATION);
   }
   return out;
 }

@@ -170,13 +170,16 @@ export class RemediationEngine {
     let snapshot: ResourceSnapshot | null = first;
     let held = recovered;
     let conflicts = 0;
+    let rounds = 0;
     for (;;) {
       if (snapshot === null) {
         // gone between our read and our write; what we already changed stays recorded
         keep(goneInput(first.resourceId, ctx));
         return [...byKey.values()];
       }
-      const attempt = await this.attempt(snapshot, ctx, held);
+      // after a 412 the state read is someone else's newer change, not the event caller's
+      const attempt = await this.attempt(snapshot, rounds > 0 ? { ...ctx, afterConflict: true } : ctx, held);
+      rounds++;
       // an earlier run wrote this resource and nothing needs writing now: its records stand
       if (completed && attempt.kind === 'done' && attempt.intent === null) return [];
       attempt.inputs.forEach(keep);

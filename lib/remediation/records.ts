@@ -64,7 +64,8 @@ function attribution(
 ): Pick<EvidenceInput, 'actor' | 'actorObjectId' | 'actorHint'> & { foundOnReRead: boolean } {
   const caller = { actor: ctx.actor, actorObjectId: ctx.actorObjectId ?? null, foundOnReRead: false };
   if (ctx.trigger !== 'event' || !ctx.eventTarget || (!ctx.actor && !ctx.actorObjectId)) return caller;
-  if (subjectOf(snapshot, finding).toLowerCase() === ctx.eventTarget.toLowerCase()) return caller;
+  if (!ctx.afterConflict && subjectOf(snapshot, finding).toLowerCase() === ctx.eventTarget.toLowerCase())
+    return caller;
   return { actor: null, actorObjectId: null, actorHint: ctx.actor ?? ctx.actorObjectId, foundOnReRead: true };
 }
 

@@ -29,6 +29,8 @@ export interface DecisionContext {
    * found on the re-read is recorded unattributed, with the caller as a hint.
    */
   eventTarget?: string | null;
+  /** the state was re-read after a 412: someone changed it after the event, so nothing read is the caller's */
+  afterConflict?: boolean;
   sweepId?: string | null;
   /** evaluate and describe what would be done; no intents, no ARM writes */
   dryRun?: boolean;

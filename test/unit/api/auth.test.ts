@@ -7,6 +7,7 @@ import { API_ROUTES, toHttpHandler } from '../../../lib/api/routes.js';
 import { ConfigError } from '../../../lib/config.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
+const OID = '00000000-0000-0000-0000-000000000001';
 
 /** The header App Service Authentication injects (Entra ID provider shape). */
 function principalHeader(name: string | null, roles: string[], roleType = 'roles'): string {
@@ -27,7 +28,8 @@ const headers = (value?: string) =>
   new HttpRequest({
     method: 'GET',
     url: 'http://x/api/remediations',
-    headers: value ? { 'x-ms-client-principal': value } : {},
+    // App Service sends the provider header with every principal header
+    headers: value ? { 'x-ms-client-principal': value, 'x-ms-client-principal-idp': 'aad' } : {},
   }).headers;
 
 function attempt(
@@ -62,6 +64,7 @@ describe('parseClientPrincipal', () => {
       name_typ: 'name',
       role_typ: 'custom-role',
       claims: [
+        { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OID },
         { typ: 'name', val: 'a@b.c' },
         { typ: 'roles', val: ROLES.reader },
       ],
@@ -181,7 +184,7 @@ describe('toHttpHandler: auth happens before any dependency is used', () => {
         method: 'POST',
         url: 'http://x/api/remediations/r1/restore',
         params: { id: 'r1' },
-        headers: header ? { 'x-ms-client-principal': header } : {},
+        headers: header ? { 'x-ms-client-principal': header, 'x-ms-client-principal-idp': 'aad' } : {},
         body: { string: '{"justification":"partner range","ticket":"CHG-1","expiresOn":"30d"}' },
       }),
       new InvocationContext({ functionName: 'apiRemediationRestore' }),
