@@ -27,7 +27,15 @@ export interface ApiRoute {
   route: string;
   role: Partial<Record<Method, Role>>;
   handlers: Partial<Record<Method, ApiHandler>>;
+  /**
+   * A browser page: an unauthenticated request is redirected to App Service Authentication's
+   * sign-in (which returns here) instead of answered 401.
+   */
+  signIn?: true;
 }
+
+/** App Service Authentication's Entra ID sign-in, returning to the page afterwards. */
+export const SIGN_IN_URL = '/.auth/login/aad?post_login_redirect_uri=/api/ui';
 
 const { reader, approver } = ROLES;
 
@@ -75,7 +83,7 @@ export const API_ROUTES = {
     role: { GET: reader, DELETE: approver },
     handlers: { GET: getException, DELETE: revokeException },
   },
-  apiUi: { name: 'apiUi', route: 'ui', role: { GET: reader }, handlers: { GET: servePage } },
+  apiUi: { name: 'apiUi', route: 'ui', role: { GET: reader }, handlers: { GET: servePage }, signIn: true },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;
@@ -100,7 +108,14 @@ export function toHttpHandler(
       const role = route.role[method];
       if (!handler || !role) throw new ApiError(405, 'MethodNotAllowed', 'Method not allowed.');
       const deps = await getDeps();
-      const principal = authorize(request.headers, role, deps.devPrincipal);
+      let principal: Principal;
+      try {
+        principal = authorize(request.headers, role, deps.devPrincipal);
+      } catch (refused) {
+        if ('signIn' in route && route.signIn && refused instanceof ApiError && refused.status === 401)
+          return { status: 302, headers: { location: SIGN_IN_URL, 'cache-control': 'no-store' } };
+        throw refused;
+      }
       return await handler(request, deps, principal);
     } catch (thrown) {
       if (thrown instanceof ApiError) return errorResponse(thrown);

@@ -4,12 +4,14 @@
  * DefaultAzureCredential, a busy port is named with its setting, local.json round-trips, and the
  * `sandbox` CLI command fails in one line when local mode is not running.
  */
+
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { devObjectIdFor } from '../../lib/api/auth.js';
 import {
   type LocalInfo,
   readLocalInfo,
@@ -156,9 +158,10 @@ describe('local.json and the sandbox command', () => {
     subscriptionId: DEMO_SUBSCRIPTION_ID,
     functionsBaseUrl: 'http://127.0.0.1:2/api',
     functionKey: 'k',
-    logPageUrl: 'http://127.0.0.1:2/api/ui?code=k',
+    logPageUrl: 'http://127.0.0.1:2/api/ui',
     tableEndpoint: 'http://127.0.0.1:3/devstoreaccount1',
     tableConnectionString: 'UseDevelopmentStorage=true',
+    devPrincipal: { objectId: devObjectIdFor('oncall@contoso.example'), upn: 'oncall@contoso.example' },
   };
 
   async function cli(args: string[], env: Record<string, string>) {
@@ -184,6 +187,8 @@ describe('local.json and the sandbox command', () => {
     expect(readLocalInfo(dir)).toEqual(info);
     writeFileSync(join(dir, 'local.json'), JSON.stringify({ armEndpoint: 'x' }));
     expect(() => readLocalInfo(dir)).toThrow(/lacks caCertPath/);
+    writeFileSync(join(dir, 'local.json'), JSON.stringify({ ...info, devPrincipal: undefined }));
+    expect(() => readLocalInfo(dir)).toThrow(/lacks devPrincipal/);
   });
 
   it('says in one line that local mode is not running', async () => {
@@ -225,6 +230,8 @@ describe('local.json and the sandbox command', () => {
     expect(shown('NODE_EXTRA_CA_CERTS')).toBe(caCertPath);
     expect(shown('IDENTITY_ENDPOINT')).toBe('http://127.0.0.1:4/msi/token');
     expect(shown('AZURE_TOKEN_CREDENTIALS')).toBe('ManagedIdentityCredential');
+    // the CLI signs in as the dev principal (the approver it records), not as driftwarden
+    expect(shown('AZURE_CLIENT_ID')).toBe(info.devPrincipal.objectId);
 
     // A developer's own extra CA file is kept, bundled once with the sandbox CA.
     const theirs = join(dir, 'corporate.pem');

@@ -1,18 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseDevPrincipal } from '../../api/auth.js';
 import { type LocalInfo, removeLocalInfo, writeLocalIdentity, writeLocalInfo } from '../../cli/local-info.js';
+import { SETTINGS } from '../../config.js';
 import type { FunctionDefinition } from '../../host/registration.js';
 import { toError } from '../../util/errors.js';
 import { type Sandbox, startSandbox } from '../arm-sandbox/index.js';
 import { claimLocalDir } from './already-running.js';
-import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
+import { appEnvironment, applyEnvironment, LOCAL_DEV_PRINCIPAL, LOCAL_IDENTITY } from './app-environment.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
 import { type FunctionHost, startFunctionHost } from './host.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.js';
 import { withoutRuntimeWarnings } from './log-filter.js';
 import { assertPortFree } from './ports.js';
+import { personClaims } from './sandbox-clients.js';
+import { LocalSignIn } from './signin.js';
 import { runSweepNow, type SweepNowResult } from './sweep-now.js';
 
 export interface LocalModeOptions {
@@ -32,6 +36,10 @@ export interface LocalModeOptions {
 
 export interface LocalMode {
   info: LocalInfo;
+  /** one-time sign-in URL for the log page (printed by the banner; opening it sets the session cookie) */
+  loginUrl: string;
+  /** makes another one-time sign-in URL */
+  newLoginUrl(): string;
   localJsonPath: string;
   sweep: SweepNowResult;
   /** milliseconds per start phase, for the banner and benchmarks */
@@ -85,7 +93,12 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     );
     stoppers.push(() => sandbox.stop());
 
-    const identity: IdentityEndpoint = await startIdentityEndpoint(LOCAL_IDENTITY);
+    // the person the HTTP API acts as, and whom the CLI signs in as under `sandbox env`
+    const devPrincipal = parseDevPrincipal(options.env[SETTINGS.devPrincipal]?.trim() || LOCAL_DEV_PRINCIPAL);
+    const person = { ...personClaims(devPrincipal.name), oid: devPrincipal.objectId };
+    const identity: IdentityEndpoint = await startIdentityEndpoint(LOCAL_IDENTITY, [
+      { clientId: devPrincipal.objectId, claims: person },
+    ]);
     stoppers.push(() => identity.stop());
 
     // The app reads its settings from process.env (as in Azure), so set them before its modules load.
@@ -105,8 +118,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     });
 
     const functionKey = randomBytes(32).toString('base64url');
+    const signIn = new LocalSignIn();
     const host: FunctionHost = await phase('host', () =>
       startFunctionHost({
+        signIn,
         port: options.hostPort,
         functions,
         functionKey,
@@ -139,9 +154,11 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       subscriptionId: DEMO_SUBSCRIPTION_ID,
       functionsBaseUrl: host.functionsBaseUrl,
       functionKey,
-      logPageUrl: `${host.functionsBaseUrl}/ui?code=${encodeURIComponent(functionKey)}`,
+      // never a key in the page URL: the banner's one-time sign-in URL sets a session cookie
+      logPageUrl: `${host.functionsBaseUrl}/ui`,
       tableEndpoint: azurite.tableEndpoint,
       tableConnectionString: azurite.connectionString,
+      devPrincipal: { objectId: devPrincipal.objectId, upn: devPrincipal.name },
     };
     writeLocalIdentity(dir, { endpoint: identity.endpoint, header: identity.header });
     const localJsonPath = writeLocalInfo(dir, info);
@@ -150,6 +167,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     let stopping: Promise<void> | null = null;
     return {
       info,
+      loginUrl: signIn.loginUrl(host.baseUrl),
+      newLoginUrl: () => signIn.loginUrl(host.baseUrl),
       localJsonPath,
       sweep,
       phases,

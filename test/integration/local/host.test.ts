@@ -409,9 +409,17 @@ describe('local function host', () => {
       expect(() => host.eventGridWebhookUrl('getRemediation')).toThrowError(/No Event Grid function/);
     });
 
-    it('accepts the right key, no key, and refuses a wrong one', async () => {
+    it('requires the system key, as the runtime does: the delivery URL carries it; none or a wrong one is 401', async () => {
+      expect(host.eventGridWebhookUrl('onResourceChange')).toContain(`code=${encodeURIComponent(KEY)}`);
       expect((await webhook([gridEvent('k1', '/a')], {}, `&code=${KEY}`)).status).toBe(202);
       expect((await webhook([gridEvent('k2', '/a')], {}, '&code=wrong')).status).toBe(401);
+      const withoutKey = host.eventGridWebhookUrl('onResourceChange').replace(/&code=[^&]*/, '');
+      const refused = await fetch(withoutKey, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+        body: JSON.stringify([gridEvent('k3', '/a')]),
+      });
+      expect(refused.status).toBe(401);
     });
   });
 
