@@ -136,4 +136,6 @@ export interface ReportException {
   expiresOn: string;
   revokedOn: string | null;
   revokedBy: string | null;
+  /** a management-port exception wider than one NSG, asked for explicitly: marked in the report */
+  wideScope?: true;
 }
