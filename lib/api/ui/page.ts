@@ -38,9 +38,19 @@ interface ExceptionView {
   controlId: string;
   expiresOn: string;
 }
-interface RestoreResult {
-  exception: ExceptionView;
-  record: RemediationItem;
+type RestoreResult =
+  | { status: 'restored'; exception: ExceptionView; exceptions: ExceptionView[]; record: RemediationItem }
+  | { status: 'pending-approval'; exceptions: ExceptionView[] };
+
+/** An API refusal, with what the page can act on (e.g. the controls a restore needs justified). */
+class ApiFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null,
+    readonly controls: string[],
+  ) {
+    super(message);
+  }
 }
 
 const OUTCOMES = [
@@ -86,6 +96,7 @@ const ui = {
   restoreJustification: byId('r-justification', HTMLTextAreaElement),
   restoreTicket: byId('r-ticket', HTMLInputElement),
   restoreExpires: byId('r-expires', HTMLInputElement),
+  restoreExtra: byId('r-extra', HTMLDivElement),
   exceptionForm: byId('exception-form', HTMLFormElement),
   exceptionControl: byId('e-control', HTMLSelectElement),
   exceptionScope: byId('e-scope', HTMLInputElement),
@@ -147,7 +158,17 @@ async function api<T>(method: string, path: string, params?: URLSearchParams, bo
   } catch {
     data = null;
   }
-  if (!response.ok) throw new Error(errorMessage(data) ?? `Request failed (HTTP ${response.status}).`);
+  if (!response.ok) {
+    const error = (data as { error?: { code?: unknown; controls?: unknown } } | null)?.error;
+    const controls = Array.isArray(error?.controls)
+      ? error.controls.filter((c): c is string => typeof c === 'string')
+      : [];
+    throw new ApiFailure(
+      errorMessage(data) ?? `Request failed (HTTP ${response.status}).`,
+      typeof error?.code === 'string' ? error.code : null,
+      controls,
+    );
+  }
   return data as T;
 }
 
@@ -454,6 +475,30 @@ for (const button of Array.from(document.querySelectorAll('[data-cancel]'))) {
   });
 }
 
+/** One required textarea per control the restore would also reopen (each becomes its own exception). */
+function askJustifications(controls: readonly string[]): void {
+  const fields = controls.map((control) => {
+    const label = document.createElement('label');
+    label.textContent = `Justification for ${control} (the restored state fails it too) `;
+    const area = document.createElement('textarea');
+    area.required = true;
+    area.minLength = 10;
+    area.dataset.control = control;
+    label.append(area);
+    return label;
+  });
+  ui.restoreExtra.replaceChildren(...fields);
+  fields[0]?.querySelector('textarea')?.focus();
+}
+
+function extraJustifications(): { justifications?: Record<string, string> } {
+  const areas = [...ui.restoreExtra.querySelectorAll('textarea')];
+  if (areas.length === 0) return {};
+  return {
+    justifications: Object.fromEntries(areas.map((area) => [area.dataset.control ?? '', area.value])),
+  };
+}
+
 ui.restoreForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = ui.restoreForm;
@@ -470,17 +515,29 @@ ui.restoreForm.addEventListener('submit', async (event) => {
         justification: ui.restoreJustification.value,
         ticket: ui.restoreTicket.value,
         expiresOn: ui.restoreExpires.value,
+        ...extraJustifications(),
       },
     );
     form.reset();
+    ui.restoreExtra.replaceChildren();
     form.hidden = true;
     closeDetail();
-    say(
-      `Restored. Exception ${result.exception.id} expires ${fmtTime(result.exception.expiresOn)}; ` +
-        `record ${result.record.id} written.`,
-    );
+    if (result.status === 'pending-approval') {
+      say(
+        `Requested: another approver must approve ${result.exceptions.map((e) => `${e.controlId} (${e.id})`).join(', ')} ` +
+          'before the resource is restored.',
+      );
+    } else {
+      say(
+        `Restored. Exception ${result.exception.id} expires ${fmtTime(result.exception.expiresOn)}; ` +
+          `record ${result.record.id} written.`,
+      );
+    }
     await refresh(true);
   } catch (error) {
+    // the restored state would also fail other controls: ask for one justification per control
+    if (error instanceof ApiFailure && error.code === 'JustificationsRequired')
+      askJustifications(error.controls);
     sayError(error);
   } finally {
     submitting(form, false);

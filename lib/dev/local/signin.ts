@@ -29,14 +29,18 @@ export class LocalSignIn {
 
   /** GET /login?once=…: redeem the token (once), set the session cookie, redirect to the page. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    if ((req.method ?? 'GET').toUpperCase() !== 'GET') return sendStatus(res, 405, 'Method Not Allowed');
+    if ((req.method ?? 'GET').toUpperCase() !== 'GET') {
+      sendStatus(res, 405, 'Method Not Allowed');
+      return;
+    }
     const token = url.searchParams.get('once') ?? '';
     if (!this.pending.delete(token)) {
-      return sendStatus(
+      sendStatus(
         res,
         401,
         'This sign-in link was already used or is not valid. Run: npx driftwarden sandbox login',
       );
+      return;
     }
     const session = randomBytes(32).toString('base64url');
     this.sessions.add(session);

@@ -36,7 +36,6 @@ const second = principalHeader(SECOND, [ROLES.approver]);
 /** alice's own object id (the one her ARM write carries), with the approver role */
 const aliceApprover = principalHeader(ALICE.upn, [ROLES.approver], ALICE.oid);
 const RULE = 'ssh-and-web';
-const RULE_ID = `${NSG}/securityRules/${RULE}`;
 
 let sandbox: Sandbox;
 let webhook: Webhook;
