@@ -290,3 +290,15 @@ describe('infra: app registration roles', () => {
     expect(roles.every((role) => role.isEnabled)).toBe(true);
   });
 });
+
+describe('infra: App Service Authentication (issue 13, item 8)', () => {
+  it('answers unauthenticated /api/* calls with 401 by default; the page is excluded and redirects itself', () => {
+    expect(param(main, 'unauthenticatedClientAction').defaultValue).toBe("'Return401'");
+    expect(paramValue(exampleParams, 'unauthenticatedClientAction')).toBe("'Return401'");
+    const auth = resource(functionApp, 'siteAuth').body;
+    expect(property(auth, 'unauthenticatedClientAction')).toBe('unauthenticatedClientAction');
+    expect(property(auth, 'requireAuthentication')).toBe('true');
+    expect(unquote(variable(functionApp, 'onCallPagePath').split('=')[1]?.trim() ?? '')).toBe('/api/ui');
+    expect(auth).toMatch(/excludedPaths:\s*\[\s*eventGridWebhookPath\s+onCallPagePath\s*\]/);
+  });
+});
