@@ -39,16 +39,17 @@ describe('forged claim types: the header does not say how to read itself', () =>
   it.each([
     [
       'the issue\'s header: one claim {typ:"name", val:"Remediation.Approver"}, role_typ "name"',
+      401, // no object id: nobody
       {
         auth_typ: 'aad',
         name_typ: 'name',
         role_typ: 'name',
         claims: [{ typ: 'name', val: 'Remediation.Approver' }],
       },
-      401, // no object id: nobody
     ],
     [
       'the same with an object id: a person named "Remediation.Approver" holding no role',
+      403,
       {
         auth_typ: 'aad',
         name_typ: 'name',
@@ -58,10 +59,10 @@ describe('forged claim types: the header does not say how to read itself', () =>
           { typ: 'name', val: 'Remediation.Approver' },
         ],
       },
-      403,
     ],
     [
       'role_typ pointing at a claim the attacker controls (groups)',
+      403,
       {
         auth_typ: 'aad',
         role_typ: 'groups',
@@ -71,10 +72,10 @@ describe('forged claim types: the header does not say how to read itself', () =>
           { typ: 'groups', val: ROLES.approver },
         ],
       },
-      403,
     ],
     [
       'name_typ pointing at the object id to pass as someone else',
+      401, // no name claim of a fixed type: nobody to record
       {
         auth_typ: 'aad',
         name_typ: OID,
@@ -83,10 +84,10 @@ describe('forged claim types: the header does not say how to read itself', () =>
           { typ: 'roles', val: ROLES.approver },
         ],
       },
-      401, // no name claim of a fixed type: nobody to record
     ],
     [
       'an object id that is not a GUID',
+      401,
       {
         auth_typ: 'aad',
         claims: [
@@ -95,9 +96,8 @@ describe('forged claim types: the header does not say how to read itself', () =>
           { typ: 'roles', val: ROLES.approver },
         ],
       },
-      401,
     ],
-  ])('%s → %i', async (_label, header, status) => {
+  ] as const)('%s → %i', async (_label, status, header) => {
     const response = await call(server, 'POST', 'exceptions', {
       principal: encode(header),
       body: {
