@@ -1,6 +1,13 @@
 import azureFunctions from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { authorize, parseClientPrincipal, parseDevPrincipal, ROLES } from '../../../lib/api/auth.js';
+import {
+  authorize,
+  devObjectIdFor,
+  parseClientPrincipal,
+  parseDevPrincipal,
+  ROLES,
+  samePerson,
+} from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
 import { ApiError, errorResponse } from '../../../lib/api/http.js';
 import { API_ROUTES, toHttpHandler } from '../../../lib/api/routes.js';
@@ -209,5 +216,83 @@ describe('toHttpHandler: auth happens before any dependency is used', () => {
       new InvocationContext({ functionName: 'apiRemediations' }),
     );
     expect(response.status).toBe(405);
+  });
+});
+
+describe('claim types are fixed in code (issue 13, item 3)', () => {
+  const encode = (body: unknown) => Buffer.from(JSON.stringify(body)).toString('base64');
+  const oid = { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OID };
+
+  it("ignores the header's role_typ: a role named by another claim type is no role", () => {
+    const forged = parseClientPrincipal(
+      encode({ role_typ: 'name', name_typ: 'name', claims: [oid, { typ: 'name', val: ROLES.approver }] }),
+    );
+    expect(forged?.name).toBe(ROLES.approver);
+    expect([...(forged?.roles ?? [])]).toEqual([]);
+  });
+
+  it("ignores the header's name_typ, and requires an object id", () => {
+    expect(
+      parseClientPrincipal(encode({ name_typ: 'roles', claims: [oid, { typ: 'roles', val: 'x' }] })),
+    ).toBeNull();
+    expect(parseClientPrincipal(encode({ claims: [{ typ: 'name', val: 'a@b.c' }] }))).toBeNull();
+    expect(
+      parseClientPrincipal(
+        encode({
+          claims: [
+            { ...oid, val: 'not-a-guid' },
+            { typ: 'name', val: 'a@b.c' },
+          ],
+        }),
+      ),
+    ).toBeNull();
+  });
+
+  it('prefers the sign-in name over the display name and records the object id', () => {
+    const principal = parseClientPrincipal(
+      encode({
+        claims: [
+          oid,
+          { typ: 'name', val: 'Alice Example' },
+          { typ: 'preferred_username', val: 'alice@contoso.example' },
+        ],
+      }),
+    );
+    expect(principal).toMatchObject({
+      objectId: OID,
+      name: 'alice@contoso.example',
+      source: 'app-service-auth',
+    });
+  });
+
+  it('a principal header without the provider header is 401, even with a dev principal configured', () => {
+    const request = new HttpRequest({
+      method: 'GET',
+      url: 'http://x/api/remediations',
+      headers: { 'x-ms-client-principal': principalHeader('approver@contoso.org', [ROLES.approver]) },
+    });
+    expect(() => authorize(request.headers, ROLES.reader, parseDevPrincipal('dev@localhost'))).toThrow(
+      ApiError,
+    );
+  });
+
+  it('samePerson compares object ids, and names only where an id is missing', () => {
+    expect(samePerson({ objectId: OID, name: 'a' }, { objectId: OID.toUpperCase(), name: 'b' })).toBe(true);
+    expect(
+      samePerson(
+        { objectId: OID, name: 'a@x' },
+        { objectId: '00000000-0000-0000-0000-000000000002', name: 'a@x' },
+      ),
+    ).toBe(false);
+    expect(samePerson({ objectId: null, name: 'A@x' }, { objectId: OID, name: 'a@x' })).toBe(true);
+    expect(samePerson({ objectId: null, name: null }, { objectId: OID, name: 'a@x' })).toBe(false);
+  });
+
+  it('the dev principal gets the object id local mode gives its name, or the one configured', () => {
+    expect(parseDevPrincipal('oncall@contoso.example').objectId).toBe(
+      devObjectIdFor('oncall@contoso.example'),
+    );
+    expect(parseDevPrincipal(`{"name":"x@y","roles":[],"objectId":"${OID}"}`).objectId).toBe(OID);
+    expect(() => parseDevPrincipal('{"name":"x@y","roles":[],"objectId":"nope"}')).toThrow(/objectId/);
   });
 });
