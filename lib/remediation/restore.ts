@@ -208,6 +208,15 @@ export async function restoreRemediation(
 
   const twoStep = new Set(deps.twoStepControls ?? []);
   if (needed.some((id) => twoStep.has(id))) {
+    // a repeated request (a second click) gets the requests already waiting, not a second set
+    const waiting = (await deps.exceptions.list()).filter(
+      (e) =>
+        e.restoreOf === record.recordId &&
+        e.state === 'requested' &&
+        !e.revokedOn &&
+        Date.parse(e.expiresOn) > now.getTime(),
+    );
+    if (waiting.length > 0) return { pending: waiting };
     const pending: ControlException[] = [];
     for (const id of needed)
       pending.push(await deps.exceptions.create(exceptionInput(record, id, approval, true)));
@@ -316,20 +325,26 @@ export async function approveRestore(
       throw new SeparationOfDutiesError('You requested this exception; someone else must approve it.');
   }
   const approved: ControlException[] = [];
-  for (const request of requests)
-    approved.push(
-      await deps.exceptions.approve(request.id, {
-        approvedBy: approver.name,
-        approvedByObjectId: approver.objectId,
-      }),
-    );
-  return restoreRemediation(deps, record, {
-    approver: approver.name,
-    approverObjectId: approver.objectId,
-    justification: first.justification,
-    ticket: first.ticket,
-    expiresOn: first.expiresOn,
-  });
+  try {
+    for (const request of requests)
+      approved.push(
+        await deps.exceptions.approve(request.id, {
+          approvedBy: approver.name,
+          approvedByObjectId: approver.objectId,
+        }),
+      );
+    return await restoreRemediation(deps, record, {
+      approver: approver.name,
+      approverObjectId: approver.objectId,
+      justification: first.justification,
+      ticket: first.ticket,
+      expiresOn: first.expiresOn,
+    });
+  } catch (error) {
+    // the restore did not happen: no approved exception may stay in force for a state that is not there
+    for (const exception of approved) await revoke(deps, exception, `restore of ${record.recordId} failed`);
+    throw error;
+  }
 }
 
 function exceptionInput(

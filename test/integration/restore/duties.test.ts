@@ -276,6 +276,36 @@ describe('reproduction 2: separation of duties and two-step approval (through th
     expect((await h.records()).filter((r) => r.outcome === 'restored')).toMatchObject([{ actor: SECOND }]);
   });
 
+  it('a repeated request returns the waiting requests; an approval whose restore cannot happen leaves no exception in force', async () => {
+    const { h, server } = await setUp();
+    const records = await aliceOpensSshAndWeb(h);
+    const path = restorePath(records['NSG-MGMT-PORT'] as EvidenceRecord);
+    const body = approval({ justifications: { 'NSG-OPEN-INBOUND': 'Partner web app on 8080, same change' } });
+    const first = await call(server, 'POST', path, { principal: lead, body });
+    const again = await call(server, 'POST', path, { principal: lead, body });
+    expect(again.status).toBe(202);
+    expect(again.body.exceptions.map((e: { id: string }) => e.id).sort()).toEqual(
+      first.body.exceptions.map((e: { id: string }) => e.id).sort(),
+    );
+    expect(await h.deps.exceptions.list()).toHaveLength(2);
+    // the rule changes before the second approver acts: the restore is refused (409) …
+    const self = clientsFor(sandbox, ALICE).network;
+    const rule = await self.securityRules.get('rg-portal', 'nsg-web', RULE);
+    await self.securityRules.beginCreateOrUpdateAndWait('rg-portal', 'nsg-web', RULE, {
+      ...rule,
+      priority: 130,
+    });
+    await settle(h);
+    const approved = await call(server, 'POST', `exceptions/${first.body.exceptions[0].id}/approve`, {
+      principal: second,
+    });
+    expect(approved.status).toBe(409);
+    // … and the exceptions it approved are revoked again (visible in the registry)
+    expect(await h.deps.exceptions.active(new Date())).toEqual([]);
+    expect((await h.deps.exceptions.list()).every((e) => e.revokedOn && e.approvedBy === SECOND)).toBe(true);
+    expect(nsgRule(sandbox, RULE).access).toBe('Deny');
+  });
+
   it('a plain two-step exception: requested by one, approved by another; a management-port exception wider than one NSG needs wideScope', async () => {
     const { h, server } = await setUp();
     const base = {
