@@ -157,7 +157,7 @@ export function remediatedRecords(
   scope: DecisionScope,
   write: PlannedWrite,
   written: ResourceSnapshot,
-  runId: string | undefined,
+  writeRun: string | undefined,
 ): EvidenceInput[] {
   const after = written.target === 'securityRule' ? null : normalizeResource(written.raw);
   return write.findings.map((finding) => {
@@ -176,7 +176,7 @@ export function remediatedRecords(
       message: finding.message,
       before,
       after: afterState,
-      ...(runId ? { writeRun: runId } : {}),
+      ...(writeRun ? { writeRun } : {}),
     });
   });
 }
@@ -186,7 +186,7 @@ export function failedRecords(
   scope: DecisionScope,
   write: PlannedWrite,
   message: string,
-  runId: string | undefined,
+  writeRun: string | undefined,
   after?: (finding: Finding) => unknown,
 ): EvidenceInput[] {
   return write.findings.map((finding) =>
@@ -196,7 +196,7 @@ export function failedRecords(
       message,
       before: stateOf(scope, finding),
       after: after ? after(finding) : stateOf(scope, finding),
-      ...(runId ? { writeRun: runId } : {}),
+      ...(writeRun ? { writeRun } : {}),
     }),
   );
 }

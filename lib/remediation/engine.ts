@@ -243,12 +243,14 @@ export class RemediationEngine {
         progressed = true;
         const failing = await this.confirm(write, written);
         if (failing.length === 0) {
-          inputs.push(...remediatedRecords(scope, write, written, intent.runId));
+          inputs.push(...remediatedRecords(scope, write, written, intent.writeRun));
         } else {
           const message = `ARM accepted the write but the state did not take: ${failing.map((f) => f.controlId).join(', ')} still failing on the state read back.`;
           this.deps.log(`remediation not confirmed for ${snapshot.resourceId}: ${message}`);
           inputs.push(
-            ...failedRecords(scope, write, message, intent.runId, (finding) => afterState(written, finding)),
+            ...failedRecords(scope, write, message, intent.writeRun, (finding) =>
+              afterState(written, finding),
+            ),
           );
         }
       } catch (error) {
@@ -265,7 +267,7 @@ export class RemediationEngine {
         }
         const message = clip(`ARM refused the remediation: ${toError(error).message}`);
         this.deps.log(`remediation failed for ${snapshot.resourceId}: ${message}`);
-        inputs.push(...failedRecords(scope, write, message, intent.runId));
+        inputs.push(...failedRecords(scope, write, message, intent.writeRun));
       }
     }
     return { kind: 'done', inputs, intent };

@@ -18,7 +18,7 @@ interface IntentEntity {
   state: string;
   leaseUntil: string;
   writes: string;
-  runId?: string;
+  writeRun?: string;
 }
 
 function keys(key: string): { partitionKey: string; rowKey: string } {
@@ -62,7 +62,7 @@ export class TableIntentStore implements IntentStore {
         state: entity.state === 'done' ? 'done' : 'pending',
         leaseUntil: entity.leaseUntil,
         writes: JSON.parse(entity.writes) as IntentWrite[],
-        ...(typeof entity.runId === 'string' && entity.runId ? { runId: entity.runId } : {}),
+        ...(typeof entity.writeRun === 'string' && entity.writeRun ? { writeRun: entity.writeRun } : {}),
         etag: entity.etag,
       };
     } catch (error) {
@@ -80,7 +80,7 @@ export class TableIntentStore implements IntentStore {
       state: intent.state,
       leaseUntil: intent.leaseUntil,
       writes: JSON.stringify(intent.writes),
-      ...(intent.runId ? { runId: intent.runId } : {}),
+      ...(intent.writeRun ? { writeRun: intent.writeRun } : {}),
     };
     try {
       const response =

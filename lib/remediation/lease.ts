@@ -100,7 +100,7 @@ export class WriteIntentLeases {
       leaseUntil: new Date(this.options.clock().getTime() + this.options.leaseMs).toISOString(),
       writes,
       // a recovered (or narrowed) intent keeps its run: its records keep their keys
-      runId: held?.runId ?? randomUUID(),
+      writeRun: held?.writeRun ?? randomUUID(),
     };
     const stored = await this.options.intents.claim(intent, held);
     if (!stored) throw new InProgressError(key);

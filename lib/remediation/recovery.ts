@@ -57,7 +57,7 @@ export function recoveredRecords({
           message: 'Remediation completed by an earlier attempt; recorded from its write intent.',
           before,
           after,
-          ...(recovered?.runId ? { writeRun: recovered.runId } : {}),
+          ...(recovered?.writeRun ? { writeRun: recovered.writeRun } : {}),
         }),
       );
     }

@@ -112,7 +112,7 @@ export interface Intent {
    * the evidence keys of its writes, so a re-run that writes again records again, while a
    * redelivery recovering this intent finds the records it would have written.
    */
-  runId?: string;
+  writeRun?: string;
   /** storage concurrency token (opaque) */
   etag?: string;
 }
