@@ -176,6 +176,7 @@ async function measure(
     DW_SELF_OBJECT_ID: SELF.oid,
     DW_SELF_APP_ID: SELF.appid,
     DW_ARM_ENDPOINT: sandbox.url,
+    DW_SUBSCRIPTION_IDS: SUB,
   });
   const deps = await createApp(config, {
     armConnection: {
@@ -196,10 +197,7 @@ async function measure(
     storage: new StorageManagementClient(sandbox.credential(SELF), SUB, { ...sandbox.clientOptions() }),
   };
   const handlerDeps = {
-    engine: deps.engine,
-    selfObjectId: SELF.oid,
-    selfAppId: SELF.appid,
-    log: () => {},
+    ...deps.handlerDeps(() => {}),
     recent: new RecentEvents(),
   };
   const subjectOf = (c: Case) =>

@@ -10,4 +10,5 @@ import './apiRemediationRestore.js';
 import './apiControls.js';
 import './apiExceptions.js';
 import './apiException.js';
+import './apiExceptionApprove.js';
 import './apiUi.js';

@@ -9,11 +9,9 @@ register({
   name: 'onResourceChange',
   handler: async (event, context) => {
     const deps = await (await appFromEnvironment()).eventPath();
-    await handleResourceChange(event, {
-      engine: deps.engine,
-      selfObjectId: deps.config.selfObjectId,
-      selfAppId: deps.config.selfAppId,
-      log: (line) => context.log(line),
-    });
+    await handleResourceChange(
+      event,
+      deps.handlerDeps((line) => context.log(line)),
+    );
   },
 });

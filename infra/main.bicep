@@ -49,7 +49,7 @@ param authClientSecretSettingName string = ''
   'Return401'
   'Return403'
 ])
-param unauthenticatedClientAction string = 'RedirectToLoginPage'
+param unauthenticatedClientAction string = 'Return401'
 
 @description('Retention (days) of the time-based immutability policy on the reports container. SOC 2 Type II needs at least a year of evidence.')
 @minValue(365)

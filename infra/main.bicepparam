@@ -19,7 +19,7 @@ param subscribeToEvents = false
 
 // Entra ID app registration protecting the HTTP API (see infra/README.md, "App registration").
 param authClientId = '11111111-1111-1111-1111-111111111111'
-param unauthenticatedClientAction = 'RedirectToLoginPage'
+param unauthenticatedClientAction = 'Return401'
 
 // SOC 2 Type II: at least 12 months of evidence. 400 days covers a 12-month window plus reporting lag.
 param reportsRetentionDays = 400

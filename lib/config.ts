@@ -33,6 +33,7 @@ export const SETTINGS = {
   signingKeyId: 'DW_SIGNING_KEY_ID',
   digestContainer: 'DW_DIGEST_CONTAINER', // blob container (time-based immutability) holding the digests
   digestInterval: 'DW_DIGEST_INTERVAL', // seconds between digests (default 300)
+  twoStepControls: 'DW_TWO_STEP_CONTROLS', // controls whose exceptions one person requests and another approves
 } as const;
 
 export class ConfigError extends Error {
@@ -71,6 +72,8 @@ export interface Config {
   signingKey: SigningKeyRef | null;
   digestContainer: string;
   digestIntervalSeconds: number;
+  /** exceptions for these controls are two-step (default NSG-MGMT-PORT; "none" for none) */
+  twoStepControls: ControlId[];
 }
 
 export interface SigningKeyRef {
@@ -159,6 +162,18 @@ function signingKey(env: Env): SigningKeyRef | null {
   return { id, vaultUrl: url.origin, name: match[1], version: match[2] ?? null };
 }
 
+const CONTROL_ID = /^(STG|NSG)-[A-Z-]+$/;
+
+function twoStep(env: Env): ControlId[] {
+  const value = text(env, SETTINGS.twoStepControls);
+  if (value === null) return ['NSG-MGMT-PORT'];
+  if (/^none$/i.test(value)) return [];
+  const ids = (list(env, SETTINGS.twoStepControls) ?? []).map((id) => id.toUpperCase());
+  const bad = ids.find((id) => !CONTROL_ID.test(id));
+  if (bad) throw new ConfigError(SETTINGS.twoStepControls, `"${bad}" is not a control id (or use "none")`);
+  return ids as ControlId[];
+}
+
 /** Parses and validates configuration from an environment (default: process.env). */
 export function loadConfig(env: Env = process.env): Config {
   const subscriptions = list(env, SETTINGS.subscriptions) ?? [];
@@ -229,5 +244,6 @@ export function loadConfig(env: Env = process.env): Config {
       'container',
     ),
     digestIntervalSeconds: int(env, SETTINGS.digestInterval, 5, 86_400) ?? 300,
+    twoStepControls: twoStep(env),
   };
 }

@@ -66,6 +66,10 @@ param unauthenticatedClientAction string
 // The Event Grid extension's webhook: reached with the system key, so App Service Authentication
 // must let it through. Everything else (the /api/ routes, the log page) requires a signed-in user.
 var eventGridWebhookPath = '/runtime/webhooks/eventgrid'
+// The on-call page is excluded from the platform's check so an unauthenticated browser is not
+// answered 401: the page itself redirects to /.auth/login/aad. Every /api/* data route stays
+// behind the check (Return401 by default: an API client gets a status, not a login redirect).
+var onCallPagePath = '/api/ui'
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
@@ -171,6 +175,8 @@ var appSettings = {
   DW_SIGNING_KEY_ID: signingKeyId
   DW_DIGEST_CONTAINER: digestContainer
   DW_DIGEST_INTERVAL: string(digestIntervalSeconds)
+  // one person requests an exception for a management port, another approves it
+  DW_TWO_STEP_CONTROLS: 'NSG-MGMT-PORT'
 }
 
 // Only when the notification topic exists.
@@ -200,6 +206,7 @@ resource siteAuth 'Microsoft.Web/sites/config@2025-03-01' = {
       redirectToProvider: 'azureactivedirectory'
       excludedPaths: [
         eventGridWebhookPath
+        onCallPagePath
       ]
     }
     httpSettings: {

@@ -1,22 +1,26 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import type { ControlException } from '../controls/types.js';
+import type { ControlException, ControlId } from '../controls/types.js';
+import type { NewException } from '../exceptions/types.js';
 import {
   ExceptionNotFoundError,
   ExceptionValidationError,
   isValidExceptionId,
   MALFORMED_ID_MESSAGE,
 } from '../exceptions/validate.js';
-import type { Principal } from './auth.js';
+import { type Identity, identityOf, type Principal, samePerson } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { badRequest, json, notFound, readJsonObject } from './http.js';
+import { ApiError, badRequest, conflict, json, notFound, readJsonObject } from './http.js';
+import { findRecord, type RestoreResponse, restoreOutcome } from './remediations.js';
 import { parseNewException } from './validate.js';
 
-export type ExceptionStatus = 'active' | 'expired' | 'revoked';
-const STATUSES: readonly ExceptionStatus[] = ['active', 'expired', 'revoked'];
+export type ExceptionStatus = 'active' | 'expired' | 'revoked' | 'requested';
+const STATUSES: readonly ExceptionStatus[] = ['active', 'expired', 'revoked', 'requested'];
 export type ExceptionView = ControlException & { status: ExceptionStatus };
 
 export function exceptionStatus(exception: ControlException, now: Date): ExceptionStatus {
   if (exception.revokedOn) return 'revoked';
+  if (exception.state === 'requested')
+    return Date.parse(exception.expiresOn) <= now.getTime() ? 'expired' : 'requested';
   return Date.parse(exception.expiresOn) <= now.getTime() ? 'expired' : 'active';
 }
 
@@ -26,7 +30,38 @@ const view = (exception: ControlException, now: Date): ExceptionView => ({
 });
 
 /** What the exception registry functions need (the CLI builds just this much). */
-export type ExceptionDeps = Pick<ApiDeps, 'exceptions' | 'controls' | 'config' | 'clock'>;
+export type ExceptionDeps = Pick<ApiDeps, 'exceptions' | 'controls' | 'config' | 'clock' | 'evidence'>;
+
+/** Controls about management and database ports: an exception wider than one NSG needs asking for. */
+const MANAGEMENT_PORT_CONTROLS: readonly ControlId[] = ['NSG-MGMT-PORT'];
+const ONE_NSG = /\/providers\/Microsoft\.Network\/networkSecurityGroups\/[^/]+(\/securityRules\/[^/]+)?$/i;
+const CHANGE_OUTCOMES = new Set(['remediated', 'remediation-failed', 'audit-only', 'exempted']);
+
+/**
+ * Separation of duties: `who` must not be the recorded actor of the change being exempted — any
+ * recent record of this control on the scope (and rule) naming them. Object ids compared, names
+ * where a record has no id.
+ */
+export async function assertNotActorOf(
+  deps: Pick<ApiDeps, 'evidence'>,
+  target: { controlId: ControlId; scope: string; ruleName?: string | undefined },
+  who: Identity,
+): Promise<void> {
+  const page = await deps.evidence.query({ resource: target.scope, control: target.controlId, limit: 100 });
+  const rule = (target.ruleName ?? '').toLowerCase();
+  const own = page.items.find(
+    (record) =>
+      CHANGE_OUTCOMES.has(record.outcome) &&
+      (!rule || (record.ruleName ?? '').toLowerCase() === rule) &&
+      samePerson({ objectId: record.actorObjectId ?? null, name: record.actor }, who),
+  );
+  if (own)
+    throw new ApiError(
+      403,
+      'SeparationOfDuties',
+      `You made the change recorded in ${own.recordId}; someone else must approve an exception for it.`,
+    );
+}
 
 /**
  * The exception with this id, or 404. Any id a row can have is looked up (the listing may show a
@@ -59,14 +94,30 @@ export async function listExceptionViews(
     .sort((a, b) => b.approvedOn.localeCompare(a.approvedOn));
 }
 
-/** Validates and stores a new exception; approvedBy is the caller, never taken from the body. */
+/**
+ * Validates and stores a new exception; approvedBy is the caller, never taken from the body. For
+ * a two-step control (DW_TWO_STEP_CONTROLS) it is stored as a request that someone else approves.
+ * A management-port exception wider than one NSG needs `"wideScope": true` (and is reported so).
+ */
 export async function addException(
   deps: ExceptionDeps,
   body: Record<string, unknown>,
-  approvedBy: string,
+  approver: Identity,
 ): Promise<ExceptionView> {
   const now = deps.clock();
-  const input = parseNewException(body, deps.controls, approvedBy, now, deps.config.exceptionMaxDays);
+  const parsed = parseNewException(body, deps.controls, approver.name, now, deps.config.exceptionMaxDays);
+  const wide = MANAGEMENT_PORT_CONTROLS.includes(parsed.controlId) && !ONE_NSG.test(parsed.scope);
+  if (wide && body.wideScope !== true)
+    throw badRequest(
+      `scope is wider than one network security group for ${parsed.controlId}: send "wideScope": true to ask for that explicitly (it is marked in the report).`,
+    );
+  await assertNotActorOf(deps, parsed, approver);
+  const input: NewException = {
+    ...parsed,
+    ...(approver.objectId ? { approvedByObjectId: approver.objectId } : {}),
+    ...(wide ? { wideScope: true } : {}),
+    ...(deps.config.twoStepControls.includes(parsed.controlId) ? { state: 'requested' as const } : {}),
+  };
   try {
     return view(await deps.exceptions.create(input), now);
   } catch (error) {
@@ -78,15 +129,20 @@ export async function addException(
 
 /** Records a revocation (who, when); never deletes. Idempotent: a revoked exception is returned as is. */
 export async function revokeExceptionById(
-  deps: ExceptionDeps,
+  deps: Pick<ExceptionDeps, 'exceptions' | 'clock'>,
   id: string,
-  revokedBy: string,
+  revokedBy: Identity,
   reason?: unknown,
 ): Promise<ExceptionView> {
   const why = parseRevokeReason(reason);
   const existing = await findException(deps, id);
   try {
-    const revoked = existing.revokedOn ? existing : await deps.exceptions.revoke(existing.id, revokedBy, why);
+    const revoked = existing.revokedOn
+      ? existing
+      : await deps.exceptions.revoke(existing.id, revokedBy.name, {
+          objectId: revokedBy.objectId,
+          reason: why,
+        });
     return view(revoked, deps.clock());
   } catch (error) {
     if (error instanceof ExceptionNotFoundError) throw notFound('Exception');
@@ -124,7 +180,7 @@ export async function createException(
   deps: ApiDeps,
   principal: Principal,
 ): Promise<HttpResponseInit> {
-  return json(201, await addException(deps, await readJsonObject(request), principal.name));
+  return json(201, await addException(deps, await readJsonObject(request), identityOf(principal)));
 }
 
 /** DELETE /api/exceptions/{id} — revoke; optional JSON body `{ "reason": "..." }` (or `?reason=`). */
@@ -137,5 +193,56 @@ export async function revokeException(
     Number(request.headers.get('content-length') ?? '0') > 0 || request.headers.has('transfer-encoding');
   const body = hasBody ? await readJsonObject(request) : {};
   const reason = body.reason ?? request.query.get('reason') ?? undefined;
-  return json(200, await revokeExceptionById(deps, request.params.id ?? '', principal.name, reason));
+  return json(200, await revokeExceptionById(deps, request.params.id ?? '', identityOf(principal), reason));
+}
+
+/**
+ * The second step of a two-step exception: someone other than the requester (and than the actor
+ * of the change) approves it. A request made by a restore approves every request of that restore
+ * and completes the restore under them.
+ */
+export async function approveExceptionById(
+  deps: ExceptionDeps & Pick<ApiDeps, 'restorer'>,
+  id: string,
+  approver: Identity,
+): Promise<{ status: 'approved'; exception: ExceptionView } | RestoreResponse> {
+  const existing = await findException(deps, id);
+  const now = deps.clock();
+  if (existing.state !== 'requested') throw conflict('This exception is not a request awaiting approval.');
+  if (exceptionStatus(existing, now) !== 'requested') throw conflict('This request expired or was revoked.');
+  if (
+    samePerson(
+      { objectId: existing.requestedByObjectId ?? null, name: existing.requestedBy ?? null },
+      approver,
+    )
+  )
+    throw new ApiError(
+      403,
+      'SeparationOfDuties',
+      'You requested this exception; someone else must approve it.',
+    );
+  if (existing.restoreOf) {
+    const record = await findRecord(deps, existing.restoreOf);
+    const requests = (await deps.exceptions.list()).filter(
+      (e) => e.restoreOf === existing.restoreOf && exceptionStatus(e, now) === 'requested',
+    );
+    const approve = deps.restorer.approve;
+    if (!approve) throw new ApiError(501, 'NotImplemented', 'This deployment cannot complete restores.');
+    return restoreOutcome(() => approve.call(deps.restorer, record, requests, approver));
+  }
+  await assertNotActorOf(deps, existing, approver);
+  const approved = await deps.exceptions.approve(existing.id, {
+    approvedBy: approver.name,
+    approvedByObjectId: approver.objectId,
+  });
+  return { status: 'approved', exception: view(approved, now) };
+}
+
+/** POST /api/exceptions/{id}/approve */
+export async function approveException(
+  request: HttpRequest,
+  deps: ApiDeps,
+  principal: Principal,
+): Promise<HttpResponseInit> {
+  return json(200, await approveExceptionById(deps, request.params.id ?? '', identityOf(principal)));
 }

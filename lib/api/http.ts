@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** fields a client acts on (e.g. the controls a restore needs justifications for) */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -30,7 +32,7 @@ export function json(status: number, body: unknown): HttpResponseInit {
 }
 
 export function errorResponse(error: ApiError): HttpResponseInit {
-  return json(error.status, { error: { code: error.code, message: error.message } });
+  return json(error.status, { error: { code: error.code, message: error.message, ...error.details } });
 }
 
 export const INTERNAL_ERROR = new ApiError(500, 'InternalError', 'The request could not be completed.');
@@ -38,8 +40,15 @@ export const INTERNAL_ERROR = new ApiError(500, 'InternalError', 'The request co
 /** Largest JSON body we accept: exception and restore requests are a few hundred bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** Reads a JSON object body, enforcing the size limit before and after reading (content-length may be absent). */
+/**
+ * Reads a JSON object body, enforcing the size limit before and after reading (content-length may
+ * be absent). The body must be declared `application/json` (415 otherwise): a cross-site form or a
+ * "simple" fetch can send text/plain without a CORS preflight, never application/json.
+ */
 export async function readJsonObject(request: HttpRequest): Promise<Record<string, unknown>> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json')
+    throw new ApiError(415, 'UnsupportedMediaType', 'The body must be sent as application/json.');
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await request.text();

@@ -2,12 +2,19 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { ControlException } from '../controls/types.js';
 import type { EvidenceRecord } from '../evidence/types.js';
 import { type RestorePreview, restoreKey } from '../remediation/restore.js';
-import type { Principal } from './auth.js';
+import { type Identity, identityOf, type Principal } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { type ExceptionView, exceptionStatus } from './exceptions.js';
 import { ApiError, badRequest, conflict, json, notFound, readJsonObject } from './http.js';
-import { RestoreConflictError, RestoreRefusedError, RestoreUnavailableError } from './restorer.js';
-import { parseApproval, parseEvidenceQuery } from './validate.js';
+import {
+  RestoreConflictError,
+  RestoreNeedsJustificationError,
+  type RestoreOutcome,
+  RestoreRefusedError,
+  RestoreUnavailableError,
+  SeparationOfDutiesError,
+} from './restorer.js';
+import { parseApproval, parseEvidenceQuery, parseJustifications } from './validate.js';
 
 /** The API's view of an evidence record: `id` instead of `recordId`, everything else as stored. */
 export interface RemediationItem {
@@ -24,6 +31,10 @@ export interface RemediationItem {
   criteria: string[];
   outcome: EvidenceRecord['outcome'];
   actor: string | null;
+  /** the actor's Entra object id, when recorded */
+  actorObjectId: string | null;
+  /** unattributed drift found on a re-read: the caller of that event (a hint) */
+  actorHint: string | null;
   action: string;
   message: string;
   before: unknown;
@@ -87,6 +98,8 @@ export function toItem(record: EvidenceRecord, restored: EvidenceRecord | null =
     criteria: record.criteria,
     outcome: record.outcome,
     actor: record.actor,
+    actorObjectId: record.actorObjectId ?? null,
+    actorHint: record.actorHint ?? null,
     action: record.action,
     message: record.message,
     before: record.before,
@@ -125,7 +138,12 @@ async function toItems(
   return records.map((record, index) => toItem(record, restorations[index] ?? null));
 }
 
-const EXCEPTION_OUTCOMES = ['exception-created', 'exception-revoked', 'exception-expired'] as const;
+const EXCEPTION_OUTCOMES = [
+  'exception-created',
+  'exception-approved',
+  'exception-revoked',
+  'exception-expired',
+] as const;
 
 const RECORD_ID = /^[A-Za-z0-9._:~-]{1,1500}$/;
 
@@ -162,37 +180,68 @@ function isBadToken(error: unknown): boolean {
   return error instanceof TypeError && /continuationToken/i.test(error.message);
 }
 
+export type RestoreResponse =
+  | {
+      status: 'restored';
+      exception: ControlException;
+      exceptions: ControlException[];
+      record: RemediationItem;
+    }
+  | { status: 'pending-approval'; exceptions: ControlException[] };
+
 /**
- * Validates an approval ({ justification, ticket, expiresOn }), checks the record can be restored
- * and hands it to the Restorer (the API and `driftwarden restore` share this).
+ * Validates an approval ({ justification, ticket, expiresOn, justifications? }), checks the record
+ * can be restored and hands it to the Restorer (the API and `driftwarden restore` share this).
+ * `approver` is the caller's identity (principal or signed-in CLI user), never request data.
  */
 export async function restoreRecord(
-  deps: Pick<ApiDeps, 'evidence' | 'exceptions' | 'restorer' | 'clock' | 'config'>,
+  deps: Pick<ApiDeps, 'evidence' | 'exceptions' | 'restorer' | 'clock' | 'config' | 'controls'>,
   id: string,
   body: Record<string, unknown>,
-  approver: string,
-): Promise<{ exception: ControlException; record: RemediationItem }> {
+  who: Identity | (() => Promise<Identity>),
+): Promise<RestoreResponse> {
   const approval = parseApproval(body, deps.clock(), deps.config.exceptionMaxDays);
+  const justifications = parseJustifications(body.justifications, deps.controls);
   const record = await findRecord(deps, id);
   if (!isRestorable(record)) {
     throw conflict('Only a remediated record with a recorded before-state can be restored.');
   }
+  // resolved after validation: the CLI signs in only for a request worth making
+  const approver = typeof who === 'function' ? await who() : who;
   const restored = await findRestoration(deps, record);
   if (restored) {
     const exception = restored.exceptionId ? await deps.exceptions.get(restored.exceptionId) : null;
     // A retried submit of the same approval gets the same answer; another approval must not look
     // like a restore: the first exception (its ticket, its expiry) stays in force.
-    if (exception && exception.approvedBy === approver && exception.ticket === approval.ticket)
-      return { exception, record: toItem(restored) };
+    if (exception && exception.approvedBy === approver.name && exception.ticket === approval.ticket)
+      return { status: 'restored', exception, exceptions: [exception], record: toItem(restored) };
     throw conflict(
       `Record ${record.recordId} was already restored on ${restored.time} by ${restored.actor ?? 'an approver'}` +
         ` (record ${restored.recordId}${exception ? `, exception ${exception.id}, ticket ${exception.ticket}, expires ${exception.expiresOn}` : ''}); nothing was written.` +
         ' To change the exception, revoke it and create a new one.',
     );
   }
+  return restoreOutcome(() =>
+    deps.restorer.restore(record, {
+      approver: approver.name,
+      approverObjectId: approver.objectId,
+      ...approval,
+      ...(justifications ? { justifications } : {}),
+    }),
+  );
+}
+
+/** Runs a Restorer call and maps what it may refuse to the API's answers. */
+export async function restoreOutcome(run: () => Promise<RestoreOutcome>): Promise<RestoreResponse> {
   try {
-    const result = await deps.restorer.restore(record, { approver, ...approval });
-    return { exception: result.exception, record: toItem(result.record) };
+    const result = await run();
+    if ('pending' in result) return { status: 'pending-approval', exceptions: result.pending };
+    return {
+      status: 'restored',
+      exception: result.exception,
+      exceptions: result.exceptions ?? [result.exception],
+      record: toItem(result.record),
+    };
   } catch (error) {
     throw restoreError(error);
   }
@@ -218,7 +267,10 @@ export async function previewRestoreRecord(
 
 function restoreError(error: unknown): unknown {
   if (error instanceof RestoreRefusedError) return new ApiError(409, 'RecordTampered', error.message);
+  if (error instanceof RestoreNeedsJustificationError)
+    return new ApiError(409, 'JustificationsRequired', error.message, { controls: error.controls });
   if (error instanceof RestoreConflictError) return new ApiError(409, 'Conflict', error.message);
+  if (error instanceof SeparationOfDutiesError) return new ApiError(403, 'SeparationOfDuties', error.message);
   if (error instanceof RestoreUnavailableError) return new ApiError(501, 'NotImplemented', error.message);
   return error;
 }
@@ -254,5 +306,6 @@ export async function restoreRemediation(
 ): Promise<HttpResponseInit> {
   const body = await readJsonObject(request);
   if (body.dryRun === true) return json(200, await previewRestoreRecord(deps, request.params.id ?? ''));
-  return json(201, await restoreRecord(deps, request.params.id ?? '', body, principal.name));
+  const result = await restoreRecord(deps, request.params.id ?? '', body, identityOf(principal));
+  return json(result.status === 'restored' ? 201 : 202, result);
 }

@@ -3,7 +3,13 @@ import { toError } from '../util/errors.js';
 import { ANONYMOUS, authorize, type Principal, ROLES, type Role } from './auth.js';
 import { listControls } from './controls.js';
 import type { ApiDeps } from './deps.js';
-import { createException, getException, listExceptions, revokeException } from './exceptions.js';
+import {
+  approveException,
+  createException,
+  getException,
+  listExceptions,
+  revokeException,
+} from './exceptions.js';
 import { ApiError, errorResponse, INTERNAL_ERROR } from './http.js';
 import { getRemediation, listRemediations, restoreRemediation } from './remediations.js';
 import { servePage } from './ui/serve-page.js';
@@ -26,7 +32,15 @@ export interface ApiRoute {
   public?: boolean;
   role: Partial<Record<Method, Role | 'public'>>;
   handlers: Partial<Record<Method, ApiHandler>>;
+  /**
+   * A browser page: an unauthenticated request is redirected to App Service Authentication's
+   * sign-in (which returns here) instead of answered 401.
+   */
+  signIn?: true;
 }
+
+/** App Service Authentication's Entra ID sign-in, returning to the page afterwards. */
+export const SIGN_IN_URL = '/.auth/login/aad?post_login_redirect_uri=/api/ui';
 
 const { reader, approver } = ROLES;
 
@@ -62,13 +76,19 @@ export const API_ROUTES = {
     role: { GET: reader, POST: approver },
     handlers: { GET: listExceptions, POST: createException },
   },
+  apiExceptionApprove: {
+    name: 'apiExceptionApprove',
+    route: 'exceptions/{id}/approve',
+    role: { POST: approver },
+    handlers: { POST: approveException },
+  },
   apiException: {
     name: 'apiException',
     route: 'exceptions/{id}',
     role: { GET: reader, DELETE: approver },
     handlers: { GET: getException, DELETE: revokeException },
   },
-  apiUi: { name: 'apiUi', route: 'ui', public: true, role: { GET: 'public' }, handlers: { GET: servePage } },
+  apiUi: { name: 'apiUi', route: 'ui', role: { GET: reader }, handlers: { GET: servePage }, signIn: true },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;
@@ -94,7 +114,14 @@ export function toHttpHandler(
       if (!handler || !role) throw new ApiError(405, 'MethodNotAllowed', 'Method not allowed.');
       if (role === 'public') return await handler(request, await getDeps(), ANONYMOUS);
       const deps = await getDeps();
-      const principal = authorize(request.headers, role, deps.devPrincipal);
+      let principal: Principal;
+      try {
+        principal = authorize(request.headers, role, deps.devPrincipal);
+      } catch (refused) {
+        if ('signIn' in route && route.signIn && refused instanceof ApiError && refused.status === 401)
+          return { status: 302, headers: { location: SIGN_IN_URL, 'cache-control': 'no-store' } };
+        throw refused;
+      }
       return await handler(request, deps, principal);
     } catch (thrown) {
       if (thrown instanceof ApiError) return errorResponse(thrown);

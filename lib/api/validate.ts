@@ -14,6 +14,7 @@ const OUTCOME_LIST = [
   'resource-gone',
   'restored',
   'exception-created',
+  'exception-approved',
   'exception-revoked',
   'exception-expired',
 ] as const satisfies readonly Outcome[];
@@ -236,4 +237,24 @@ export function parseNewException(
     result.ruleName = ruleName.trim();
   }
   return result;
+}
+
+/**
+ * `justifications` of a restore: `{ "<control id>": "<why>" }`, one per other control the
+ * restored state would fail (each becomes its own exception). Absent → null.
+ */
+export function parseJustifications(
+  value: unknown,
+  controls: readonly Control[],
+): Partial<Record<ControlId, string>> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw badRequest('justifications must be an object: { "<control id>": "<justification>" }.');
+  const out: Partial<Record<ControlId, string>> = {};
+  for (const [key, text] of Object.entries(value as Record<string, unknown>)) {
+    const id = knownControl(controls, key, 'justifications');
+    const field = `justifications.${id}`;
+    out[id] = requiredText({ [field]: text }, field, MIN_JUSTIFICATION, MAX_JUSTIFICATION);
+  }
+  return out;
 }

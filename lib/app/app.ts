@@ -15,7 +15,7 @@ import { type Config, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
 import { evaluationSettingsFromConfig } from '../controls/settings.js';
 import type { EvaluationSettings } from '../controls/types.js';
-import { type HandleResult, handleResourceChange } from '../events/handle.js';
+import { type HandleDeps, type HandleResult, handleResourceChange } from '../events/handle.js';
 import { createEvidenceStore, TableEvidenceStore } from '../evidence/table-store.js';
 import type { EvidenceRecord, EvidenceStore, VerifyResult } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
@@ -24,7 +24,7 @@ import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
-import { previewRestore, restoreRemediation } from '../remediation/restore.js';
+import { approveRestore, previewRestore, restoreRemediation } from '../remediation/restore.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
 import { CachedExceptionStore, PrefetchedIntentStore } from '../sweep/caching.js';
 import { SweepReportStore } from '../sweep/report-store.js';
@@ -86,6 +86,8 @@ export interface Dependencies {
   modes: ModeResolver;
   notifier: Notifier | null;
   engine: RemediationEngine;
+  /** what the Event Grid use case runs with (`log`: e.g. the invocation's) */
+  handlerDeps(log?: (line: string) => void): HandleDeps;
   /** the Event Grid use case with these dependencies */
   handleEvent(event: unknown): Promise<HandleResult>;
 }
@@ -306,14 +308,20 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       modes,
       notifier: eventNotifier,
       engine,
-      handleEvent: (event) =>
-        handleResourceChange(event, {
-          engine,
-          selfObjectId: config.selfObjectId,
-          selfAppId: config.selfAppId,
-          log,
-        }),
+      handlerDeps,
+      handleEvent: (event) => handleResourceChange(event, handlerDeps()),
     };
+    function handlerDeps(invocationLog: (line: string) => void = log): HandleDeps {
+      return {
+        engine,
+        selfObjectId: config.selfObjectId,
+        selfAppId: config.selfAppId,
+        subscriptions: config.subscriptions,
+        ownWrites: intentStore,
+        clock,
+        log: invocationLog,
+      };
+    }
   });
 
   const sweep = onceUntilFailure(async (): Promise<SweepRuntime> => {
@@ -362,9 +370,17 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       : `its chain does not verify against the signed digests: ${problems.map((p) => `${p.kind} at #${p.sequence}`).join(', ')}`;
   }
 
+  const restoreDeps = async () => ({
+    ...(await eventPath()),
+    checkRecord,
+    twoStepControls: config.twoStepControls,
+  });
   const restorer: Restorer = {
     async restore(record, request) {
-      return restoreRemediation({ ...(await eventPath()), checkRecord }, record, request);
+      return restoreRemediation(await restoreDeps(), record, request);
+    },
+    async approve(record, requests, approver) {
+      return approveRestore(await restoreDeps(), record, requests, approver);
     },
     async preview(record) {
       return previewRestore({ gateway: (await eventPath()).gateway, checkRecord }, record);

@@ -15,9 +15,16 @@ export interface LocalInfo {
   logPageUrl: string;
   tableEndpoint: string;
   tableConnectionString: string;
+  /**
+   * The person the HTTP API acts as locally (DW_DEV_PRINCIPAL), with the object id local mode gives
+   * that name — the same id `driftwarden sandbox drift --as <upn>` writes with. A script acts as
+   * this person through the SDK with the sandbox credential for `{ upn, oid: objectId }`, and the
+   * CLI's signed-in identity under `sandbox env` is this person.
+   */
+  devPrincipal: { objectId: string; upn: string };
 }
 
-const FIELDS: readonly (keyof LocalInfo)[] = [
+const FIELDS: readonly Exclude<keyof LocalInfo, 'devPrincipal'>[] = [
   'armEndpoint',
   'caCertPath',
   'subscriptionId',
@@ -107,7 +114,11 @@ export function readLocalInfo(dir: string): LocalInfo | null {
   }
   if (typeof parsed !== 'object' || parsed === null) throw new Error(`${path} is not a JSON object`);
   const record = parsed as Record<string, unknown>;
-  const missing = FIELDS.filter((field) => typeof record[field] !== 'string' || record[field] === '');
+  const missing: string[] = FIELDS.filter(
+    (field) => typeof record[field] !== 'string' || record[field] === '',
+  );
+  const dev = record.devPrincipal as { objectId?: unknown; upn?: unknown } | null | undefined;
+  if (typeof dev?.objectId !== 'string' || typeof dev.upn !== 'string') missing.push('devPrincipal');
   if (missing.length > 0) throw new Error(`${path} lacks ${missing.join(', ')}`);
   return record as unknown as LocalInfo;
 }

@@ -1,3 +1,5 @@
+import type { TokenCredential } from '@azure/core-auth';
+
 /**
  * What a command gets instead of `process`: tests run commands in-process with fake streams and
  * environment; bin/driftwarden.js passes the real ones.
@@ -13,6 +15,11 @@ export interface CliIo {
   stderr: CliOutput;
   stdin: AsyncIterable<Uint8Array | string> & { isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /**
+   * The Azure credential commands sign in with (default: DefaultAzureCredential from the process
+   * environment). Tests pass the sandbox's stand-in credential for a named person.
+   */
+  credential?: TokenCredential;
 }
 
 export interface CliCommand {

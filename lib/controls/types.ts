@@ -138,13 +138,25 @@ export interface ControlException {
   ruleName?: string;
   justification: string;
   ticket: string;
+  /** who approved (name; empty while a two-step request awaits approval) */
   approvedBy: string;
-  approvedOn: string; // ISO 8601
+  /** the approver's Entra object id (what separation of duties compares) */
+  approvedByObjectId?: string;
+  approvedOn: string; // ISO 8601 (for a pending request: when it was requested)
   expiresOn: string; // ISO 8601
   revokedOn?: string; // ISO 8601; a revoked exception never matches
   revokedBy?: string;
   /** why it was revoked (optional; recorded with the revocation) */
   revokedReason?: string;
+  revokedByObjectId?: string;
+  /** two-step exceptions: 'requested' until a second person approves (never matches before) */
+  state?: 'requested' | 'approved';
+  requestedBy?: string;
+  requestedByObjectId?: string;
+  /** wider than one resource for a management-port control: allowed only when asked for, and reported */
+  wideScope?: boolean;
+  /** a restore waiting for this request's approval: the remediated record to restore once approved */
+  restoreOf?: string;
 }
 
 /** Tunables that change evaluation (configuration, with defaults in lib/controls/settings.ts). */

@@ -1,6 +1,11 @@
 import type { EvidenceRecord } from '../evidence/types.js';
 import type { DecisionContext } from '../remediation/types.js';
-import { MalformedEventError, parseResourceChange, type ResourceChange } from './parse.js';
+import {
+  IgnoredEventTypeError,
+  MalformedEventError,
+  parseResourceChange,
+  type ResourceChange,
+} from './parse.js';
 
 /**
  * Use case behind the Event Grid function: one delivery in, at most one decision round out.
@@ -9,9 +14,14 @@ import { MalformedEventError, parseResourceChange, type ResourceChange } from '.
  *
  * - Malformed or hostile events are logged on one line and dropped (never thrown: redelivery
  *   cannot make them valid) — no ARM call.
- * - Writes by driftwarden's own identity (DW_SELF_OBJECT_ID / DW_SELF_APP_ID) are only logged:
- *   our own writes are already recorded as `remediated`, a `skipped` row per write would double
- *   the log. The guard is an optimisation; every step is idempotent anyway.
+ * - Scope: events for subscriptions not in DW_SUBSCRIPTION_IDS are ignored with a log line, and
+ *   so are other Azure resource event types (ResourceActionSuccess, ResourceWriteFailure, ...).
+ * - Loop guard: an event is skipped as our own write only when its caller's object id is
+ *   driftwarden's (DW_SELF_OBJECT_ID; the app id, when both are known, must match too — an app id
+ *   alone is anyone who can attach the identity) AND the engine announced a remediation write of
+ *   that resource (IntentStore.markOwnWrite). Anything else driftwarden's identity writes — a
+ *   restore, a write by someone borrowing the identity — is re-read and re-evaluated like any
+ *   change. The guard is an optimisation; every step is idempotent anyway.
  * - Duplicates: a per-process memory of completed event ids skips the ARM read; across processes
  *   the engine's intent (done) and the evidence store's idempotency keys do the deduping.
  * - Every other failure (ARM transient, evidence store down, a concurrent duplicate in flight)
@@ -24,10 +34,20 @@ export interface EventEngine {
   handleResourceId(resourceId: string, ctx: DecisionContext): Promise<EvidenceRecord[]>;
 }
 
+/** The loop guard's view of the engine's write announcements. */
+export interface OwnWrites {
+  takeOwnWrite(resourceId: string, now: Date): Promise<boolean>;
+}
+
 export interface HandleDeps {
   engine: EventEngine;
   selfObjectId: string | null;
   selfAppId: string | null;
+  /** DW_SUBSCRIPTION_IDS: events for any other subscription are ignored */
+  subscriptions: readonly string[];
+  /** the engine's write announcements (the intent store) */
+  ownWrites: OwnWrites;
+  clock: () => Date;
   log: (line: string) => void;
   /** completed event ids (shared per process); default: a module-level memory */
   recent?: RecentEvents;
@@ -62,11 +82,13 @@ function same(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && a.toLowerCase() === b.toLowerCase();
 }
 
-export function isOwnWrite(
+/** The caller is driftwarden's identity: object id equal, and the app id too when both sides have one. */
+export function isOwnIdentity(
   change: ResourceChange,
   self: Pick<HandleDeps, 'selfObjectId' | 'selfAppId'>,
 ): boolean {
-  return same(change.callerObjectId, self.selfObjectId) || same(change.callerAppId, self.selfAppId);
+  if (!same(change.callerObjectId, self.selfObjectId)) return false;
+  return !self.selfAppId || !change.callerAppId || same(change.callerAppId, self.selfAppId);
 }
 
 export function contextFor(change: ResourceChange): DecisionContext {
@@ -76,6 +98,8 @@ export function contextFor(change: ResourceChange): DecisionContext {
     eventId: change.eventId,
     correlationId: change.correlationId,
     actor: change.actor,
+    actorObjectId: change.callerObjectId,
+    eventTarget: change.resourceId,
   };
 }
 
@@ -84,6 +108,10 @@ export async function handleResourceChange(event: unknown, deps: HandleDeps): Pr
   try {
     change = parseResourceChange(event);
   } catch (error) {
+    if (error instanceof IgnoredEventTypeError) {
+      deps.log(`event ignored: ${error.eventId ?? '?'}: ${error.reason}`);
+      return { status: 'ignored', reason: 'event type not acted on' };
+    }
     if (error instanceof MalformedEventError) {
       deps.log(`event rejected: ${error.message}`);
       return { status: 'malformed', reason: error.reason };
@@ -95,8 +123,12 @@ export async function handleResourceChange(event: unknown, deps: HandleDeps): Pr
     deps.log(`event ignored: ${where}: not a resource driftwarden judges`);
     return { status: 'ignored', reason: 'unsupported resource type' };
   }
-  if (isOwnWrite(change, deps)) {
-    deps.log(`event skipped: ${where}: written by driftwarden itself (loop guard)`);
+  if (!deps.subscriptions.some((id) => id.toLowerCase() === change.subscriptionId.toLowerCase())) {
+    deps.log(`event ignored: ${where}: subscription ${change.subscriptionId} is not in DW_SUBSCRIPTION_IDS`);
+    return { status: 'ignored', reason: 'subscription not configured' };
+  }
+  if (isOwnIdentity(change, deps) && (await deps.ownWrites.takeOwnWrite(change.resourceId, deps.clock()))) {
+    deps.log(`event skipped: ${where}: driftwarden's own remediation write (loop guard)`);
     return { status: 'own-write', eventId: change.eventId };
   }
   const recent = deps.recent ?? processRecent;

@@ -51,6 +51,23 @@ export class MalformedEventError extends Error {
   }
 }
 
+/**
+ * A well-formed Azure resource event of a type driftwarden does not act on (ResourceActionSuccess,
+ * ResourceWriteFailure, health and other Resource Notifications types): the subscription topic
+ * sends them too. The parser still refuses it; the handler logs it as ignored, not malformed.
+ */
+export class IgnoredEventTypeError extends MalformedEventError {
+  constructor(
+    readonly eventType: string,
+    eventId: string,
+  ) {
+    super(`event type "${eventType.slice(0, 100)}" is not one driftwarden acts on`, eventId);
+    this.name = 'IgnoredEventTypeError';
+  }
+}
+
+const IGNORED_FAMILIES = /^Microsoft\.(Resources|ResourceNotifications)\.[A-Za-z0-9.]{1,120}$/;
+
 const MAX_ID = 256;
 const MAX_TEXT = 512;
 const MAX_PROPERTY_DEPTH = 8;
@@ -139,7 +156,10 @@ export function parseResourceChange(input: unknown): ResourceChange {
     str(own(input, isCloudEvent ? 'type' : 'eventType'), MAX_ID) ?? fail('missing or invalid event type');
   const isWrite = (WRITE_EVENT_TYPES as readonly string[]).includes(eventType);
   const isDelete = (DELETE_EVENT_TYPES as readonly string[]).includes(eventType);
-  if (!isWrite && !isDelete) fail(`unsupported event type "${eventType.slice(0, 100)}"`);
+  if (!isWrite && !isDelete) {
+    if (IGNORED_FAMILIES.test(eventType)) throw new IgnoredEventTypeError(eventType, eventId);
+    fail(`unsupported event type "${eventType.slice(0, 100)}"`);
+  }
 
   const data = own(input, 'data');
   if (!isObject(data)) fail('data is not an object');

@@ -71,6 +71,12 @@ export type StoredInput = Omit<EvidenceInput, 'sweepId' | 'ruleName'> & {
   ruleName: string | null;
 };
 
+/**
+ * Fields added after records already existed: stored (and hashed) only when set, so the hash of
+ * every earlier record, which never had them, stays what it was.
+ */
+const LATER_FIELDS = ['actorObjectId', 'actorHint'] as const;
+
 export function normalizeInput(input: EvidenceInput): StoredInput {
   return {
     idempotencyKey: text(input.idempotencyKey),
@@ -91,7 +97,17 @@ export function normalizeInput(input: EvidenceInput): StoredInput {
     exceptionId: optionalText(input.exceptionId),
     sweepId: optionalText(input.sweepId),
     ruleName: optionalText(input.ruleName),
+    ...laterFields(input),
   };
+}
+
+function laterFields(input: Pick<EvidenceInput, (typeof LATER_FIELDS)[number]>): Partial<StoredInput> {
+  const out: Partial<StoredInput> = {};
+  for (const field of LATER_FIELDS) {
+    const value = input[field];
+    if (value !== null && value !== undefined) out[field] = text(value);
+  }
+  return out;
 }
 
 const TEXT_FIELDS = [
@@ -124,7 +140,7 @@ const OPTIONAL_FIELDS = [
 export function toEntity(partitionKey: string, rowKey: string, record: EvidenceRecord): TableEntity {
   const entity: TableEntity = { partitionKey, rowKey, sequence: record.sequence };
   for (const field of TEXT_FIELDS) entity[field] = record[field];
-  for (const field of OPTIONAL_FIELDS) {
+  for (const field of [...OPTIONAL_FIELDS, ...LATER_FIELDS]) {
     const value = record[field];
     if (value !== null && value !== undefined) entity[field] = value; // Table Storage has no null
   }
@@ -152,6 +168,10 @@ export function fromEntity(entity: Record<string, unknown>): EvidenceRecord {
   const record: Record<string, unknown> = {};
   for (const field of TEXT_FIELDS) record[field] = read(field);
   for (const field of OPTIONAL_FIELDS) record[field] = read(field);
+  for (const field of LATER_FIELDS) {
+    const value = read(field);
+    if (value !== null) record[field] = value;
+  }
   record.sequence = typeof entity.sequence === 'number' ? entity.sequence : Number(entity.sequence);
   record.criteria = parseJson(entity.criteria);
   record.before = parseJson(entity.before);

@@ -12,7 +12,8 @@ export type Outcome =
   | 'skipped' // own write (loop guard), irrelevant event, or control off
   | 'resource-gone' // the resource no longer exists (delete event, or 404 on re-read)
   | 'restored' // an approver put the recorded `before` state back (on-call restore)
-  | 'exception-created' // an approver granted an exception (its full content is `after`)
+  | 'exception-created' // an approver granted an exception, or (two-step) someone requested one (content in `after`)
+  | 'exception-approved' // a second person approved a two-step request (`before` the request, `after` approved)
   | 'exception-revoked' // an exception was revoked (`before` and `after` the revocation)
   | 'exception-expired'; // an exception reached its expiry (recorded when first noticed)
 
@@ -20,8 +21,9 @@ export type Outcome =
 export interface EvidenceInput {
   /**
    * Makes the append idempotent: a second append with the same key returns the first record and
-   * writes nothing. Event path: `event:<eventId>:<controlId or '-'>`; sweep:
-   * `sweep:<sweepId>:<resourceId>:<controlId>`; manual: a fresh id.
+   * writes nothing. Event path: `event:<eventId>:<controlId or '-'>[:<rule>]:<state hash>`; sweep:
+   * `sweep:<sweepId>:<resourceId>:<controlId>[:<rule>]:<state hash>`; records of an ARM write add
+   * `:w<run id of its intent>`, so a re-run that writes again records again.
    */
   idempotencyKey: string;
   trigger: Trigger;
@@ -40,8 +42,16 @@ export interface EvidenceInput {
   /** resource (or rule) state before and after, as JSON-serialisable values */
   before: unknown;
   after: unknown;
-  /** who caused the change (claims upn, else appid, else objectidentifier), or the approver for `restored` */
+  /**
+   * who caused the change (claims upn, else appid, else objectidentifier), or the approver for
+   * `restored`. Event path: only for what the event targets; drift found on the re-read of
+   * something else is unattributed (null), with the event's caller in `actorHint`.
+   */
   actor: string | null;
+  /** the actor's Entra object id (claims oid; the approver's for `restored`); stored only when known */
+  actorObjectId?: string | null;
+  /** unattributed drift: the caller of the event whose re-read found it (a hint, not an attribution) */
+  actorHint?: string | null;
   exceptionId: string | null;
   /** sweep id (e.g. '2026-11') for sweep records */
   sweepId?: string | null;

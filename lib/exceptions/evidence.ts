@@ -11,7 +11,7 @@ import { recordHash } from '../evidence/hash.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from './types.js';
 
-export type ExceptionEvent = 'created' | 'revoked' | 'expired';
+export type ExceptionEvent = 'created' | 'approved' | 'revoked' | 'expired';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The fields a `created` record fixes; a row differing in any of them is not the approved exception. */
@@ -24,6 +24,8 @@ const CONTENT = [
   'approvedBy',
   'approvedOn',
   'expiresOn',
+  'state',
+  'requestedBy',
 ] as const;
 
 export function exceptionKey(id: string, event: ExceptionEvent): string {
@@ -58,10 +60,12 @@ export function exceptionEvidence(
     action: `${event} exception ${exception.id}`,
     message:
       event === 'created'
-        ? `${exception.justification} (ticket ${exception.ticket}; until ${exception.expiresOn})`
-        : event === 'revoked'
-          ? `revoked by ${exception.revokedBy ?? actor}`
-          : `expired at ${exception.expiresOn}`,
+        ? `${exception.state === 'requested' ? 'requested: ' : ''}${exception.justification} (ticket ${exception.ticket}; until ${exception.expiresOn})`
+        : event === 'approved'
+          ? `approved by ${exception.approvedBy} (requested by ${exception.requestedBy ?? 'unknown'})`
+          : event === 'revoked'
+            ? `revoked by ${exception.revokedBy ?? actor}`
+            : `expired at ${exception.expiresOn}`,
     before,
     after: exception,
     actor,
@@ -94,11 +98,13 @@ export async function judgeException(
   if (!row.recordId)
     return { trusted: false, kind: 'exception-forged', reason: 'no evidence record names this exception' };
   const record: EvidenceRecord | null = await evidence.get(row.recordId);
-  if (record?.outcome !== 'exception-created' || record.exceptionId !== row.id)
+  // the row names the record that approved it: its creation, or (two-step) its approval
+  const approving = record?.outcome === 'exception-created' || record?.outcome === 'exception-approved';
+  if (!record || !approving || record.exceptionId !== row.id)
     return {
       trusted: false,
       kind: 'exception-forged',
-      reason: `record ${row.recordId} is not the creation of this exception`,
+      reason: `record ${row.recordId} is not the creation or approval of this exception`,
     };
   if (recordHash(record) !== record.hash)
     return {

@@ -33,6 +33,7 @@ function time(iso: string | undefined): number {
 
 /** True when the exception is in force at `now` (unparseable expiry = not in force). */
 export function isActive(exception: ControlException, now: Date): boolean {
+  if (exception.state === 'requested') return false; // a two-step request is not an exception yet
   const expires = time(exception.expiresOn);
   if (!(expires > now.getTime())) return false;
   if (exception.revokedOn !== undefined) {

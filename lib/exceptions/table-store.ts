@@ -16,7 +16,7 @@ import type { ControlException, ControlId } from '../controls/types.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import { isRestError } from '../util/errors.js';
 import { exceptionEvidence, judgeException, type TrustVerdict } from './evidence.js';
-import type { ExceptionStore, NewException } from './types.js';
+import type { Approval, ExceptionStore, NewException, RevokeOptions } from './types.js';
 import {
   DEFAULT_MAX_DAYS,
   ExceptionNotFoundError,
@@ -47,6 +47,18 @@ function optional(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+const OPTIONAL_TEXT = [
+  'ruleName',
+  'revokedOn',
+  'revokedBy',
+  'revokedByObjectId',
+  'revokedReason',
+  'approvedByObjectId',
+  'requestedBy',
+  'requestedByObjectId',
+  'restoreOf',
+] as const;
+
 function fromEntity(entity: Record<string, unknown>): ControlException {
   const exception: ControlException = {
     id: String(entity.rowKey),
@@ -58,14 +70,12 @@ function fromEntity(entity: Record<string, unknown>): ControlException {
     approvedOn: String(entity.approvedOn),
     expiresOn: String(entity.expiresOn),
   };
-  const ruleName = optional(entity.ruleName);
-  const revokedOn = optional(entity.revokedOn);
-  const revokedBy = optional(entity.revokedBy);
-  if (ruleName) exception.ruleName = ruleName;
-  if (revokedOn) exception.revokedOn = revokedOn;
-  if (revokedBy) exception.revokedBy = revokedBy;
-  const revokedReason = optional(entity.revokedReason);
-  if (revokedReason) exception.revokedReason = revokedReason;
+  for (const field of OPTIONAL_TEXT) {
+    const value = optional(entity[field]);
+    if (value) exception[field] = value;
+  }
+  if (entity.state === 'requested' || entity.state === 'approved') exception.state = entity.state;
+  if (entity.wideScope === true) exception.wideScope = true;
   return exception;
 }
 
@@ -108,10 +118,26 @@ export class TableExceptionStore implements ExceptionStore {
 
   async create(input: NewException): Promise<ControlException> {
     const now = this.clock();
-    const valid = validateNewException(input, now, this.maxDays);
-    const exception: ControlException = { id: randomUUID(), ...valid, approvedOn: now.toISOString() };
-    // the record first: a row never exists without the evidence that approves it
-    const record = await this.evidence?.append(exceptionEvidence('created', exception, exception.approvedBy));
+    const { state, ...valid } = validateNewException(input, now, this.maxDays);
+    const requested = state === 'requested';
+    const exception: ControlException = {
+      id: randomUUID(),
+      ...valid,
+      // a request names its requester; approvedBy is filled in by the second person (approve)
+      ...(requested
+        ? {
+            approvedBy: '',
+            requestedBy: valid.approvedBy,
+            ...(valid.approvedByObjectId ? { requestedByObjectId: valid.approvedByObjectId } : {}),
+            state: 'requested' as const,
+          }
+        : {}),
+      approvedOn: now.toISOString(),
+    };
+    if (requested) delete exception.approvedByObjectId;
+    // the record first: a row never exists without the evidence that approves (or requests) it
+    const actor = requested ? (exception.requestedBy ?? valid.approvedBy) : exception.approvedBy;
+    const record = await this.evidence?.append(exceptionEvidence('created', exception, actor));
     await this.client.createEntity(toEntity(exception, record?.recordId));
     return exception;
   }
@@ -190,7 +216,10 @@ export class TableExceptionStore implements ExceptionStore {
   async active(now: Date): Promise<ControlException[]> {
     const at = now.getTime();
     const candidates = (await this.rows()).filter(
-      (row) => row.exception.revokedOn === undefined && Date.parse(row.exception.expiresOn) > at,
+      (row) =>
+        row.exception.revokedOn === undefined &&
+        row.exception.state !== 'requested' &&
+        Date.parse(row.exception.expiresOn) > at,
     );
     const verdicts = await Promise.all(candidates.map((row) => this.judge(row)));
     return candidates.filter((_row, index) => verdicts[index]?.trusted).map((row) => row.exception);
@@ -212,7 +241,37 @@ export class TableExceptionStore implements ExceptionStore {
     return recorded;
   }
 
-  async revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException> {
+  async approve(id: string, approval: Approval): Promise<ControlException> {
+    const approvedBy = typeof approval.approvedBy === 'string' ? approval.approvedBy.trim() : '';
+    if (!approvedBy) throw new ExceptionValidationError('approvedBy', 'is required');
+    for (;;) {
+      const entity = await this.read(id);
+      if (!entity) throw new ExceptionNotFoundError(id);
+      const current = fromEntity(entity);
+      if (current.state !== 'requested' || current.revokedOn) return current;
+      const approved: ControlException = {
+        ...current,
+        state: 'approved',
+        approvedBy,
+        ...(approval.approvedByObjectId ? { approvedByObjectId: approval.approvedByObjectId } : {}),
+        approvedOn: this.clock().toISOString(),
+      };
+      try {
+        // the approval's record first; the row then names it (the record the row must match)
+        const record = await this.evidence?.append(
+          exceptionEvidence('approved', approved, approvedBy, current),
+        );
+        const recordId =
+          record?.recordId ?? (typeof entity.recordId === 'string' ? entity.recordId : undefined);
+        await this.client.updateEntity(toEntity(approved, recordId), 'Replace', { etag: entity.etag });
+        return approved;
+      } catch (error) {
+        if (!(isRestError(error) && error.statusCode === 412)) throw error; // concurrent change: re-read
+      }
+    }
+  }
+
+  async revoke(id: string, revokedBy: string, options: RevokeOptions = {}): Promise<ControlException> {
     if (typeof revokedBy !== 'string' || revokedBy.trim() === '') {
       throw new ExceptionValidationError('revokedBy', 'is required');
     }
@@ -225,7 +284,8 @@ export class TableExceptionStore implements ExceptionStore {
         ...current,
         revokedOn: this.clock().toISOString(),
         revokedBy: revokedBy.trim(),
-        ...(reason?.trim() ? { revokedReason: reason.trim() } : {}),
+        ...(options.objectId ? { revokedByObjectId: options.objectId } : {}),
+        ...(options.reason?.trim() ? { revokedReason: options.reason.trim() } : {}),
       };
       const recordId = typeof entity.recordId === 'string' ? entity.recordId : undefined;
       try {
@@ -238,6 +298,9 @@ export class TableExceptionStore implements ExceptionStore {
           ...current,
           revokedOn: stored.revokedOn ?? revoked.revokedOn,
           revokedBy: stored.revokedBy ?? revoked.revokedBy,
+          ...((stored.revokedByObjectId ?? revoked.revokedByObjectId)
+            ? { revokedByObjectId: stored.revokedByObjectId ?? revoked.revokedByObjectId }
+            : {}),
           ...((stored.revokedReason ?? revoked.revokedReason)
             ? { revokedReason: stored.revokedReason ?? revoked.revokedReason }
             : {}),

@@ -8,8 +8,26 @@ export interface NewException {
   ruleName?: string;
   justification: string;
   ticket: string;
+  /** the approver's name; for a two-step request (`state: 'requested'`), the requester's */
   approvedBy: string;
+  approvedByObjectId?: string;
   expiresOn: string; // ISO 8601, must be in the future and within the configured maximum
+  /** 'requested': stored as a request that a second person must approve before it matches */
+  state?: 'requested';
+  wideScope?: boolean;
+  restoreOf?: string;
+}
+
+/** Who approves a two-step request. */
+export interface Approval {
+  approvedBy: string;
+  approvedByObjectId: string | null;
+}
+
+/** Who revokes (object id when known) and why. */
+export interface RevokeOptions {
+  objectId?: string | null;
+  reason?: string;
 }
 
 export interface ExceptionStore {
@@ -20,8 +38,13 @@ export interface ExceptionStore {
   list(): Promise<ControlException[]>;
   /** Exceptions not revoked and not expired at `now` (evaluation filters further by scope). */
   active(now: Date): Promise<ControlException[]>;
-  /** Records the revocation (revokedOn/revokedBy, optional reason); never deletes. */
-  revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException>;
+  /** Records the revocation (revokedOn/revokedBy, who by object id, optional reason); never deletes. */
+  revoke(id: string, revokedBy: string, options?: RevokeOptions): Promise<ControlException>;
+  /**
+   * Approves a two-step request (state 'requested' → 'approved', approvedBy/On set now). Returns
+   * the exception as stored; an already approved one is returned unchanged.
+   */
+  approve(id: string, approval: Approval): Promise<ControlException>;
   /** Every row with its verdict against its evidence record (verify); absent = rows are not evidence-backed. */
   judged?(): Promise<Array<{ exception: ControlException; verdict: TrustVerdict }>>;
   /** Exceptions whose rows match their evidence (all times; callers filter); absent = list(). */

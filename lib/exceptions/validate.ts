@@ -65,6 +65,9 @@ export function validateNewException(
   const justification = boundedText('justification', input.justification, { singleLine: false });
   const ticket = boundedText('ticket', input.ticket);
   const approvedBy = boundedText('approvedBy', input.approvedBy);
+  const approvedByObjectId =
+    input.approvedByObjectId === undefined ? undefined : boundedText('approvedBy', input.approvedByObjectId);
+  const restoreOf = input.restoreOf === undefined ? undefined : boundedText('scope', input.restoreOf);
   const expires = typeof input.expiresOn === 'string' ? Date.parse(input.expiresOn) : Number.NaN;
   if (Number.isNaN(expires)) throw new ExceptionValidationError('expiresOn', 'must be an ISO 8601 date/time');
   if (expires <= now.getTime()) throw new ExceptionValidationError('expiresOn', 'must be in the future');
@@ -78,7 +81,11 @@ export function validateNewException(
     justification,
     ticket,
     approvedBy,
+    ...(approvedByObjectId ? { approvedByObjectId } : {}),
     expiresOn: new Date(expires).toISOString(),
+    ...(input.state === 'requested' ? { state: 'requested' as const } : {}),
+    ...(input.wideScope === true ? { wideScope: true } : {}),
+    ...(restoreOf ? { restoreOf } : {}),
   };
 }
 

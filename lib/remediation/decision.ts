@@ -157,6 +157,7 @@ export function remediatedRecords(
   scope: DecisionScope,
   write: PlannedWrite,
   written: ResourceSnapshot,
+  writeRun: string | undefined,
 ): EvidenceInput[] {
   const after = written.target === 'securityRule' ? null : normalizeResource(written.raw);
   return write.findings.map((finding) => {
@@ -175,20 +176,51 @@ export function remediatedRecords(
       message: finding.message,
       before,
       after: afterState,
+      ...(writeRun ? { writeRun } : {}),
     });
   });
 }
 
 /** Records of a write ARM refused for good (`message`: why, already clipped). */
-export function failedRecords(scope: DecisionScope, write: PlannedWrite, message: string): EvidenceInput[] {
+export function failedRecords(
+  scope: DecisionScope,
+  write: PlannedWrite,
+  message: string,
+  writeRun: string | undefined,
+  after?: (finding: Finding) => unknown,
+): EvidenceInput[] {
   return write.findings.map((finding) =>
     evidenceInput(scope.snapshot, scope.ctx, finding, {
       outcome: 'remediation-failed',
       action: `attempted: ${describePlan(write.plan, finding.controlId)}`,
       message,
       before: stateOf(scope, finding),
-      after: stateOf(scope, finding),
+      after: after ? after(finding) : stateOf(scope, finding),
+      ...(writeRun ? { writeRun } : {}),
     }),
+  );
+}
+
+/**
+ * The findings of `write` that still fail on the state ARM reported after it (its response body,
+ * or a re-read): the write was accepted but did not take (a policy `modify`, a property ARM
+ * ignored), so recording `remediated` would be false.
+ */
+export function notTaken(
+  write: PlannedWrite,
+  written: ResourceSnapshot,
+  settings: EvaluationSettings,
+): Finding[] | null {
+  const resource = normalizeResource(written.raw);
+  if (!resource) return null; // nothing to judge: the caller re-reads
+  const after = evaluateResource(resource, { settings, modes: ALL_ON });
+  return write.findings.filter((finding) =>
+    after.some(
+      (judged) =>
+        judged.status === 'fail' &&
+        judged.controlId === finding.controlId &&
+        (judged.ruleName ?? '').toLowerCase() === (finding.ruleName ?? '').toLowerCase(),
+    ),
   );
 }
 

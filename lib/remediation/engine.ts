@@ -1,14 +1,21 @@
 import { requireResourceId } from '../azure/resource-id.js';
-import type { ControlId, EvaluationSettings, Mode, NormalizedResource } from '../controls/types.js';
+import type { ControlId, EvaluationSettings, Finding, Mode, NormalizedResource } from '../controls/types.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { isTransient, toError } from '../util/errors.js';
-import { decideResource, failedRecords, intentWrites, remediatedRecords } from './decision.js';
+import {
+  decideResource,
+  failedRecords,
+  intentWrites,
+  notTaken,
+  type PlannedWrite,
+  remediatedRecords,
+} from './decision.js';
 import { inFlight } from './in-flight.js';
-import { WriteIntentLeases } from './lease.js';
+import { type Prior, WriteIntentLeases } from './lease.js';
 import { clip, goneInput } from './records.js';
-import { snapshotOf } from './state.js';
+import { controlState, snapshotOf } from './state.js';
 import {
   type DecisionContext,
   type Intent,
@@ -52,6 +59,19 @@ export interface EngineDeps {
   random?: () => number;
   /** how long a duplicate delivery waits for an in-flight one before failing (redelivery); default 10 s */
   inProgressWaitMs?: number;
+  /** how long the loop guard's announcement of one of our writes stays valid; default 10 min */
+  ownWriteMs?: number;
+}
+
+/** The id a write's Event Grid event carries: the rule for a rule plan, else the resource. */
+function writtenId(write: PlannedWrite, snapshot: ResourceSnapshot): string {
+  const plan = write.plan;
+  if (
+    (plan.kind === 'nsg-rule-deny' || plan.kind === 'nsg-rule-remove-sources') &&
+    snapshot.target !== 'securityRule'
+  )
+    return `${snapshot.resourceId}/securityRules/${plan.ruleName}`;
+  return snapshot.resourceId;
 }
 
 type Attempt =
@@ -162,8 +182,10 @@ export class RemediationEngine {
   private async decideSnapshot(
     first: ResourceSnapshot,
     ctx: DecisionContext,
-    recovered: Intent | null,
+    prior: Exclude<Prior, 'duplicate'>,
   ): Promise<EvidenceInput[]> {
+    const completed = prior !== null && 'completed' in prior;
+    const recovered = prior !== null && !('completed' in prior) ? prior : null;
     // first record per idempotency key wins: a later round does not re-record what landed before
     const byKey = new Map<string, EvidenceInput>();
     const keep = (input: EvidenceInput) => {
@@ -172,13 +194,18 @@ export class RemediationEngine {
     let snapshot: ResourceSnapshot | null = first;
     let held = recovered;
     let conflicts = 0;
+    let rounds = 0;
     for (;;) {
       if (snapshot === null) {
         // gone between our read and our write; what we already changed stays recorded
         keep(goneInput(first.resourceId, ctx));
         return [...byKey.values()];
       }
-      const attempt = await this.attempt(snapshot, ctx, held);
+      // after a 412 the state read is someone else's newer change, not the event caller's
+      const attempt = await this.attempt(snapshot, rounds > 0 ? { ...ctx, afterConflict: true } : ctx, held);
+      rounds++;
+      // an earlier run wrote this resource and nothing needs writing now: its records stand
+      if (completed && attempt.kind === 'done' && attempt.intent === null) return [];
       attempt.inputs.forEach(keep);
       held = attempt.intent;
       if (attempt.kind === 'done') return [...byKey.values()];
@@ -236,9 +263,25 @@ export class RemediationEngine {
     let progressed = false;
     for (const [index, write] of decision.writes.entries()) {
       try {
+        // announced before the write: its event can arrive before ARM's answer does
+        await this.deps.intents.markOwnWrite(
+          writtenId(write, snapshot),
+          new Date(this.deps.clock().getTime() + (this.deps.ownWriteMs ?? 600_000)),
+        );
         const written = await this.deps.gateway.apply(write.plan, snapshot);
         progressed = true;
-        inputs.push(...remediatedRecords(scope, write, written));
+        const failing = await this.confirm(write, written);
+        if (failing.length === 0) {
+          inputs.push(...remediatedRecords(scope, write, written, intent.writeRun));
+        } else {
+          const message = `ARM accepted the write but the state did not take: ${failing.map((f) => f.controlId).join(', ')} still failing on the state read back.`;
+          this.deps.log(`remediation not confirmed for ${snapshot.resourceId}: ${message}`);
+          inputs.push(
+            ...failedRecords(scope, write, message, intent.writeRun, (finding) =>
+              afterState(written, finding),
+            ),
+          );
+        }
       } catch (error) {
         if (error instanceof PreconditionFailedError) {
           // ARM refused this write, so it did not land: take it off the intent, or a later
@@ -248,7 +291,9 @@ export class RemediationEngine {
           const giveUp = (reason: string) =>
             decision.writes
               .slice(index)
-              .flatMap((stopped) => failedRecords(scope, stopped, `Remediation not applied: ${reason}.`));
+              .flatMap((stopped) =>
+                failedRecords(scope, stopped, `Remediation not applied: ${reason}.`, narrowed.writeRun),
+              );
           return { kind: 'conflict', inputs, intent: narrowed, progressed, giveUp };
         }
         if (isTransient(error) || isAbort(error)) {
@@ -261,10 +306,22 @@ export class RemediationEngine {
             : `ARM refused the remediation: ${toError(error).message}`,
         );
         this.deps.log(`remediation failed for ${snapshot.resourceId}: ${message}`);
-        inputs.push(...failedRecords(scope, write, message));
+        inputs.push(...failedRecords(scope, write, message, intent.writeRun));
       }
     }
     return { kind: 'done', inputs, intent };
+  }
+
+  /**
+   * The findings of `write` that still fail after it: judged on ARM's answer when it returned the
+   * resource, else on a re-read. Never trusts a 200 alone.
+   */
+  private async confirm(write: PlannedWrite, written: ResourceSnapshot): Promise<Finding[]> {
+    const judged = notTaken(write, written, this.deps.settings);
+    if (judged !== null) return judged;
+    const reread = await this.deps.gateway.read(written.resourceId);
+    if (reread === null) return write.findings; // gone right after our write: nothing took
+    return notTaken(write, reread, this.deps.settings) ?? write.findings;
   }
 
   private async notify(records: EvidenceRecord[]): Promise<void> {
@@ -277,4 +334,11 @@ export class RemediationEngine {
       this.deps.log(`warning: notification failed: ${toError(error).message}`);
     }
   }
+}
+
+/** What the record of an unconfirmed write shows as `after`: the state ARM reported. */
+function afterState(written: ResourceSnapshot, finding: Finding): unknown {
+  if (written.target === 'securityRule') return written.raw;
+  const resource = normalizeResource(written.raw);
+  return resource ? controlState(finding.controlId, resource, written, finding.ruleName) : null;
 }

@@ -18,12 +18,18 @@ interface IntentEntity {
   state: string;
   leaseUntil: string;
   writes: string;
+  writeRun?: string;
 }
 
 function keys(key: string): { partitionKey: string; rowKey: string } {
   const hash = createHash('sha256').update(key, 'utf8').digest('hex');
   // 256 partitions: intents are independent, so spread the load
   return { partitionKey: `i${hash.slice(0, 2)}`, rowKey: hash };
+}
+
+/** The loop guard's announcement of a write we are about to make (never an idempotency prefix: no '|'). */
+function ownWriteKey(resourceId: string): string {
+  return `own-write:${resourceId.toLowerCase()}`;
 }
 
 function conflict(error: unknown, ...statuses: number[]): boolean {
@@ -56,6 +62,7 @@ export class TableIntentStore implements IntentStore {
         state: entity.state === 'done' ? 'done' : 'pending',
         leaseUntil: entity.leaseUntil,
         writes: JSON.parse(entity.writes) as IntentWrite[],
+        ...(typeof entity.writeRun === 'string' && entity.writeRun ? { writeRun: entity.writeRun } : {}),
         etag: entity.etag,
       };
     } catch (error) {
@@ -73,6 +80,7 @@ export class TableIntentStore implements IntentStore {
       state: intent.state,
       leaseUntil: intent.leaseUntil,
       writes: JSON.stringify(intent.writes),
+      ...(intent.writeRun ? { writeRun: intent.writeRun } : {}),
     };
     try {
       const response =
@@ -89,6 +97,45 @@ export class TableIntentStore implements IntentStore {
   async complete(key: string): Promise<void> {
     await this.ensure();
     await this.table.updateEntity({ ...keys(key), state: 'done' }, 'Merge', { etag: '*' });
+  }
+
+  async markOwnWrite(resourceId: string, until: Date): Promise<void> {
+    await this.ensure();
+    const key = ownWriteKey(resourceId);
+    await this.table.upsertEntity(
+      { ...keys(key), key, resourceId, state: 'own-write', leaseUntil: until.toISOString(), writes: '[]' },
+      'Replace',
+    );
+  }
+
+  async takeOwnWrite(resourceId: string, now: Date): Promise<boolean> {
+    await this.ensure();
+    const { partitionKey, rowKey } = keys(ownWriteKey(resourceId));
+    let entity: IntentEntity & { etag: string };
+    try {
+      entity = await this.table.getEntity<IntentEntity>(partitionKey, rowKey);
+    } catch (error) {
+      if (conflict(error, 404)) return false;
+      throw error;
+    }
+    try {
+      // conditional delete: of two deliveries racing, only one takes the announcement
+      await this.table.deleteEntity(partitionKey, rowKey, { etag: entity.etag });
+    } catch (error) {
+      if (conflict(error, 404, 412)) return false;
+      throw error;
+    }
+    return Date.parse(entity.leaseUntil) > now.getTime();
+  }
+
+  async clearOwnWrite(resourceId: string): Promise<void> {
+    await this.ensure();
+    const { partitionKey, rowKey } = keys(ownWriteKey(resourceId));
+    try {
+      await this.table.deleteEntity(partitionKey, rowKey);
+    } catch (error) {
+      if (!conflict(error, 404)) throw error;
+    }
   }
 
   async release(key: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EvidenceInput } from '../evidence/types.js';
 import { toError } from '../util/errors.js';
 import {
@@ -26,16 +27,29 @@ export interface WriteIntentLeaseOptions {
   inProgressWaitMs: number;
 }
 
-type Prefix = Pick<DecisionContext, 'idempotencyPrefix'>;
+type Prefix = Pick<DecisionContext, 'idempotencyPrefix' | 'runId'>;
+
+/**
+ * What earlier attempts left: nothing, an unfinished intent of this run to recover from,
+ * 'duplicate' (this run already handled it), or `completed`: an earlier run of the same sweep id
+ * wrote this resource and recorded it — re-evaluate, record nothing if nothing needs writing
+ * (that run's records stand), write and record anew if the drift is back.
+ */
+export type Prior = Intent | null | 'duplicate' | { completed: Intent };
 
 export class WriteIntentLeases {
   /** intents this process opened and has not closed yet (sweep: closed by the engine's record()) */
-  private readonly open = new Map<string, { prefix: string; resourceId: string }>();
+  private readonly open = new Map<string, { prefix: string; resourceId: string; monthKey: string | null }>();
 
   constructor(private readonly options: WriteIntentLeaseOptions) {}
 
+  /**
+   * `<prefix>[:<run id>]|<resource>`: an event id is one change, so its prefix is its run; a sweep
+   * id is a month, and each run of it (a timer firing, a CLI re-run; not a queue redelivery) has
+   * its own intents — a re-run never mistakes the last run's done intent for its own work.
+   */
   keyOf(ctx: Prefix, resourceId: string): string {
-    return `${ctx.idempotencyPrefix}|${resourceId.toLowerCase()}`;
+    return `${ctx.idempotencyPrefix}${ctx.runId ? `:${ctx.runId}` : ''}|${resourceId.toLowerCase()}`;
   }
 
   /**
@@ -43,13 +57,17 @@ export class WriteIntentLeases {
    * on), null when there is none, or 'duplicate' when that attempt completed. Waits for an
    * in-flight holder to finish. A dry run touches no intent.
    */
-  async prior(ctx: DecisionContext, resourceId: string): Promise<Intent | null | 'duplicate'> {
+  async prior(ctx: DecisionContext, resourceId: string): Promise<Prior> {
     if (ctx.dryRun) return null;
     const key = this.keyOf(ctx, resourceId);
     const deadline = Date.now() + this.options.inProgressWaitMs;
     for (;;) {
       const intent = await this.options.intents.get(key);
-      if (intent === null) return null;
+      if (intent === null) {
+        if (!ctx.runId) return null;
+        const earlier = await this.options.intents.get(this.monthKeyOf(ctx, resourceId));
+        return earlier?.state === 'done' ? { completed: earlier } : null;
+      }
       if (intent.state === 'done') {
         this.options.log(`duplicate: ${key} was already handled; nothing to do`);
         return 'duplicate';
@@ -81,11 +99,18 @@ export class WriteIntentLeases {
       state: 'pending',
       leaseUntil: new Date(this.options.clock().getTime() + this.options.leaseMs).toISOString(),
       writes,
+      // a recovered (or narrowed) intent keeps its run: its records keep their keys
+      writeRun: held?.writeRun ?? randomUUID(),
     };
     const stored = await this.options.intents.claim(intent, held);
     if (!stored) throw new InProgressError(key);
     this.hold(ctx, key, resourceId);
     return stored;
+  }
+
+  /** The run-independent key a completed run leaves behind (see Prior `completed`). */
+  private monthKeyOf(ctx: Prefix, resourceId: string): string {
+    return `${ctx.idempotencyPrefix}|${resourceId.toLowerCase()}`;
   }
 
   /** Keys of the open intents these inputs record (optionally only those under one prefix). */
@@ -109,9 +134,23 @@ export class WriteIntentLeases {
 
   /** Marks the intent done (its evidence is stored): later deliveries of the key skip. */
   async close(key: string): Promise<void> {
+    const open = this.open.get(key);
     this.open.delete(key);
     try {
       await this.options.intents.complete(key);
+      if (open?.monthKey) {
+        // insert only: the first run to write the resource leaves it; later runs find it done
+        await this.options.intents.claim(
+          {
+            key: open.monthKey,
+            resourceId: open.resourceId,
+            state: 'done',
+            leaseUntil: new Date(0).toISOString(),
+            writes: [],
+          },
+          null,
+        );
+      }
     } catch (error) {
       // the evidence is stored: a redelivery would only find the resource compliant and record nothing new
       this.options.log(`warning: could not mark intent ${key} done: ${toError(error).message}`);
@@ -130,7 +169,11 @@ export class WriteIntentLeases {
   }
 
   private hold(ctx: Prefix, key: string, resourceId: string): void {
-    this.open.set(key, { prefix: ctx.idempotencyPrefix, resourceId: resourceId.toLowerCase() });
+    this.open.set(key, {
+      prefix: ctx.idempotencyPrefix,
+      resourceId: resourceId.toLowerCase(),
+      monthKey: ctx.runId ? this.monthKeyOf(ctx, resourceId) : null,
+    });
   }
 
   private leaseActive(intent: Intent): boolean {

@@ -1,4 +1,5 @@
 import type { ControlId, Finding } from '../controls/types.js';
+import { canonicalJson, sha256Hex } from '../evidence/hash.js';
 import type { EvidenceInput, Outcome } from '../evidence/types.js';
 import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import { snapshotOf } from './state.js';
@@ -24,7 +25,51 @@ export interface RecordBody {
   message: string;
   before: unknown;
   after: unknown;
+  /** records of an ARM write: the run id of the intent that announced it */
+  writeRun?: string;
 }
+
+/** Fields ARM rewrites on every write of an unchanged rule: not part of the observed state. */
+const VOLATILE = new Set(['etag', 'provisioningState']);
+
+function stable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stable);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (!VOLATILE.has(key)) out[key] = stable(item);
+  return out;
+}
+
+/** Short hash of the state a decision was made on (the control's properties or the rule as read). */
+export function stateHash(state: unknown): string {
+  return sha256Hex(canonicalJson(stable(state ?? null))).slice(0, 16);
+}
+
+/** What a finding is about: the rule's own id for a rule of an NSG, else the resource read. */
+export function subjectOf(snapshot: ResourceSnapshot, finding: Finding | null): string {
+  const ruleName = finding?.ruleName;
+  if (!ruleName || snapshot.target === 'securityRule') return snapshot.resourceId;
+  return `${snapshot.resourceId}/securityRules/${ruleName}`;
+}
+
+/**
+ * Who the record names. Sweeps and manual runs name nobody (ctx.actor is null); an event names
+ * its caller for what it targets, and only as a hint for anything else found on the re-read (a
+ * colleague's edit of one rule does not make them the author of another rule's drift).
+ */
+function attribution(
+  snapshot: ResourceSnapshot,
+  ctx: DecisionContext,
+  finding: Finding | null,
+): Pick<EvidenceInput, 'actor' | 'actorObjectId' | 'actorHint'> & { foundOnReRead: boolean } {
+  const caller = { actor: ctx.actor, actorObjectId: ctx.actorObjectId ?? null, foundOnReRead: false };
+  if (ctx.trigger !== 'event' || !ctx.eventTarget || (!ctx.actor && !ctx.actorObjectId)) return caller;
+  if (!ctx.afterConflict && subjectOf(snapshot, finding).toLowerCase() === ctx.eventTarget.toLowerCase())
+    return caller;
+  return { actor: null, actorObjectId: null, actorHint: ctx.actor ?? ctx.actorObjectId, foundOnReRead: true };
+}
+
+export const FOUND_ON_RE_READ = 'Found on re-read (not attributed to the event caller).';
 
 export function evidenceInput(
   snapshot: ResourceSnapshot,
@@ -33,8 +78,13 @@ export function evidenceInput(
   body: RecordBody,
 ): EvidenceInput {
   const ruleName = finding?.ruleName ?? null;
+  const { foundOnReRead, ...who } = attribution(snapshot, ctx, finding);
+  const key = idempotencyKey(ctx, snapshot.resourceId, finding?.controlId ?? null, ruleName, {
+    state: stateHash(body.before),
+    ...(body.writeRun ? { writeRun: body.writeRun } : {}),
+  });
   return {
-    idempotencyKey: idempotencyKey(ctx, snapshot.resourceId, finding?.controlId ?? null, ruleName),
+    idempotencyKey: key,
     trigger: ctx.trigger,
     eventId: ctx.eventId,
     correlationId: ctx.correlationId,
@@ -45,10 +95,12 @@ export function evidenceInput(
     criteria: finding ? [...finding.criteria] : [],
     outcome: body.outcome,
     action: body.action,
-    message: clip(body.message),
+    message: clip(foundOnReRead ? `${FOUND_ON_RE_READ} ${body.message}` : body.message),
     before: body.before ?? null,
     after: body.after ?? null,
-    actor: ctx.actor,
+    actor: who.actor,
+    ...(who.actorObjectId ? { actorObjectId: who.actorObjectId } : {}),
+    ...(who.actorHint ? { actorHint: who.actorHint } : {}),
     exceptionId: finding?.exceptionId ?? null,
     sweepId: ctx.sweepId ?? null,
     ruleName,
@@ -56,19 +108,25 @@ export function evidenceInput(
 }
 
 /**
- * `event:<eventId>:<controlId>[:<rule>]` (ARCHITECTURE.md "Contracts": idempotent on event id + control id; the
- * rule name keeps two rules failing one control apart); other triggers add the resource id.
+ * `event:<eventId>:<controlId>[:<rule>]:<state hash>[:w<run>]` (ARCHITECTURE.md "Contracts": idempotent
+ * on event id + control id; the rule name keeps two rules failing one control apart); other triggers add the
+ * resource id. The hash of the observed state makes a re-run that finds different state record
+ * it (the month's earlier `compliant` no longer swallows a later remediation), and a write's run id
+ * makes every ARM write its own record, while a redelivery of the same run dedupes.
  */
 export function idempotencyKey(
   ctx: Pick<DecisionContext, 'trigger' | 'idempotencyPrefix'>,
   resourceId: string,
   controlId: ControlId | null,
   ruleName: string | null,
+  observed: { state: string; writeRun?: string },
 ): string {
   const parts = [ctx.idempotencyPrefix];
   if (ctx.trigger !== 'event') parts.push(resourceId.toLowerCase());
   parts.push(controlId ?? '-');
   if (ruleName) parts.push(ruleName.toLowerCase());
+  parts.push(observed.state);
+  if (observed.writeRun) parts.push(`w${observed.writeRun}`);
   return parts.join(':');
 }
 

@@ -57,6 +57,7 @@ export function recoveredRecords({
           message: 'Remediation completed by an earlier attempt; recorded from its write intent.',
           before,
           after,
+          ...(recovered?.writeRun ? { writeRun: recovered.writeRun } : {}),
         }),
       );
     }

@@ -1,12 +1,23 @@
+import { CONTROL_IDS } from '../controls/catalog.js';
 import { fieldNamesOf } from '../controls/resource-fields.js';
-import type { ControlException } from '../controls/types.js';
+import type {
+  ControlException,
+  ControlId,
+  EvaluationSettings,
+  Finding,
+  Mode,
+  NormalizedResource,
+} from '../controls/types.js';
+import { evaluateResource } from '../evaluate.js';
 import { recordHash } from '../evidence/hash.js';
 import type { EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { toError } from '../util/errors.js';
+import { type Identity, samePerson } from '../util/identity.js';
 import { controlState, rawRule } from './state.js';
 import {
+  type IntentStore,
   type Notifier,
   PreconditionFailedError,
   type ResourceGateway,
@@ -23,10 +34,20 @@ import {
  *    (what we left) nor its `before` (already put back by an earlier, interrupted attempt) →
  *    RestoreConflictError, with NOTHING written: someone changed it since and the approver must
  *    look again.
- * 3. Create the exception BEFORE the ARM write, so there is no moment where the restored state
+ * 3. Re-evaluate the state it would write against EVERY control (not only the record's): each
+ *    control that passes now and would fail afterwards needs an exception. The record's own
+ *    control gets the request's justification; any other needs one of its own in the same request
+ *    (`justifications[controlId]`), else RestoreNeedsJustificationError (409 naming them) and
+ *    nothing is written — restoring one control's record must never quietly reopen another.
+ *    Separation of duties: the approver is never the recorded actor of the change (object ids,
+ *    names where an id is missing). Two-step controls (DW_TWO_STEP_CONTROLS, default
+ *    NSG-MGMT-PORT): the exceptions are stored as requests and the restore waits for a second
+ *    person's approval (approveRestore), who must be neither the requester nor the actor.
+ *    Create the exceptions BEFORE the ARM write, so there is no moment where the restored state
  *    exists without the exception covering it (a sweep, or another caller's event read between
  *    our write and a later exception insert would revert it again).
- * 4. Write `before` back with If-Match on the ETag read in step 2 (rules, containers; storage
+ * 4. Clear any loop-guard announcement for the resource (its write event must be re-evaluated
+ *    like anyone's: it lands under the exceptions, recorded `exempted`), then write `before` back with If-Match on the ETag read in step 2 (rules, containers; storage
  *    accounts have no ETag, so step 2's comparison is their only guard). If the write fails —
  *    412 because the resource changed in between, or anything else — the exception is revoked
  *    (recorded, the registry is an audit trail) and the error propagates (412 → conflict). The
@@ -60,12 +81,37 @@ export class RestoreConflictError extends Error {
   }
 }
 
+/** The restore would reopen other controls: 409 naming them; the same request must justify each. */
+export class RestoreNeedsJustificationError extends RestoreConflictError {
+  constructor(readonly controls: ControlId[]) {
+    super(
+      `Restoring this record would also make ${controls.join(', ')} fail. Nothing was restored; ` +
+        'repeat the request with a justification for each ("justifications": { "<control>": "..." }) ' +
+        'to record one exception per control.',
+    );
+    this.name = 'RestoreNeedsJustificationError';
+  }
+}
+
+/** The approver made the change being restored or exempted, or approves their own request: 403. */
+export class SeparationOfDutiesError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SeparationOfDutiesError';
+  }
+}
+
 export interface RestoreApproval {
+  /** the approver's name (recorded as approvedBy and as the restored record's actor) */
   approver: string;
+  /** the approver's Entra object id: compared with the record's actor (separation of duties) */
+  approverObjectId?: string | null;
   justification: string;
   ticket: string;
   /** ISO 8601; the exception store validates it (future, within the configured maximum) */
   expiresOn: string;
+  /** one justification per other control the restored state would fail (see step 3) */
+  justifications?: Partial<Record<ControlId, string>>;
 }
 
 export interface RestoreDeps {
@@ -77,6 +123,12 @@ export interface RestoreDeps {
   notifier?: Notifier | null;
   /** checks the record's chain against the signed digests; returns why it must not be trusted, or null */
   checkRecord?: (record: EvidenceRecord) => Promise<string | null>;
+  settings: EvaluationSettings;
+  modes: (id: ControlId) => Mode;
+  /** controls whose exceptions need a second person's approval (default NSG-MGMT-PORT) */
+  twoStepControls?: readonly ControlId[];
+  /** the loop guard's announcements: a restore clears the one for what it writes */
+  intents?: Pick<IntentStore, 'clearOwnWrite'>;
 }
 
 export interface RestoreChange {
@@ -96,8 +148,16 @@ export interface RestorePreview {
 }
 
 export interface RestoreResult {
+  /** the exception for the record's control */
   exception: ControlException;
+  /** every exception the restore stands on (the record's control first) */
+  exceptions: ControlException[];
   record: EvidenceRecord;
+}
+
+/** A two-step restore: the exception requests are stored; a second approver completes it. */
+export interface RestorePending {
+  pending: ControlException[];
 }
 
 type Json = Record<string, unknown>;
@@ -223,23 +283,25 @@ export async function restoreRemediation(
   deps: RestoreDeps,
   record: EvidenceRecord,
   approval: RestoreApproval,
-): Promise<RestoreResult> {
+): Promise<RestoreResult | RestorePending> {
   const key = restoreKey(record);
   const earlier = await deps.evidence.findByIdempotencyKey(key);
   if (earlier) {
-    const exception = await exceptionOf(deps, earlier);
+    const prior = await exceptionsOf(deps, earlier);
     // A retry of the same approval is a no-op; another approval must not look like a restore.
-    if (exception.approvedBy === approval.approver && exception.ticket === approval.ticket)
-      return { exception, record: earlier };
+    if (prior.exception.approvedBy === approval.approver && prior.exception.ticket === approval.ticket)
+      return { ...prior, record: earlier };
     throw new RestoreConflictError(
-      `Record ${record.recordId} was already restored on ${earlier.time} by ${earlier.actor ?? exception.approvedBy} ` +
-        `(ticket ${exception.ticket}, exception ${exception.id}); nothing was written.`,
+      `Record ${record.recordId} was already restored on ${earlier.time} by ${earlier.actor ?? prior.exception.approvedBy} ` +
+        `(ticket ${prior.exception.ticket}, exception ${prior.exception.id}); nothing was written.`,
     );
   }
   const controlId = record.controlId;
   if (record.outcome !== 'remediated' || !controlId || record.before == null)
     throw new Error(`record ${record.recordId} is not a remediation with a recorded before-state`);
   await assertVerified(deps, record);
+  const approver: Identity = { objectId: approval.approverObjectId ?? null, name: approval.approver };
+  assertNotActor(record, approver);
 
   const snapshot = await deps.gateway.read(record.resourceId);
   const current = snapshot ? stateIn(record, snapshot) : null;
@@ -253,21 +315,55 @@ export async function restoreRemediation(
       `${record.resourceId} changed since record ${record.recordId}; nothing was restored. Review its current state first.`,
     );
 
-  const exception =
-    (alreadyBack ? await leftover(deps, record, approval) : null) ??
-    (await deps.exceptions.create({
-      controlId,
-      scope: record.resourceId,
-      ...(record.ruleName ? { ruleName: record.ruleName } : {}),
-      justification: approval.justification,
-      ticket: approval.ticket,
-      approvedBy: approval.approver,
-      expiresOn: approval.expiresOn,
-    }));
+  const now = deps.clock();
+  const active = await deps.exceptions.active(now);
+  // what would fail after the write that does not fail now (exceptions in force applied)
+  const reopened = alreadyBack ? [] : newlyFailing(deps, record, snapshot, active, now);
+  const others = [...new Set(reopened.map((f) => f.controlId))].filter((id) => id !== controlId);
+  const unjustified = others.filter((id) => !(approval.justifications?.[id] ?? '').trim());
+  if (unjustified.length > 0) throw new RestoreNeedsJustificationError(unjustified);
+  const needed = reopened.some((f) => f.controlId === controlId) ? [controlId, ...others] : others;
+
+  const twoStep = new Set(deps.twoStepControls ?? []);
+  if (needed.some((id) => twoStep.has(id))) {
+    // a repeated request (a second click) gets the requests already waiting, not a second set
+    const waiting = (await deps.exceptions.list()).filter(
+      (e) =>
+        e.restoreOf === record.recordId &&
+        e.state === 'requested' &&
+        !e.revokedOn &&
+        Date.parse(e.expiresOn) > now.getTime(),
+    );
+    if (waiting.length > 0) return { pending: waiting };
+    const pending: ControlException[] = [];
+    for (const id of needed)
+      pending.push(await deps.exceptions.create(exceptionInput(record, id, approval, true)));
+    deps.log(`restore of ${record.recordId} requested by ${approver.name}: waiting for a second approver`);
+    return { pending };
+  }
+
+  const created: ControlException[] = [];
+  const leftoverException = alreadyBack ? await leftover(deps, record, approval) : null;
+  try {
+    for (const id of needed)
+      created.push(await deps.exceptions.create(exceptionInput(record, id, approval, false)));
+  } catch (error) {
+    for (const exception of created) await revoke(deps, exception, `restore of ${record.recordId} failed`);
+    throw error;
+  }
+  // the record's own control: the exception created now, or the one already in force (approved request)
+  const primary =
+    created.find((e) => e.controlId === controlId) ??
+    leftoverException ??
+    coveringException(deps, record, snapshot, active, now);
+  if (!primary)
+    throw new RestoreConflictError(`no exception would cover ${controlId}; nothing was restored.`);
+  const standing = [primary, ...created.filter((e) => e !== primary)];
 
   let restored = current;
   if (!alreadyBack) {
     try {
+      await deps.intents?.clearOwnWrite(writtenIdOf(record));
       const written = await deps.gateway.restoreState(
         record.resourceId,
         restoreTarget(record, current),
@@ -275,7 +371,7 @@ export async function restoreRemediation(
       );
       restored = stateIn(record, written) ?? written.raw;
     } catch (error) {
-      await revoke(deps, exception, `restore of ${record.recordId} failed`);
+      for (const exception of created) await revoke(deps, exception, `restore of ${record.recordId} failed`);
       if (error instanceof PreconditionFailedError)
         throw new RestoreConflictError(
           `${record.resourceId} changed while it was being restored (412); nothing was restored.`,
@@ -284,6 +380,7 @@ export async function restoreRemediation(
     }
   }
 
+  const also = standing.slice(1).map((e) => `${e.controlId} under ${e.id}`);
   const stored = await deps.evidence.append({
     idempotencyKey: key,
     trigger: 'manual',
@@ -296,20 +393,185 @@ export async function restoreRemediation(
     criteria: [...record.criteria],
     outcome: 'restored',
     action: describe(record),
-    message: `${approval.justification} (ticket ${approval.ticket}; exception ${exception.id} until ${exception.expiresOn})`,
+    message: `${approval.justification} (ticket ${approval.ticket}; exception ${primary.id} until ${primary.expiresOn}${also.length ? `; also ${also.join(', ')}` : ''})`,
     before: current,
     after: restored,
     actor: approval.approver,
-    exceptionId: exception.id,
+    ...(approver.objectId ? { actorObjectId: approver.objectId } : {}),
+    exceptionId: primary.id,
     ruleName: record.ruleName ?? null,
   });
-  if (stored.exceptionId !== exception.id) {
-    // a concurrent restore of the same record stored its record first: keep one exception
-    await revoke(deps, exception, `duplicate of the restore of ${record.recordId}`);
-    return { exception: await exceptionOf(deps, stored), record: stored };
+  if (stored.exceptionId !== primary.id) {
+    // a concurrent restore of the same record stored its record first: keep its exceptions
+    for (const exception of created)
+      await revoke(deps, exception, `duplicate of the restore of ${record.recordId}`);
+    return { ...(await exceptionsOf(deps, stored)), record: stored };
   }
   await notify(deps, stored);
-  return { exception, record: stored };
+  return { exception: primary, exceptions: standing, record: stored };
+}
+
+/** Separation of duties: whoever made the change does not approve putting it back. */
+function assertNotActor(record: EvidenceRecord, approver: Identity): void {
+  const actor = { objectId: record.actorObjectId ?? null, name: record.actor };
+  if (samePerson(actor, approver))
+    throw new SeparationOfDutiesError(
+      'You made the change this record reverted; someone else must approve restoring it.',
+    );
+}
+
+/**
+ * Completes a two-step restore: `approver` (neither the requester nor the actor of the change)
+ * approves every pending request of that restore, then the restore runs under those exceptions.
+ */
+export async function approveRestore(
+  deps: RestoreDeps,
+  record: EvidenceRecord,
+  requests: readonly ControlException[],
+  approver: Identity,
+): Promise<RestoreResult | RestorePending> {
+  assertNotActor(record, approver);
+  const first = requests[0];
+  if (!first) throw new Error('no pending request to approve');
+  for (const request of requests) {
+    if (
+      samePerson(
+        { objectId: request.requestedByObjectId ?? null, name: request.requestedBy ?? null },
+        approver,
+      )
+    )
+      throw new SeparationOfDutiesError('You requested this exception; someone else must approve it.');
+  }
+  const approved: ControlException[] = [];
+  try {
+    for (const request of requests)
+      approved.push(
+        await deps.exceptions.approve(request.id, {
+          approvedBy: approver.name,
+          approvedByObjectId: approver.objectId,
+        }),
+      );
+    return await restoreRemediation(deps, record, {
+      approver: approver.name,
+      approverObjectId: approver.objectId,
+      justification: first.justification,
+      ticket: first.ticket,
+      expiresOn: first.expiresOn,
+    });
+  } catch (error) {
+    // the restore did not happen: no approved exception may stay in force for a state that is not there
+    for (const exception of approved) await revoke(deps, exception, `restore of ${record.recordId} failed`);
+    throw error;
+  }
+}
+
+function exceptionInput(
+  record: EvidenceRecord,
+  controlId: ControlId,
+  approval: RestoreApproval,
+  requested: boolean,
+) {
+  const primary = controlId === record.controlId;
+  return {
+    controlId,
+    scope: record.resourceId,
+    ...(record.ruleName ? { ruleName: record.ruleName } : {}),
+    justification: primary ? approval.justification : (approval.justifications?.[controlId] ?? '').trim(),
+    ticket: approval.ticket,
+    approvedBy: approval.approver,
+    ...(approval.approverObjectId ? { approvedByObjectId: approval.approverObjectId } : {}),
+    expiresOn: approval.expiresOn,
+    ...(requested ? { state: 'requested' as const, restoreOf: record.recordId } : {}),
+  };
+}
+
+/** Every control is judged; only a mode of 'off' takes a control out of the question. */
+const ALL_ON: Partial<Record<ControlId, Mode>> = Object.fromEntries(
+  CONTROL_IDS.map((id) => [id, 'remediate']),
+);
+
+function judge(
+  deps: RestoreDeps,
+  resource: NormalizedResource,
+  exceptions: readonly ControlException[],
+  now: Date,
+): Finding[] {
+  return evaluateResource(resource, { settings: deps.settings, exceptions, now, modes: ALL_ON }).filter(
+    (finding) => deps.modes(finding.controlId) !== 'off',
+  );
+}
+
+const findingKey = (f: Finding) => `${f.controlId}|${(f.ruleName ?? '').toLowerCase()}`;
+
+/** The failing findings of the state the restore would write that do not fail on the state read now. */
+function newlyFailing(
+  deps: RestoreDeps,
+  record: EvidenceRecord,
+  snapshot: ResourceSnapshot,
+  exceptions: readonly ControlException[],
+  now: Date,
+): Finding[] {
+  const resource = normalizeResource(snapshot.raw);
+  const after = wouldBe(record, snapshot);
+  if (!resource || !after) throw new Error(`cannot evaluate what restoring ${record.recordId} would write`);
+  const failingNow = new Set(
+    judge(deps, resource, exceptions, now)
+      .filter((f) => f.status === 'fail')
+      .map(findingKey),
+  );
+  return judge(deps, after, exceptions, now).filter(
+    (f) => f.status === 'fail' && !failingNow.has(findingKey(f)),
+  );
+}
+
+/** An exception already in force that covers the record's control on the restored state (approved request). */
+function coveringException(
+  deps: RestoreDeps,
+  record: EvidenceRecord,
+  snapshot: ResourceSnapshot,
+  exceptions: readonly ControlException[],
+  now: Date,
+): ControlException | null {
+  const after = wouldBe(record, snapshot);
+  if (!after) return null;
+  const finding = judge(deps, after, exceptions, now).find(
+    (f) =>
+      f.controlId === record.controlId &&
+      (f.ruleName ?? '').toLowerCase() === (record.ruleName ?? '').toLowerCase() &&
+      f.status === 'exempt',
+  );
+  return exceptions.find((e) => e.id === finding?.exceptionId) ?? null;
+}
+
+/** The resource as it would be after writing the record's `before` back. */
+function wouldBe(record: EvidenceRecord, snapshot: ResourceSnapshot): NormalizedResource | null {
+  const before = record.before as Json;
+  if (record.ruleName) {
+    if (snapshot.target === 'securityRule') return normalizeResource({ ...before, id: snapshot.resourceId });
+    const rules = Array.isArray(snapshot.raw.securityRules) ? (snapshot.raw.securityRules as Json[]) : [];
+    const name = record.ruleName.toLowerCase();
+    const replaced = rules.map((rule) => (String(rule.name).toLowerCase() === name ? before : rule));
+    return normalizeResource({ ...snapshot.raw, securityRules: replaced });
+  }
+  const resource = normalizeResource(snapshot.raw);
+  if (!resource) return null;
+  if (resource.kind === 'storageAccount' || resource.kind === 'blobContainer')
+    return { ...resource, ...before } as NormalizedResource;
+  return resource;
+}
+
+/** The id the restore's write event carries (the rule for rule records). */
+function writtenIdOf(record: EvidenceRecord): string {
+  if (!record.ruleName || /\/securityRules\//i.test(record.resourceId)) return record.resourceId;
+  return `${record.resourceId}/securityRules/${record.ruleName}`;
+}
+
+async function exceptionsOf(
+  deps: RestoreDeps,
+  record: EvidenceRecord,
+): Promise<{ exception: ControlException; exceptions: ControlException[] }> {
+  const exception = await exceptionOf(deps, record);
+  return { exception, exceptions: [exception] };
 }
 
 async function exceptionOf(deps: RestoreDeps, record: EvidenceRecord): Promise<ControlException> {
@@ -332,6 +594,7 @@ async function leftover(
         e.scope.toLowerCase() === record.resourceId.toLowerCase() &&
         (e.ruleName ?? '').toLowerCase() === (record.ruleName ?? '').toLowerCase() &&
         e.approvedBy === approval.approver &&
+        e.state !== 'requested' &&
         e.ticket === approval.ticket,
     ) ?? null
   );

@@ -12,10 +12,25 @@ export interface DecisionContext {
   trigger: Trigger;
   /** 'event:<eventId>' or 'sweep:<sweepId>' (or 'manual:<id>'): makes every record idempotent */
   idempotencyPrefix: string;
+  /**
+   * Sweep: this run of the sweep id (a timer firing, a CLI invocation; a queue redelivery keeps
+   * it). Intents are per run, so a re-run re-evaluates and writes again where drift is back.
+   */
+  runId?: string;
   eventId: string | null;
   correlationId: string | null;
-  /** who caused the change (event claims), recorded on every record */
+  /** who caused the change (event claims): recorded as the actor of what the event targets */
   actor: string | null;
+  /** the caller's Entra object id (event claims), recorded with the actor */
+  actorObjectId?: string | null;
+  /**
+   * Event path: the resource the event's change targets (canonical id). The caller is the actor
+   * only of findings about that resource (the rule, the account's properties); anything else
+   * found on the re-read is recorded unattributed, with the caller as a hint.
+   */
+  eventTarget?: string | null;
+  /** the state was re-read after a 412: someone changed it after the event, so nothing read is the caller's */
+  afterConflict?: boolean;
   sweepId?: string | null;
   /** evaluate and describe what would be done; no intents, no ARM writes */
   dryRun?: boolean;
@@ -111,6 +126,12 @@ export interface Intent {
   /** while in the future, the holder is working; afterwards anyone may take over */
   leaseUntil: string;
   writes: IntentWrite[];
+  /**
+   * Fresh for every intent that announces new writes (kept when an intent is recovered): part of
+   * the evidence keys of its writes, so a re-run that writes again records again, while a
+   * redelivery recovering this intent finds the records it would have written.
+   */
+  writeRun?: string;
   /** storage concurrency token (opaque) */
   etag?: string;
 }
@@ -126,6 +147,18 @@ export interface IntentStore {
   complete(key: string): Promise<void>;
   /** Ends the lease now so a redelivery can take over immediately (best effort). */
   release(key: string): Promise<void>;
+  /**
+   * Loop guard: announces that a remediation is about to write `resourceId` (the id its write
+   * event will carry), valid until `until`. Written before the ARM write.
+   */
+  markOwnWrite(resourceId: string, until: Date): Promise<void>;
+  /**
+   * Takes (deletes) the announcement for `resourceId` if one is valid at `now`: true means the
+   * event is our own remediation's write. Only the first event per write is skipped.
+   */
+  takeOwnWrite(resourceId: string, now: Date): Promise<boolean>;
+  /** Removes any announcement (restore: its write must be re-evaluated like anyone's). */
+  clearOwnWrite(resourceId: string): Promise<void>;
 }
 
 export interface Notifier {

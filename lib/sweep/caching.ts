@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ControlException } from '../controls/types.js';
-import type { ExceptionStore, NewException } from '../exceptions/types.js';
+import type { Approval, ExceptionStore, NewException, RevokeOptions } from '../exceptions/types.js';
 import type { Intent, IntentStore } from '../remediation/types.js';
 import { isRestError } from '../util/errors.js';
 
@@ -35,7 +35,9 @@ export class CachedExceptionStore implements ExceptionStore {
     }
     // filter the registry snapshot at the caller's `now`, as the table store's active() does
     const t = now.getTime();
-    return (await this.cached.value).filter((e) => !e.revokedOn && Date.parse(e.expiresOn) > t);
+    return (await this.cached.value).filter(
+      (e) => !e.revokedOn && e.state !== 'requested' && Date.parse(e.expiresOn) > t,
+    );
   }
 
   list(): Promise<ControlException[]> {
@@ -51,9 +53,14 @@ export class CachedExceptionStore implements ExceptionStore {
     return this.inner.create(input);
   }
 
-  async revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException> {
+  async revoke(id: string, revokedBy: string, options?: RevokeOptions): Promise<ControlException> {
     this.cached = null;
-    return this.inner.revoke(id, revokedBy, reason);
+    return this.inner.revoke(id, revokedBy, options);
+  }
+
+  async approve(id: string, approval: Approval): Promise<ControlException> {
+    this.cached = null;
+    return this.inner.approve(id, approval);
   }
 }
 
@@ -118,5 +125,17 @@ export class PrefetchedIntentStore implements IntentStore {
 
   release(key: string): Promise<void> {
     return this.inner.release(key);
+  }
+
+  markOwnWrite(resourceId: string, until: Date): Promise<void> {
+    return this.inner.markOwnWrite(resourceId, until);
+  }
+
+  takeOwnWrite(resourceId: string, now: Date): Promise<boolean> {
+    return this.inner.takeOwnWrite(resourceId, now);
+  }
+
+  clearOwnWrite(resourceId: string): Promise<void> {
+    return this.inner.clearOwnWrite(resourceId);
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
 import { encodeQueueMessage } from '../azure/queue-message.js';
 import type { ControlException } from '../controls/types.js';
@@ -23,6 +24,8 @@ export const WORK_ITEM_TYPE = 'driftwarden.sweep.subscription';
 export interface SweepWorkItem {
   type: typeof WORK_ITEM_TYPE;
   sweepId: string;
+  /** one per enqueue (a timer firing): every work item of it shares the run (see runSweep) */
+  runId: string;
   subscriptionId: string;
   /** every subscription of this sweep: the report is assembled when all of them have a part */
   subscriptions: string[];
@@ -57,6 +60,11 @@ export function parseWorkItem(message: unknown): SweepWorkItem {
   return {
     type: WORK_ITEM_TYPE,
     sweepId: item.sweepId,
+    // items enqueued before runs existed: one run per enqueue time
+    runId:
+      typeof item.runId === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(item.runId)
+        ? item.runId
+        : `e${Date.parse(String(item.enqueuedAt)) || 0}`,
     subscriptionId: item.subscriptionId,
     subscriptions,
     enqueuedAt: typeof item.enqueuedAt === 'string' ? item.enqueuedAt : '',
@@ -79,10 +87,12 @@ export async function enqueueSweep(
   const unique = [...new Map(subscriptions.map((id) => [id.toLowerCase(), id])).values()];
   if (unique.length === 0) return { sweepId, enqueued: 0 };
   await queue.createIfNotExists();
+  const runId = randomUUID();
   for (const subscriptionId of unique) {
     const item: SweepWorkItem = {
       type: WORK_ITEM_TYPE,
       sweepId,
+      runId,
       subscriptionId,
       subscriptions: unique,
       enqueuedAt: now.toISOString(),
@@ -146,6 +156,7 @@ export async function processWorkItem(
   const item = parseWorkItem(message);
   const result = await sweepOneSubscription(item.subscriptionId, {
     sweepId: item.sweepId,
+    runId: item.runId,
     deps,
     ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
     ...(deps.now ? { now: deps.now } : {}),

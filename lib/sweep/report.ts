@@ -33,6 +33,7 @@ function toReportException(exception: ControlException): ReportException {
     expiresOn: exception.expiresOn,
     revokedOn: exception.revokedOn ?? null,
     revokedBy: exception.revokedBy ?? null,
+    ...(exception.wideScope ? { wideScope: true as const } : {}),
   };
 }
 
@@ -47,7 +48,9 @@ export function buildReport(input: BuildReportInput): SweepReport {
   const present = new Set(parts.map((part) => part.subscriptionId.toLowerCase()));
   const missing = input.expectedSubscriptions.filter((id) => !present.has(id.toLowerCase()));
   const at = input.generatedAt.getTime();
+  // a two-step request not yet approved is not an exception (it never exempted anything)
   const exceptions = input.exceptions
+    .filter((e) => e.state !== 'requested')
     .map(toReportException)
     .sort((a, b) => a.expiresOn.localeCompare(b.expiresOn));
   return {
@@ -147,7 +150,7 @@ function exceptionRow(section: string, e: ReportException): CsvRow {
     rule_name: e.ruleName,
     time: e.revokedOn ?? e.expiresOn,
     exception_id: e.id,
-    detail: `${e.justification} | ticket ${e.ticket} | approved by ${e.approvedBy} on ${e.approvedOn} | expires ${e.expiresOn}${e.revokedOn ? ` | revoked by ${e.revokedBy ?? '?'}` : ''}`,
+    detail: `${e.wideScope ? 'WIDE SCOPE (more than one resource) | ' : ''}${e.justification} | ticket ${e.ticket} | approved by ${e.approvedBy} on ${e.approvedOn} | expires ${e.expiresOn}${e.revokedOn ? ` | revoked by ${e.revokedBy ?? '?'}` : ''}`,
   };
 }
 
@@ -270,7 +273,7 @@ function exceptionsTable(list: ReportException[], empty: string): string {
   const body = list
     .map(
       (e) =>
-        `<tr><td><code>${escapeHtml(e.id)}</code></td><td>${escapeHtml(e.controlId)}</td><td><code>${escapeHtml(e.scope)}</code>${e.ruleName ? `<br>rule <code>${escapeHtml(e.ruleName)}</code>` : ''}</td>` +
+        `<tr><td><code>${escapeHtml(e.id)}</code></td><td>${escapeHtml(e.controlId)}</td><td><code>${escapeHtml(e.scope)}</code>${e.ruleName ? `<br>rule <code>${escapeHtml(e.ruleName)}</code>` : ''}${e.wideScope ? '<br><strong>wide scope: more than one resource</strong>' : ''}</td>` +
         `<td>${escapeHtml(e.justification)}<br>ticket ${escapeHtml(e.ticket)}</td><td>${escapeHtml(e.approvedBy)}<br>${escapeHtml(e.approvedOn)}</td>` +
         `<td>${escapeHtml(e.expiresOn)}${e.revokedOn ? `<br>revoked ${escapeHtml(e.revokedOn)} by ${escapeHtml(e.revokedBy)}` : ''}</td></tr>`,
     )

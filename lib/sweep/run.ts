@@ -35,6 +35,12 @@ export interface RunSweepOptions {
   subscriptions: readonly string[];
   /** default: the current UTC month, 'YYYY-MM' (all parts of one month share idempotency keys) */
   sweepId?: string;
+  /**
+   * This run of the sweep id (default: a fresh one per runSweep call). Write intents are per run,
+   * so re-running a month re-evaluates and writes (and records) again where drift is back; a queue
+   * redelivery passes the work item's run id and dedupes against its own earlier attempt.
+   */
+  runId?: string;
   /** evaluate and report only: no ARM writes, no evidence */
   dryRun?: boolean;
   deps: SweepDeps;
@@ -65,13 +71,14 @@ export function validateSweepId(sweepId: string): string {
 export async function runSweep(options: RunSweepOptions): Promise<SweepResult> {
   const now = options.now ?? (() => new Date());
   const sweepId = validateSweepId(options.sweepId ?? monthSweepId(now()));
+  const runId = options.runId ?? randomUUID();
   const startedAt = now().toISOString();
   const unique = [...new Map(options.subscriptions.map((id) => [id.toLowerCase(), id])).values()];
   const results: SubscriptionResult[] = new Array(unique.length);
   const pool = createPool(options.subscriptionConcurrency ?? 4);
   for (const [index, subscriptionId] of unique.entries()) {
     await pool.submit(async () => {
-      results[index] = await sweepOneSubscription(subscriptionId, { ...options, sweepId });
+      results[index] = await sweepOneSubscription(subscriptionId, { ...options, sweepId, runId });
     });
   }
   await pool.drain();
@@ -146,6 +153,7 @@ export async function sweepOneSubscription(
     trigger: 'sweep',
     idempotencyPrefix: `sweep:${sweepId}`,
     sweepId,
+    runId: options.runId ?? randomUUID(),
     eventId: null,
     correlationId: randomUUID(),
     actor: null,

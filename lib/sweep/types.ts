@@ -84,6 +84,8 @@ export interface SweepDecisionContext {
   trigger: 'sweep';
   idempotencyPrefix: string;
   sweepId: string;
+  /** this run of the sweep id (see DecisionContext.runId) */
+  runId: string;
   eventId: null;
   correlationId: string;
   actor: null;
@@ -134,4 +136,6 @@ export interface ReportException {
   expiresOn: string;
   revokedOn: string | null;
   revokedBy: string | null;
+  /** a management-port exception wider than one NSG, asked for explicitly: marked in the report */
+  wideScope?: true;
 }

@@ -116,6 +116,7 @@ describe('npm start (local mode), end to end', () => {
       [
         'armEndpoint',
         'caCertPath',
+        'devPrincipal',
         'functionKey',
         'functionsBaseUrl',
         'logPageUrl',
@@ -129,12 +130,30 @@ describe('npm start (local mode), end to end', () => {
     expect(info.armEndpoint).toBe(`https://127.0.0.1:${ports.sandbox}`);
     expect(info.caCertPath.startsWith(dir)).toBe(true);
     expect(info.functionKey.length).toBeGreaterThanOrEqual(32);
-    expect(info.logPageUrl).toContain(`code=${encodeURIComponent(info.functionKey)}`);
-    expect(local.output()).toContain(info.logPageUrl); // the banner shows it
+    // the page URL never carries the key; the banner prints a one-time sign-in URL instead
+    expect(info.logPageUrl).toBe(`${info.functionsBaseUrl}/ui`);
+    expect(info.logPageUrl).not.toContain(info.functionKey);
+    expect(info.devPrincipal.upn).toBe('oncall@contoso.example');
+    const loginUrl = /(http:\/\/127\.0\.0\.1:\d+\/login\?once=[\w-]+)/.exec(local.output())?.[1];
+    expect(loginUrl).toBeDefined();
+    expect(local.output()).not.toContain(info.functionKey);
 
-    const page = await fetch(info.logPageUrl);
+    expect((await fetch(info.logPageUrl)).status).toBe(401); // not signed in
+    const signIn = await fetch(loginUrl as string, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get('location')).toBe('/api/ui');
+    const cookie = signIn.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const session = cookie.split(';')[0] as string;
+    const page = await fetch(info.logPageUrl, { headers: { cookie: session } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(
+      (await fetch(`${info.functionsBaseUrl}/remediations`, { headers: { cookie: session } })).status,
+    ).toBe(200);
+    // the link works once
+    expect((await fetch(loginUrl as string, { redirect: 'manual' })).status).toBe(401);
     const withoutKey = await fetch(`${info.functionsBaseUrl}/remediations`);
     expect(withoutKey.status).toBe(401);
   });
@@ -223,7 +242,15 @@ describe('npm start (local mode), end to end', () => {
     expect(errorLines[0]).toContain('already running');
     expect(errorLines[0]).toContain('DW_LOCAL_DIR');
     expect(existsSync(localInfoPath(dir))).toBe(true);
-    expect((await fetch(info.logPageUrl)).status).toBe(200);
+    // the first one still serves (the page answers, asking for sign-in)
+    expect((await fetch(info.logPageUrl)).status).toBe(401);
+    expect(
+      (
+        await fetch(`${info.functionsBaseUrl}/remediations`, {
+          headers: { 'x-functions-key': info.functionKey },
+        })
+      ).status,
+    ).toBe(200);
   }, 120_000);
 
   it(

@@ -4,12 +4,14 @@
  * DefaultAzureCredential, a busy port is named with its setting, local.json round-trips, and the
  * `sandbox` CLI command fails in one line when local mode is not running.
  */
+
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { devObjectIdFor } from '../../lib/api/auth.js';
 import {
   type LocalInfo,
   readLocalInfo,
@@ -159,9 +161,10 @@ describe('local.json and the sandbox command', () => {
     subscriptionId: DEMO_SUBSCRIPTION_ID,
     functionsBaseUrl: 'http://127.0.0.1:2/api',
     functionKey: 'k',
-    logPageUrl: 'http://127.0.0.1:2/api/ui?code=k',
+    logPageUrl: 'http://127.0.0.1:2/api/ui',
     tableEndpoint: 'http://127.0.0.1:3/devstoreaccount1',
     tableConnectionString: 'UseDevelopmentStorage=true',
+    devPrincipal: { objectId: devObjectIdFor('oncall@contoso.example'), upn: 'oncall@contoso.example' },
   };
 
   async function cli(args: string[], env: Record<string, string>) {
@@ -187,6 +190,8 @@ describe('local.json and the sandbox command', () => {
     expect(readLocalInfo(dir)).toEqual(info);
     writeFileSync(join(dir, 'local.json'), JSON.stringify({ armEndpoint: 'x' }));
     expect(() => readLocalInfo(dir)).toThrow(/lacks caCertPath/);
+    writeFileSync(join(dir, 'local.json'), JSON.stringify({ ...info, devPrincipal: undefined }));
+    expect(() => readLocalInfo(dir)).toThrow(/lacks devPrincipal/);
   });
 
   it('says in one line that local mode is not running', async () => {
@@ -228,6 +233,8 @@ describe('local.json and the sandbox command', () => {
     expect(shown('NODE_EXTRA_CA_CERTS')).toBe(caCertPath);
     expect(shown('IDENTITY_ENDPOINT')).toBe('http://127.0.0.1:4/msi/token');
     expect(shown('AZURE_TOKEN_CREDENTIALS')).toBe('ManagedIdentityCredential');
+    // the CLI signs in as the dev principal (the approver it records), not as driftwarden
+    expect(shown('AZURE_CLIENT_ID')).toBe(info.devPrincipal.objectId);
 
     // A developer's own extra CA file is kept, bundled once with the sandbox CA.
     const theirs = join(dir, 'corporate.pem');
@@ -260,7 +267,8 @@ describe('restarts (issue 16 item 7)', () => {
     subscriptionId: DEMO_SUBSCRIPTION_ID,
     functionsBaseUrl: 'http://127.0.0.1:2/api',
     functionKey: 'k',
-    logPageUrl: 'http://127.0.0.1:2/api/ui?code=k',
+    logPageUrl: 'http://127.0.0.1:2/api/ui',
+    devPrincipal: { objectId: devObjectIdFor('oncall@contoso.example'), upn: 'oncall@contoso.example' },
     tableEndpoint: 'http://127.0.0.1:3/devstoreaccount1',
     tableConnectionString:
       'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:3/devstoreaccount1;',
@@ -298,11 +306,13 @@ describe('restarts (issue 16 item 7)', () => {
         sweep: { status: 'unavailable', reason: 'test' },
         phases: {},
         stop: async () => {},
+        loginUrl: 'http://127.0.0.1:2/login?once=abc',
+        newLoginUrl: () => 'http://127.0.0.1:2/login?once=def',
       },
       1234,
     );
     expect(text).toContain('eval "$(npx driftwarden sandbox env)"');
-    expect(text).toContain(info.logPageUrl);
+    expect(text).toContain('http://127.0.0.1:2/login?once=abc'); // the one-time sign-in URL, no key in it
   });
 
   it('a shell exported from an earlier local mode gets the refresh hint at once, not after 7–10 s of retries', async () => {

@@ -2,7 +2,8 @@
  * The on-call page's script (browser code: type-checked by lib/api/ui/tsconfig.json with the DOM lib,
  * compiled to an IIFE and inlined into page.html by scripts/build-page.mjs).
  *
- * It talks to the same API as the CLI, passing on the function key from the page URL (`?code=`),
+ * It talks to the same API as the CLI with the browser's session (App Service Authentication in
+ * Azure, the local sign-in cookie locally) — never a key in a URL —
  * and renders data with textContent only (never innerHTML: records carry attacker-chosen strings).
  * The view and its filters live in the page URL (query string), so a link shows what its sender saw;
  * an open record lives in the hash (#record=ID), so Back closes it.
@@ -54,10 +55,9 @@ interface ExceptionView {
   revokedReason?: string;
   status: string;
 }
-interface RestoreResult {
-  exception: ExceptionView;
-  record: RemediationItem;
-}
+type RestoreResult =
+  | { status: 'restored'; exception: ExceptionView; exceptions: ExceptionView[]; record: RemediationItem }
+  | { status: 'pending-approval'; exceptions: ExceptionView[] };
 
 const OUTCOMES = [
   'remediated',
@@ -124,6 +124,7 @@ const ui = {
   restoreTicket: byId('r-ticket', HTMLInputElement),
   restoreExpires: byId('r-expires', HTMLInputElement),
   restorePreview: byId('r-preview', HTMLDivElement),
+  restoreExtra: byId('r-extra', HTMLDivElement),
   exceptionForm: byId('exception-form', HTMLFormElement),
   exceptionError: byId('e-error', HTMLParagraphElement),
   exceptionControl: byId('e-control', HTMLSelectElement),
@@ -152,6 +153,8 @@ const filterFields = FILTERS.map((name) => {
   return { name, node };
 });
 
+// A key in the page's own URL is passed on (test harnesses and older links); nothing driftwarden
+// prints carries one any more: local mode signs in with a one-time URL and a session cookie.
 const code = new URLSearchParams(location.search).get('code');
 const state = {
   items: [] as RemediationItem[],
@@ -175,6 +178,8 @@ class ApiFailure extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly code: string | null = null,
+    readonly controls: string[] = [],
   ) {
     super(message);
   }
@@ -219,8 +224,18 @@ async function api<T>(method: string, path: string, params?: URLSearchParams, bo
   } catch {
     data = null;
   }
-  if (!response.ok)
-    throw new ApiFailure(errorMessage(data) ?? `Request failed (HTTP ${response.status}).`, response.status);
+  if (!response.ok) {
+    const error = (data as { error?: { code?: unknown; controls?: unknown } } | null)?.error;
+    const controls = Array.isArray(error?.controls)
+      ? error.controls.filter((c): c is string => typeof c === 'string')
+      : [];
+    throw new ApiFailure(
+      errorMessage(data) ?? `Request failed (HTTP ${response.status}).`,
+      response.status,
+      typeof error?.code === 'string' ? error.code : null,
+      controls,
+    );
+  }
   return data as T;
 }
 
@@ -233,11 +248,9 @@ function showAuthProblem(error: unknown): boolean {
   ui.auth.hidden = false;
   if (error.status === 401) {
     ui.authTitle.textContent = 'Not signed in';
-    ui.authText.textContent = code
-      ? 'The function key in this link was refused (local mode makes a new one only when its .driftwarden directory is removed). ' +
-        'Open the link that `npm start` prints, or the one from your deployment.'
-      : 'This page needs credentials: open it with its function key (…/api/ui?code=KEY) — local mode prints that link when it starts, ' +
-        'and in Azure use the link from your deployment (App Service Authentication signs you in).';
+    ui.authText.textContent =
+      'Your session has ended or was never started. In Azure, reload the page to sign in again; ' +
+      'in local mode, open the one-time sign-in link that `npm start` prints (or run `npx driftwarden sandbox login`).';
   } else {
     ui.authTitle.textContent = 'Not allowed';
     ui.authText.textContent = `You are signed in, but: ${error.message}`;
@@ -337,7 +350,7 @@ function writeUrl(): void {
     }
   }
   if (url.href !== location.href) history.replaceState(null, '', url.href);
-  // The tabs are real links (open in a new tab keeps the key); clicks switch views in place.
+  // The tabs are real links (the session cookie travels, never a key); clicks switch views in place.
   for (const [tab, view] of [
     [ui.tabLog, 'log'],
     [ui.tabExceptions, 'exceptions'],
@@ -864,6 +877,30 @@ for (const button of Array.from(document.querySelectorAll('[data-cancel]'))) {
   });
 }
 
+/** One required textarea per control the restore would also reopen (each becomes its own exception). */
+function askJustifications(controls: readonly string[]): void {
+  const fields = controls.map((control) => {
+    const label = document.createElement('label');
+    label.textContent = `Justification for ${control} (the restored state fails it too) `;
+    const area = document.createElement('textarea');
+    area.required = true;
+    area.minLength = 10;
+    area.dataset.control = control;
+    label.append(area);
+    return label;
+  });
+  ui.restoreExtra.replaceChildren(...fields);
+  fields[0]?.querySelector('textarea')?.focus();
+}
+
+function extraJustifications(): { justifications?: Record<string, string> } {
+  const areas = [...ui.restoreExtra.querySelectorAll('textarea')];
+  if (areas.length === 0) return {};
+  return {
+    justifications: Object.fromEntries(areas.map((area) => [area.dataset.control ?? '', area.value])),
+  };
+}
+
 ui.restoreForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = ui.restoreForm;
@@ -887,20 +924,32 @@ ui.restoreForm.addEventListener('submit', async (event) => {
         justification: ui.restoreJustification.value,
         ticket: ui.restoreTicket.value,
         expiresOn: ui.restoreExpires.value,
+        ...extraJustifications(),
       },
     );
     form.reset();
+    ui.restoreExtra.replaceChildren();
     form.hidden = true;
-    markRestored(item, result.record);
+    if (result.status === 'restored') markRestored(item, result.record);
     closeDetail();
-    say(
-      `Restored. Exception ${result.exception.id} expires ${fmtTime(result.exception.expiresOn)}; ` +
-        `record ${result.record.id} written.`,
-    );
+    if (result.status === 'pending-approval') {
+      say(
+        `Requested: another approver must approve ${result.exceptions.map((e) => `${e.controlId} (${e.id})`).join(', ')} ` +
+          'before the resource is restored.',
+      );
+    } else {
+      say(
+        `Restored. Exception ${result.exception.id} expires ${fmtTime(result.exception.expiresOn)}; ` +
+          `record ${result.record.id} written.`,
+      );
+    }
     await refresh(true);
   } catch (error) {
     submitting(form, false); // before focusing the field: a disabled one cannot take focus
     say('');
+    // the restored state would also fail other controls: ask for one justification per control
+    if (error instanceof ApiFailure && error.code === 'JustificationsRequired')
+      askJustifications(error.controls);
     const message = error instanceof Error ? error.message : String(error);
     showFormError(
       ui.restoreError,

@@ -4,8 +4,9 @@ import { PAGE_HTML } from './page.generated.js';
 
 /**
  * GET /api/ui — the on-call page: one self-contained HTML document (inline CSS and JS, no CDN,
- * works offline) over the same API. The function key travels in the page URL (`?code=`) and is
- * passed on to every API call; in Azure App Service Authentication sits in front of both.
+ * works offline) over the same API. No key travels in its URL: in Azure the App Service
+ * Authentication session authenticates the page and its same-origin API calls; locally the
+ * host's sign-in cookie does (lib/dev/local/signin.ts).
  *
  * The document is page.html with page.css and page.ts inlined by scripts/build-page.mjs into
  * page.generated.ts, so it ships with `tsc` output (and the bundle) without a copy step. A fresh
@@ -20,7 +21,7 @@ export async function servePage(): Promise<HttpResponseInit> {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer', // the URL carries the function key
+      'referrer-policy': 'no-referrer',
       'content-security-policy':
         `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; ` +
         "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",

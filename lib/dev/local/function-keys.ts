@@ -6,17 +6,20 @@ import type { IncomingMessage } from 'node:http';
  * `x-functions-key` or `?code=` like the runtime accepts them.
  */
 
-/** The key from `x-functions-key` or `?code=`, compared in constant time. */
-export function hasValidKey(req: IncomingMessage, url: URL, functionKey: string): boolean {
-  const header = req.headers['x-functions-key'];
-  const presented = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code');
-  if (!presented) return false;
+function sameKey(presented: string, functionKey: string): boolean {
   const a = Buffer.from(presented);
   const b = Buffer.from(functionKey);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Whether a key was presented at all (Event Grid: absent is accepted locally, wrong is not). */
-export function presentedKey(req: IncomingMessage, url: URL): boolean {
-  return req.headers['x-functions-key'] !== undefined || url.searchParams.has('code');
+/**
+ * The key from `x-functions-key` or `?code=`, compared in constant time. Every `code` given must
+ * be the key (a second, wrong `code` is not hidden behind a right one).
+ */
+export function hasValidKey(req: IncomingMessage, url: URL, functionKey: string): boolean {
+  const header = req.headers['x-functions-key'];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  if (fromHeader !== undefined) return sameKey(fromHeader, functionKey);
+  const codes = url.searchParams.getAll('code');
+  return codes.length > 0 && codes.every((code) => sameKey(code, functionKey));
 }

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionDefinition } from '../../host/registration.js';
 import { adminApi } from './admin.js';
+import { hasValidKey } from './function-keys.js';
 import { FunctionTable, type HttpFunction } from './functions.js';
 import { httpFunctions } from './http-functions.js';
 import { Invoker } from './invoker.js';
 import { startLocalServer } from './local-server.js';
 import { sendStatus } from './replies.js';
+import { LOGIN_PATH, type LocalSignIn } from './signin.js';
 import { planTriggers, startTriggers } from './triggers.js';
 import { eventGridWebhook, WEBHOOK_PATH, webhookUrl } from './webhook.js';
 
@@ -18,9 +20,11 @@ import { eventGridWebhook, WEBHOOK_PATH, webhookUrl } from './webhook.js';
  * - `POST /admin/functions/<name>` and `GET /admin/host/status` (admin.ts).
  * This file wires them: it validates every definition before opening the port, routes requests
  * by path, and stops in order. Differences from Core Tools: keys are enforced locally for
- * authLevel 'function' and /admin (Core Tools skips auth); the webhook takes no key but rejects a
- * wrong one; one function key stands in for function, master and system keys; events of one
- * delivery run sequentially.
+ * authLevel 'function', /admin and the Event Grid webhook (system key, as the runtime does; Core
+ * Tools skips auth); one function key stands in for function, master and system keys; events of
+ * one delivery run sequentially. With `signIn`, the host also stands in for App Service
+ * Authentication: every HTTP function needs the key or the session cookie a one-time sign-in URL
+ * sets (signin.ts), so the page works without a key in its URL.
  */
 
 export interface FunctionHostOptions {
@@ -41,6 +45,8 @@ export interface FunctionHostOptions {
   maxBodyBytes?: number;
   /** Overrides for queue polling (tests shorten the intervals). */
   queuePolling?: { minPollMs?: number; maxPollMs?: number };
+  /** App Service Authentication stand-in (local mode): serves /login and requires sign-in for HTTP functions */
+  signIn?: LocalSignIn;
 }
 
 export interface FunctionHost {
@@ -82,6 +88,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     functionKey,
     maxBodyBytes,
     log,
+    ...(options.signIn ? { signIn: options.signIn } : {}),
   });
   const plan = planTriggers(functions, options.settings ?? process.env, options.queueConnectionString);
   const webhook = eventGridWebhook({ functions, functionKey, maxBodyBytes, log });
@@ -104,6 +111,15 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     const lower = path.toLowerCase();
     if (lower === '/api' || lower.startsWith('/api/')) return api.handle(req, res, url, path.slice(4));
     if (lower === WEBHOOK_PATH || lower === `${WEBHOOK_PATH}/`) return webhook(req, res, url);
+    if (lower === LOGIN_PATH && options.signIn) return options.signIn.handle(req, res, url);
+    if (lower === '/admin/login' && options.signIn) {
+      // a new one-time sign-in URL, for the key holder (`driftwarden sandbox login`)
+      if (req.method !== 'POST' || !hasValidKey(req, url, functionKey))
+        return sendStatus(res, 401, 'Unauthorized');
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ loginUrl: options.signIn.loginUrl(`http://${host}:${server.port}`) }));
+      return;
+    }
     if (lower.startsWith('/admin/')) return admin(req, res, url, path);
     return sendStatus(res, 404, 'Not Found');
   }
@@ -132,7 +148,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       if (definition?.kind !== 'eventGrid') {
         throw new Error(`No Event Grid function named "${functionName}"`);
       }
-      return webhookUrl(baseUrl, definition.name);
+      return webhookUrl(baseUrl, definition.name, functionKey);
     },
     async runNow(functionName, input) {
       if (stopping) throw new Error('The local function host is stopping');

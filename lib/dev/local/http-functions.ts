@@ -6,6 +6,7 @@ import { readBodyWithin, toHttpRequest, toHttpResponse, writeHttpResponse } from
 import type { Invoker } from './invoker.js';
 import { sendStatus } from './replies.js';
 import { byPrecedence, type CompiledRoute, compileRoute } from './routes.js';
+import type { LocalSignIn } from './signin.js';
 
 /**
  * HTTP functions under `/api/<route>`: route templates tried most specific first, the method list
@@ -17,6 +18,12 @@ export interface HttpFunctionsOptions {
   functionKey: string;
   maxBodyBytes: number;
   log: (line: string) => void;
+  /**
+   * Local mode's App Service Authentication stand-in: when set, every HTTP function (also
+   * authLevel 'anonymous' ones, which in Azure sit behind App Service Authentication) needs the
+   * key or a session cookie from a one-time sign-in URL.
+   */
+  signIn?: LocalSignIn;
 }
 
 export interface HttpFunctions {
@@ -45,7 +52,8 @@ export function httpFunctions(options: HttpFunctionsOptions): HttpFunctions {
     }
     if (!matched) return sendStatus(res, 404, 'Not Found');
     const { definition, params } = matched;
-    if (definition.authLevel === 'function' && !hasValidKey(req, url, functionKey)) {
+    const signedIn = hasValidKey(req, url, functionKey) || (options.signIn?.hasSession(req) ?? false);
+    if ((definition.authLevel === 'function' || options.signIn) && !signedIn) {
       return sendStatus(res, 401, 'Unauthorized');
     }
     const body = await readBodyWithin(req, res, maxBodyBytes);

@@ -24,7 +24,21 @@ export interface LocalIdentity {
   name: string;
 }
 
-export async function startIdentityEndpoint(identity: LocalIdentity): Promise<IdentityEndpoint> {
+/** A person the endpoint also signs in, when asked with `client_id=<clientId>` (AZURE_CLIENT_ID). */
+export interface LocalPerson {
+  clientId: string;
+  claims: { upn: string; oid: string; appid: string; name: string };
+}
+
+/**
+ * `people`: local mode's dev principal. `driftwarden sandbox env` exports AZURE_CLIENT_ID set to
+ * its client id, so the CLI's unchanged DefaultAzureCredential signs in as that person — as a
+ * person's `az login` does in Azure — and restores and exceptions name them as the approver.
+ */
+export async function startIdentityEndpoint(
+  identity: LocalIdentity,
+  people: readonly LocalPerson[] = [],
+): Promise<IdentityEndpoint> {
   const header = randomBytes(24).toString('base64url');
   const expected = Buffer.from(header);
   const server = createServer((req, res) => {
@@ -41,8 +55,10 @@ export async function startIdentityEndpoint(identity: LocalIdentity): Promise<Id
     const resource = url.searchParams.get('resource') ?? 'https://management.azure.com/';
     const lifetimeSeconds = 3600;
     const expiresOn = Math.floor(Date.now() / 1000) + lifetimeSeconds;
+    const clientId = url.searchParams.get('client_id');
+    const person = clientId ? people.find((candidate) => candidate.clientId === clientId) : undefined;
     const token = unsignedJwt(
-      { oid: identity.objectId, appid: identity.appId, name: identity.name },
+      person?.claims ?? { oid: identity.objectId, appid: identity.appId, name: identity.name },
       SANDBOX_TENANT_ID,
       lifetimeSeconds,
       resource,
@@ -52,7 +68,7 @@ export async function startIdentityEndpoint(identity: LocalIdentity): Promise<Id
       expires_on: String(expiresOn),
       resource,
       token_type: 'Bearer',
-      client_id: identity.appId,
+      client_id: person?.clientId ?? identity.appId,
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseDevPrincipal } from '../../api/auth.js';
 import {
   type LocalInfo,
   removeLocalInfo,
@@ -13,7 +14,7 @@ import { toError } from '../../util/errors.js';
 import { type Sandbox, startSandbox } from '../arm-sandbox/index.js';
 import { startKeyVaultStandIn } from '../key-vault/server.js';
 import { claimLocalDir } from './already-running.js';
-import { appEnvironment, applyEnvironment, LOCAL_IDENTITY } from './app-environment.js';
+import { appEnvironment, applyEnvironment, LOCAL_DEV_PRINCIPAL, LOCAL_IDENTITY } from './app-environment.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { DEMO_SUBSCRIPTION_ID, demoScenario } from './demo-scenario.js';
 import { readOrCreateFunctionKey } from './function-key.js';
@@ -21,6 +22,8 @@ import { type FunctionHost, startFunctionHost } from './host.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.js';
 import { withoutRuntimeWarnings } from './log-filter.js';
 import { assertPortFree } from './ports.js';
+import { personClaims } from './sandbox-clients.js';
+import { LocalSignIn } from './signin.js';
 import { runSweepNow, type SweepNowResult } from './sweep-now.js';
 
 export interface LocalModeOptions {
@@ -40,6 +43,10 @@ export interface LocalModeOptions {
 
 export interface LocalMode {
   info: LocalInfo;
+  /** one-time sign-in URL for the log page (printed by the banner; opening it sets the session cookie) */
+  loginUrl: string;
+  /** makes another one-time sign-in URL */
+  newLoginUrl(): string;
   localJsonPath: string;
   sweep: SweepNowResult;
   /** milliseconds per start phase, for the banner and benchmarks */
@@ -97,7 +104,12 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const keyVault = await startKeyVaultStandIn({ certDir: join(dir, 'sandbox') });
     stoppers.push(() => keyVault.stop());
 
-    const identity: IdentityEndpoint = await startIdentityEndpoint(LOCAL_IDENTITY);
+    // the person the HTTP API acts as, and whom the CLI signs in as under `sandbox env`
+    const devPrincipal = parseDevPrincipal(options.env[SETTINGS.devPrincipal]?.trim() || LOCAL_DEV_PRINCIPAL);
+    const person = { ...personClaims(devPrincipal.name), oid: devPrincipal.objectId };
+    const identity: IdentityEndpoint = await startIdentityEndpoint(LOCAL_IDENTITY, [
+      { clientId: devPrincipal.objectId, claims: person },
+    ]);
     stoppers.push(() => identity.stop());
 
     // The app reads its settings from process.env (as in Azure), so set them before its modules load.
@@ -118,8 +130,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     });
 
     const functionKey = readOrCreateFunctionKey(dir); // stable across restarts: open tabs keep working
+    const signIn = new LocalSignIn();
     const host: FunctionHost = await phase('host', () =>
       startFunctionHost({
+        signIn,
         port: options.hostPort,
         functions,
         functionKey,
@@ -152,9 +166,11 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       subscriptionId: DEMO_SUBSCRIPTION_ID,
       functionsBaseUrl: host.functionsBaseUrl,
       functionKey,
-      logPageUrl: `${host.functionsBaseUrl}/ui?code=${encodeURIComponent(functionKey)}`,
+      // never a key in the page URL: the banner's one-time sign-in URL sets a session cookie
+      logPageUrl: `${host.functionsBaseUrl}/ui`,
       tableEndpoint: azurite.tableEndpoint,
       tableConnectionString: azurite.connectionString,
+      devPrincipal: { objectId: devPrincipal.objectId, upn: devPrincipal.name },
     };
     writeLocalIdentity(dir, { endpoint: identity.endpoint, header: identity.header });
     writeLocalAnchor(dir, {
@@ -167,6 +183,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     let stopping: Promise<void> | null = null;
     return {
       info,
+      loginUrl: signIn.loginUrl(host.baseUrl),
+      newLoginUrl: () => signIn.loginUrl(host.baseUrl),
       localJsonPath,
       sweep,
       phases,

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
+import { devObjectIdFor } from '../../api/auth.js';
 import { sandboxCredential } from '../arm-sandbox/index.js';
 
 /** How a CLI process reaches the running sandbox: real SDK clients, as a named person. */
@@ -21,18 +21,16 @@ export interface SandboxClients {
 }
 
 /** The Azure CLI's public client id: a person at a terminal, as ARM would report them. */
-const AZURE_CLI_APP_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+export const AZURE_CLI_APP_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 
-/** A stable object id per user name, so one person is one actor across runs. */
-function objectIdFor(upn: string): string {
-  const hex = createHash('sha256').update(upn.toLowerCase()).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+/** A person's claims locally: a stable object id per user name — the same the dev principal gets. */
+export function personClaims(upn: string): { upn: string; name: string; oid: string; appid: string } {
+  return { upn, name: upn.split('@')[0] ?? upn, oid: devObjectIdFor(upn), appid: AZURE_CLI_APP_ID };
 }
 
 /** Sandbox credential for a person (the sandbox reads the unsigned token's claims as the caller). */
 export function userCredential(upn: string): TokenCredential {
-  const name = upn.split('@')[0] ?? upn;
-  return sandboxCredential({ upn, name, oid: objectIdFor(upn), appid: AZURE_CLI_APP_ID });
+  return sandboxCredential(personClaims(upn));
 }
 
 /** Real SDK clients that trust the sandbox's certificate (this client only, via an https.Agent). */

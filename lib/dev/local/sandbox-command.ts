@@ -16,6 +16,7 @@ const DEFAULT_USER = 'developer@contoso.example';
 
 const usage = `Usage: driftwarden sandbox drift <${DRIFT_KINDS.join('|')}> [--as USER]
        driftwarden sandbox status
+       driftwarden sandbox login
        eval "$(driftwarden sandbox env)"
 
 Local mode only (\`npm start\`). Reads .driftwarden/local.json (or $DW_LOCAL_DIR/local.json).
@@ -27,10 +28,12 @@ Local mode only (\`npm start\`). Reads .driftwarden/local.json (or $DW_LOCAL_DIR
                  weak-tls          storage account minimum TLS 1.0
                  public-container  account opened, then a container set to public access
                The sandbox emits the Event Grid event Azure would; watch the log page.
-  status       prints local.json (URLs, CA file, function key)
+  status       prints local.json (URLs, CA file, function key, dev principal)
+  login        prints a new one-time sign-in URL for the log page (sets a session cookie)
   env          prints the shell exports that point the other commands (log, verify,
                exceptions, restore, sweep) at local mode: DW_STORAGE, DW_ARM_ENDPOINT,
-               DW_SUBSCRIPTION_IDS, NODE_EXTRA_CA_CERTS and the local managed identity
+               DW_SUBSCRIPTION_IDS, NODE_EXTRA_CA_CERTS and the local identity endpoint,
+               signed in as the dev principal (AZURE_CLIENT_ID): the approver they record
 
 Options:
   --as USER    who makes the change (recorded as the actor), default ${DEFAULT_USER}
@@ -124,6 +127,8 @@ function envExports(io: CliIo): string {
       ['IDENTITY_ENDPOINT', identity.endpoint],
       ['IDENTITY_HEADER', identity.header],
       ['AZURE_TOKEN_CREDENTIALS', 'ManagedIdentityCredential'],
+      // the CLI signs in as the dev principal (a person, like `az login` in Azure), not as driftwarden
+      ['AZURE_CLIENT_ID', info.devPrincipal.objectId],
     );
   }
   return [
@@ -155,12 +160,34 @@ export const sandboxCommand: CliCommand = {
       case 'status':
         io.stdout.write(`${JSON.stringify(requireLocalInfo(io), null, 2)}\n`);
         return EXIT.ok;
+      case 'login': {
+        if (rest.length) throw new CliError(`unexpected argument ${JSON.stringify(rest[0])}`);
+        const info = requireLocalInfo(io);
+        const base = info.functionsBaseUrl.replace(/\/api$/, '');
+        let response: Response;
+        try {
+          response = await fetch(`${base}/admin/login`, {
+            method: 'POST',
+            headers: { 'x-functions-key': info.functionKey },
+          });
+        } catch (error) {
+          throw describeFailure(error, info);
+        }
+        if (!response.ok) throw new CliError(`local mode refused a new sign-in link (${response.status})`);
+        const { loginUrl } = (await response.json()) as { loginUrl: string };
+        io.stdout.write(
+          `${loginUrl}\n(works once: opening it signs the browser in and shows the log page)\n`,
+        );
+        return EXIT.ok;
+      }
       case 'env':
         if (rest.length) throw new CliError(`unexpected argument ${JSON.stringify(rest[0])}`);
         io.stdout.write(envExports(io));
         return EXIT.ok;
       default:
-        throw new CliError('expected "drift <kind>", "status" or "env". See: driftwarden sandbox --help');
+        throw new CliError(
+          'expected "drift <kind>", "status", "login" or "env". See: driftwarden sandbox --help',
+        );
     }
   },
 };

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { classifyWebhookRequest } from './event-grid.js';
-import { hasValidKey, presentedKey } from './function-keys.js';
+import { hasValidKey } from './function-keys.js';
 import type { FunctionTable } from './functions.js';
 import { readBodyWithin } from './http-bridge.js';
 import { sendJson, sendStatus } from './replies.js';
@@ -12,8 +12,12 @@ import { sendJson, sendStatus } from './replies.js';
  */
 export const WEBHOOK_PATH = '/runtime/webhooks/eventgrid';
 
-export function webhookUrl(baseUrl: string, functionName: string): string {
-  return `${baseUrl}${WEBHOOK_PATH}?functionName=${encodeURIComponent(functionName)}`;
+/**
+ * The delivery URL, with the system key as `code` — as an Event Grid subscription to a Functions
+ * app carries the `eventgrid_extension` system key (the runtime refuses deliveries without it).
+ */
+export function webhookUrl(baseUrl: string, functionName: string, systemKey: string): string {
+  return `${baseUrl}${WEBHOOK_PATH}?functionName=${encodeURIComponent(functionName)}&code=${encodeURIComponent(systemKey)}`;
 }
 
 export interface WebhookOptions {
@@ -31,8 +35,9 @@ export function eventGridWebhook(options: WebhookOptions) {
     if (definition?.kind !== 'eventGrid') {
       return sendStatus(res, 404, `cannot find Event Grid function: '${name}'`);
     }
-    // Core Tools does not check the system key locally; we accept none but refuse a wrong one.
-    if (presentedKey(req, url) && !hasValidKey(req, url, functionKey)) {
+    // The Functions runtime requires the system key on this path (Core Tools skips it locally):
+    // without it anyone on this machine could inject events.
+    if (!hasValidKey(req, url, functionKey)) {
       return sendStatus(res, 401, 'Unauthorized');
     }
     const method = req.method?.toUpperCase();

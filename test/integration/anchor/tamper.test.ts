@@ -7,7 +7,6 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import type { TableClient, TableEntity } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeExceptionById } from '../../../lib/api/exceptions.js';
-import { CONTROLS } from '../../../lib/controls/catalog.js';
 import type { ControlException } from '../../../lib/controls/types.js';
 import { type KeyVaultStandIn, startKeyVaultStandIn } from '../../../lib/dev/key-vault/server.js';
 import { fromEntity, toEntity } from '../../../lib/evidence/entity.js';
@@ -289,11 +288,10 @@ describe('tamper matrix: verify names every attack by its class', () => {
     expect(kinds(out)).toEqual(['exception-forged']);
     expect(out.json?.findings[0]).toMatchObject({ exceptionId: 'ciso-approved-2026' });
     // anything the listing shows can be revoked (the id is not a UUID)
-    const revoked = await revokeExceptionById(
-      { exceptions, controls: CONTROLS, config: world.app.config, clock: () => new Date() },
-      'ciso-approved-2026',
-      'secops@contoso.example',
-    );
+    const revoked = await revokeExceptionById({ exceptions, clock: () => new Date() }, 'ciso-approved-2026', {
+      objectId: null,
+      name: 'secops@contoso.example',
+    });
     expect(revoked).toMatchObject({ id: 'ciso-approved-2026', revokedBy: 'secops@contoso.example' });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ROLES } from '../../../lib/api/auth.js';
+import { devObjectIdFor, ROLES } from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
 import { MAX_BODY_BYTES } from '../../../lib/api/http.js';
 import { RestoreConflictError, RestoreUnavailableError } from '../../../lib/api/restorer.js';
@@ -369,7 +369,12 @@ describe('POST /api/remediations/{id}/restore', () => {
     expect(restorer.calls).toHaveLength(calls + 1);
     const handed = restorer.calls.at(-1);
     expect(handed?.record.recordId).toBe(record.recordId);
-    expect(handed?.request).toEqual({ approver: 'approver@contoso.org', ...body });
+    // the approver is the principal: its name and its object id, never request data
+    expect(handed?.request).toEqual({
+      approver: 'approver@contoso.org',
+      approverObjectId: devObjectIdFor('approver@contoso.org'),
+      ...body,
+    });
     expect(response.body.exception).toMatchObject({
       controlId: 'NSG-OPEN-INBOUND',
       ruleName: 'allow-partner-900',

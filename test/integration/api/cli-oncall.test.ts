@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,7 +11,7 @@ import { COMMANDS } from '../../../lib/cli/commands/index.js';
 import { main } from '../../../lib/cli/main.js';
 import type { CliIo } from '../../../lib/cli/types.js';
 import { loadConfig } from '../../../lib/config.js';
-import { type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
+import { type Sandbox, sandboxCredential, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from '../../../lib/dev/local/identity-endpoint.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { restoreKey } from '../../../lib/remediation/restore.js';
@@ -20,6 +20,8 @@ import { nsgRemediation, SUB_A, SUB_B, storageId } from './seed.js';
 import { steppingClock } from './stores.js';
 
 /** Issue 16 item 5 (and the CLI halves of items 2 and 6): each CLI complaint, as a user meets it. */
+
+const SIGNED_IN = { upn: 'oncall-cli@contoso.example', oid: '0c1c0000-0000-4000-8000-0000000000c1' };
 
 async function driftwarden(
   argv: string[],
@@ -36,6 +38,8 @@ async function driftwarden(
       if (stdin) yield Buffer.from(stdin);
     })(),
     env,
+    // issue 13 item 3: the approver is the signed-in identity, never $USER or a typed name
+    credential: sandboxCredential(SIGNED_IN),
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
@@ -84,13 +88,13 @@ describe('exceptions list, add and revoke', () => {
     }
   });
 
-  it('defaults the approver to the OS account when $USER is unset (item 5)', async () => {
+  it('works when $USER is unset: the approver is the signed-in identity (items 5; issue 13 item 3)', async () => {
     const env = freshEnv();
     delete (env as Record<string, string | undefined>).USER;
     const added = await driftwarden([...addArgs('CHG-2'), '--format', 'json'], env);
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
-    expect(JSON.parse(added.stdout).approvedBy).toBe(userInfo().username);
+    expect(JSON.parse(added.stdout).approvedBy).toBe(SIGNED_IN.upn);
     const revoked = await driftwarden(
       ['exceptions', 'revoke', JSON.parse(added.stdout).id, '--reason', 'VPN is live', '--format', 'json'],
       env,
@@ -98,7 +102,7 @@ describe('exceptions list, add and revoke', () => {
     expect(revoked.code).toBe(0);
     expect(JSON.parse(revoked.stdout)).toMatchObject({
       status: 'revoked',
-      revokedBy: userInfo().username,
+      revokedBy: SIGNED_IN.upn,
       revokedReason: 'VPN is live',
     });
   });
@@ -278,7 +282,7 @@ describe('restore', () => {
     expect(json.items[0]).toMatchObject({ restorable: false, restoredBy: { actor: 'first@contoso.org' } });
   });
 
-  it('restore without $USER gets past the approver (the OS account) to the record lookup (item 5)', async () => {
+  it('restore without $USER gets past the approver (the signed-in identity) to the record lookup (item 5)', async () => {
     const env: Record<string, string | undefined> = { ...freshEnv(), USER: undefined };
     const result = await driftwarden(
       ['restore', 'AAAA.1', '--justification', 'Partner range needed', '--ticket', 'I-1', '--expires', '7d'],

@@ -5,19 +5,27 @@ import { createApp } from '../../../lib/app/app.js';
 import { main } from '../../../lib/cli/main.js';
 import type { CliIo } from '../../../lib/cli/types.js';
 import { loadConfig } from '../../../lib/config.js';
+import { sandboxCredential } from '../../../lib/dev/arm-sandbox/index.js';
 import type { EvidenceRecord, EvidenceStore } from '../../../lib/evidence/types.js';
 import { mixedRecords, nsgRemediation, SUB_B } from './seed.js';
 import { steppingClock } from './stores.js';
 
-/** Runs `driftwarden <argv>` in-process with captured output and the given settings. */
-async function driftwarden(argv: string[], env: Record<string, string>) {
+const CLI_USER = { upn: 'cli-user@contoso.example', oid: 'c1100000-0000-4000-8000-0000000000c1' };
+const LEAD = { upn: 'lead@contoso.org', oid: '1ead0000-0000-4000-8000-00000000001e' };
+
+/**
+ * Runs `driftwarden <argv>` in-process with captured output and the given settings, signed in as
+ * `who` (the sandbox's stand-in credential: a token carrying that person's claims).
+ */
+async function driftwarden(argv: string[], env: Record<string, string>, who = CLI_USER) {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: { write: (chunk: string) => (stdout += chunk) },
     stderr: { write: (chunk: string) => (stderr += chunk) },
     stdin: (async function* () {})(),
-    env: { USER: 'cli-user', ...env },
+    env: { USER: 'someone-else', ...env },
+    credential: sandboxCredential(who),
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
@@ -172,7 +180,7 @@ describe('driftwarden verify', () => {
 describe('driftwarden exceptions and restore', () => {
   const scope = `/subscriptions/${SUB_B}/resourceGroups/rg-portal/providers/Microsoft.Storage/storageAccounts/stphi00001`;
 
-  it('add (approver defaults to $USER), list, revoke', async () => {
+  it('add (the approver is the signed-in identity, never $USER), list, revoke', async () => {
     const env = freshEnv();
     const added = await driftwarden(
       [
@@ -199,7 +207,8 @@ describe('driftwarden exceptions and restore', () => {
     expect(created).toMatchObject({
       controlId: 'STG-PUBLIC-BLOB',
       scope,
-      approvedBy: 'cli-user',
+      approvedBy: CLI_USER.upn,
+      approvedByObjectId: CLI_USER.oid,
       status: 'active',
     });
 
@@ -207,12 +216,13 @@ describe('driftwarden exceptions and restore', () => {
     expect(listed.stdout).toMatch(/^ID\s+STATUS\s+CONTROL/);
     expect(listed.stdout).toContain(created.id);
 
-    const revoked = await driftwarden(
-      ['exceptions', 'revoke', created.id, '--by', 'lead@contoso.org', '--format', 'json'],
-      env,
-    );
+    const revoked = await driftwarden(['exceptions', 'revoke', created.id, '--format', 'json'], env, LEAD);
     expect(revoked.code).toBe(0);
-    expect(JSON.parse(revoked.stdout)).toMatchObject({ status: 'revoked', revokedBy: 'lead@contoso.org' });
+    expect(JSON.parse(revoked.stdout)).toMatchObject({
+      status: 'revoked',
+      revokedBy: LEAD.upn,
+      revokedByObjectId: LEAD.oid,
+    });
     const active = JSON.parse(
       (await driftwarden(['exceptions', 'list', '--status', 'active', '--format', 'json'], env)).stdout,
     );
@@ -259,5 +269,52 @@ describe('driftwarden exceptions and restore', () => {
       env,
     );
     expect(noTicket.stderr).toMatch(/ticket is required/);
+  });
+
+  it('refuses a typed approver: --approver and --by are not accepted (issue 13, reproduction 7)', async () => {
+    const env = freshEnv();
+    const typed = await driftwarden(
+      [
+        'restore',
+        'AAAA.1',
+        '--justification',
+        'Partner range needed',
+        '--ticket',
+        'I-1',
+        '--expires',
+        '7d',
+        '--approver',
+        'ceo@contoso.org',
+      ],
+      env,
+    );
+    expect(typed.code).toBe(2);
+    expect(typed.stderr).toMatch(
+      /--approver is no longer accepted: the approver is the identity you are signed in with/,
+    );
+    const by = await driftwarden(['exceptions', 'revoke', 'x', '--by=ceo@contoso.org'], env);
+    expect(by.code).toBe(2);
+    expect(by.stderr).toMatch(/--by is no longer accepted/);
+    // a token without an object id names nobody: refused, nothing stored
+    const anonymous = await driftwarden(
+      [
+        'exceptions',
+        'add',
+        '--control',
+        'STG-PUBLIC-BLOB',
+        '--scope',
+        scope,
+        '--justification',
+        'Public marketing assets',
+        '--ticket',
+        'T-2',
+        '--expires',
+        '7d',
+      ],
+      env,
+      { upn: 'nobody@contoso.org' } as typeof CLI_USER,
+    );
+    expect(anonymous.code).toBe(2);
+    expect(anonymous.stderr).toMatch(/cannot tell who you are/);
   });
 });

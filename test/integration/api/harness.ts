@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { HttpResponseInit } from '@azure/functions';
 import azureFunctions from '@azure/functions';
+import { devObjectIdFor } from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
 import { API_ROUTES, type ApiRoute, toHttpHandler } from '../../../lib/api/routes.js';
 
@@ -66,7 +67,9 @@ export async function startApiServer(deps: ApiDeps, functionKey = 'test-function
         .find((candidate) => candidate.params !== null);
       if (!hit?.params) return send(response, { status: 404 });
       const params = hit.params;
-      if (key !== functionKey && !hit.route.public) return send(response, { status: 401 });
+      // the page is excluded from the platform's check, as infra's excludedPaths does: it redirects itself
+      const excluded = hit.route.public || ('signIn' in hit.route && hit.route.signIn);
+      if (key !== functionKey && !excluded) return send(response, { status: 401 });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(incoming.headers)) {
         if (typeof value === 'string') headers[name] = value;
@@ -99,11 +102,24 @@ export async function startApiServer(deps: ApiDeps, functionKey = 'test-function
   };
 }
 
-/** The header App Service Authentication would inject for this user and roles. */
-export function principalHeader(name: string, roles: string[]): string {
-  const claims = [{ typ: 'name', val: name }, ...roles.map((role) => ({ typ: 'roles', val: role }))];
+/**
+ * The header App Service Authentication (Entra ID) would inject for this user and roles: the
+ * object id claim (by default the id local mode gives the name, so it matches `sandbox drift --as`)
+ * and the name and role claims.
+ */
+export function principalHeader(name: string, roles: string[], objectId = devObjectIdFor(name)): string {
+  const claims = [
+    { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: objectId },
+    { typ: 'name', val: name },
+    ...roles.map((role) => ({ typ: 'roles', val: role })),
+  ];
   return Buffer.from(
-    JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims }),
+    JSON.stringify({
+      auth_typ: 'aad',
+      name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+      role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+      claims,
+    }),
   ).toString('base64');
 }
 
@@ -112,6 +128,10 @@ type Json = any;
 
 export interface CallOptions {
   principal?: string;
+  /** x-ms-client-principal-idp, sent with a principal as App Service does (null: leave it out) */
+  idp?: string | null;
+  /** content-type of a body (default application/json) */
+  contentType?: string;
   body?: unknown;
   rawBody?: string;
   key?: string | null;
@@ -125,13 +145,17 @@ export async function call(
   options: CallOptions = {},
 ): Promise<{ status: number; body: Json }> {
   const headers: Record<string, string> = {};
-  if (options.principal) headers['x-ms-client-principal'] = options.principal;
+  if (options.principal) {
+    headers['x-ms-client-principal'] = options.principal;
+    const idp = options.idp === undefined ? 'aad' : options.idp;
+    if (idp) headers['x-ms-client-principal-idp'] = idp;
+  }
   const key = options.key === undefined ? server.functionKey : options.key;
   if (key) headers['x-functions-key'] = key;
   let body: string | undefined;
   if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   const response = await fetch(`${server.baseUrl}/api/${path}`, { method, headers, body });
   const text = await response.text();
   let parsed: unknown = null;

@@ -327,12 +327,13 @@ describe.skipIf(!hasChromium)('on-call page: issue 16 items', () => {
       expect(response?.status()).toBe(200);
       const notice = bare.locator('#auth');
       await expect.poll(() => notice.isVisible()).toBe(true);
-      expect(await notice.textContent()).toMatch(/Not signed in[\s\S]*function key/);
+      // issue 13 item 8 replaced the function-key link with a sign-in: the notice says how to sign in
+      expect(await notice.textContent()).toMatch(/Not signed in[\s\S]*sign-in link/);
       // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, not the inlined script's source
       expect(await bare.locator('body').innerText()).not.toContain('"error"');
       await bare.screenshot({ path: `${SHOTS}/no-credentials.png` });
       await bare.goto(`${server.baseUrl}/api/ui?code=wrong`);
-      await expect.poll(() => bare.locator('#auth-text').textContent()).toMatch(/was refused/);
+      await expect.poll(() => bare.locator('#auth-text').textContent()).toMatch(/session has ended/);
     } finally {
       await bare.close();
     }

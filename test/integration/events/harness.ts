@@ -186,6 +186,7 @@ export async function createHarness(sandbox: Sandbox, options: HarnessOptions): 
     DW_SELF_OBJECT_ID: SELF.oid,
     DW_SELF_APP_ID: SELF.appid,
     DW_ARM_ENDPOINT: sandbox.url,
+    DW_SUBSCRIPTION_IDS: SUB,
     ...options.env,
   });
   const deps = await createApp(config, {
@@ -219,10 +220,8 @@ export async function createHarness(sandbox: Sandbox, options: HarnessOptions): 
     async handle(event) {
       try {
         const result = await handleResourceChange(event, {
+          ...deps.handlerDeps((line) => logs.push(line)),
           engine,
-          selfObjectId: config.selfObjectId,
-          selfAppId: config.selfAppId,
-          log: (line) => logs.push(line),
           recent,
         });
         results.push(result);

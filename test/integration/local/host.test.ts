@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeQueueMessage } from '../../../lib/azure/queue-message.js';
 import { type FunctionHost, startFunctionHost } from '../../../lib/dev/local/host.js';
 import { QUEUE_DEFAULTS } from '../../../lib/dev/local/queue-poller.js';
+import { LocalSignIn } from '../../../lib/dev/local/signin.js';
 import type { FunctionDefinition } from '../../../lib/host/registration.js';
 import { freePort } from '../../../lib/util/net.js';
 
@@ -409,9 +410,17 @@ describe('local function host', () => {
       expect(() => host.eventGridWebhookUrl('getRemediation')).toThrowError(/No Event Grid function/);
     });
 
-    it('accepts the right key, no key, and refuses a wrong one', async () => {
+    it('requires the system key, as the runtime does: the delivery URL carries it; none or a wrong one is 401', async () => {
+      expect(host.eventGridWebhookUrl('onResourceChange')).toContain(`code=${encodeURIComponent(KEY)}`);
       expect((await webhook([gridEvent('k1', '/a')], {}, `&code=${KEY}`)).status).toBe(202);
       expect((await webhook([gridEvent('k2', '/a')], {}, '&code=wrong')).status).toBe(401);
+      const withoutKey = host.eventGridWebhookUrl('onResourceChange').replace(/&code=[^&]*/, '');
+      const refused = await fetch(withoutKey, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+        body: JSON.stringify([gridEvent('k3', '/a')]),
+      });
+      expect(refused.status).toBe(401);
     });
   });
 
@@ -647,5 +656,52 @@ describe('local function host lifecycle', () => {
     expect(consumed).toEqual([]);
     expect((await queue.peekMessages()).peekedMessageItems).toHaveLength(1);
     await host.stop(); // idempotent
+  });
+});
+
+describe('local sign-in (App Service Authentication stand-in; issue 13, item 8)', () => {
+  it('a one-time URL sets an HttpOnly SameSite=Strict cookie that then authenticates every HTTP function, anonymous ones too', async () => {
+    const signIn = new LocalSignIn();
+    const host = await startFunctionHost({
+      port: 0,
+      functionKey: KEY,
+      signIn,
+      log: () => undefined,
+      functions: [
+        {
+          kind: 'http',
+          name: 'page',
+          route: 'ui',
+          methods: ['GET'],
+          authLevel: 'anonymous',
+          handler: async () => ({ body: 'page' }),
+        },
+      ],
+    });
+    try {
+      const page = `${host.functionsBaseUrl}/ui`;
+      expect((await fetch(page)).status).toBe(401);
+      const url = signIn.loginUrl(host.baseUrl);
+      expect(url).not.toContain(KEY);
+      const login = await fetch(url, { redirect: 'manual' });
+      expect(login.status).toBe(303);
+      expect(login.headers.get('location')).toBe('/api/ui');
+      const cookie = login.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/^dw_local_session=[\w-]+; Path=\/; HttpOnly; SameSite=Strict$/);
+      const session = cookie.split(';')[0] ?? '';
+      expect(await (await fetch(page, { headers: { cookie: session } })).text()).toBe('page');
+      expect((await fetch(page, { headers: { cookie: 'dw_local_session=forged' } })).status).toBe(401);
+      expect((await fetch(url, { redirect: 'manual' })).status).toBe(401); // once only
+      expect((await fetch(page, { headers: { 'x-functions-key': KEY } })).status).toBe(200);
+      // a new link for the key holder
+      const fresh = await fetch(`${host.baseUrl}/admin/login`, {
+        method: 'POST',
+        headers: { 'x-functions-key': KEY },
+      });
+      expect(((await fresh.json()) as { loginUrl: string }).loginUrl).toMatch(/\/login\?once=/);
+      expect((await fetch(`${host.baseUrl}/admin/login`, { method: 'POST' })).status).toBe(401);
+    } finally {
+      await host.stop();
+    }
   });
 });

@@ -60,8 +60,10 @@ afterEach(async () => {
 async function setUp(): Promise<{ h: Harness; server: ApiServer }> {
   sandbox.reset();
   sandbox.seed(baseScenario());
+  // one-step exceptions here (the two-step flow has its own tests: restore-duties.test.ts)
   const h = await createHarness(sandbox, {
     connectionString: azurite.connectionString,
+    env: { DW_TWO_STEP_CONTROLS: 'none' },
     overrides: { clock },
   });
   harness = h;
@@ -160,7 +162,8 @@ describe('restore an NSG rule through the API, then let the exception expire', (
       sourceAddressPrefix: '*',
       destinationPortRange: '3389',
     });
-    // one ARM write by the restorer (the rule PUT); its write event was ours: ignored by the loop guard
+    // one ARM write by the restorer (the rule PUT); its write event is not a remediation's, so it
+    // is re-read and re-evaluated: the exception covers it (exempted), nothing is written again
     expect(sandbox.stats().requests.writes).toBe(1);
     expect(sandbox.stats().requests.byKind['securityRules.put']).toBe(1);
     const live = await clientsFor(sandbox, BOB).network.securityRules.get(
@@ -169,7 +172,10 @@ describe('restore an NSG rule through the API, then let the exception expire', (
       'allow-rdp',
     );
     expect(content(JSON.parse(JSON.stringify(live)))).toEqual(content(remediated.before));
-    expect(h.results.at(-1)?.status).toBe('own-write');
+    expect(h.results.at(-1)?.status).toBe('handled');
+    expect(records.filter((r) => r.outcome === 'exempted')).toMatchObject([
+      { controlId: 'NSG-MGMT-PORT', ruleName: 'allow-rdp', exceptionId: response.body.exception.id },
+    ]);
 
     const exception = await h.deps.exceptions.get(response.body.exception.id);
     expect(exception).toMatchObject({
@@ -311,6 +317,7 @@ describe('restoreRemediation (the logic behind the Restorer)', () => {
     if (!remediated) throw new Error('no record');
     expect(remediated).toMatchObject({ controlId: 'STG-PUBLIC-BLOB', outcome: 'remediated' });
     const result = await restoreRemediation(h.deps, remediated, { approver: APPROVER, ...approval(7) });
+    if ('pending' in result) throw new Error('storage restores are single-step');
     await settle(h);
     expect(sandbox.getResource(ACCOUNT)?.properties.allowBlobPublicAccess).toBe(true);
     expect(result.exception).toMatchObject({

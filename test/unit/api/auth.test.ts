@@ -1,12 +1,20 @@
 import azureFunctions from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { authorize, parseClientPrincipal, parseDevPrincipal, ROLES } from '../../../lib/api/auth.js';
+import {
+  authorize,
+  devObjectIdFor,
+  parseClientPrincipal,
+  parseDevPrincipal,
+  ROLES,
+  samePerson,
+} from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
 import { ApiError, errorResponse } from '../../../lib/api/http.js';
 import { API_ROUTES, toHttpHandler } from '../../../lib/api/routes.js';
 import { ConfigError } from '../../../lib/config.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
+const OID = '00000000-0000-0000-0000-000000000001';
 
 /** The header App Service Authentication injects (Entra ID provider shape). */
 function principalHeader(name: string | null, roles: string[], roleType = 'roles'): string {
@@ -27,7 +35,8 @@ const headers = (value?: string) =>
   new HttpRequest({
     method: 'GET',
     url: 'http://x/api/remediations',
-    headers: value ? { 'x-ms-client-principal': value } : {},
+    // App Service sends the provider header with every principal header
+    headers: value ? { 'x-ms-client-principal': value, 'x-ms-client-principal-idp': 'aad' } : {},
   }).headers;
 
 function attempt(
@@ -62,6 +71,7 @@ describe('parseClientPrincipal', () => {
       name_typ: 'name',
       role_typ: 'custom-role',
       claims: [
+        { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OID },
         { typ: 'name', val: 'a@b.c' },
         { typ: 'roles', val: ROLES.reader },
       ],
@@ -181,7 +191,7 @@ describe('toHttpHandler: auth happens before any dependency is used', () => {
         method: 'POST',
         url: 'http://x/api/remediations/r1/restore',
         params: { id: 'r1' },
-        headers: header ? { 'x-ms-client-principal': header } : {},
+        headers: header ? { 'x-ms-client-principal': header, 'x-ms-client-principal-idp': 'aad' } : {},
         body: { string: '{"justification":"partner range","ticket":"CHG-1","expiresOn":"30d"}' },
       }),
       new InvocationContext({ functionName: 'apiRemediationRestore' }),
@@ -206,5 +216,83 @@ describe('toHttpHandler: auth happens before any dependency is used', () => {
       new InvocationContext({ functionName: 'apiRemediations' }),
     );
     expect(response.status).toBe(405);
+  });
+});
+
+describe('claim types are fixed in code (issue 13, item 3)', () => {
+  const encode = (body: unknown) => Buffer.from(JSON.stringify(body)).toString('base64');
+  const oid = { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OID };
+
+  it("ignores the header's role_typ: a role named by another claim type is no role", () => {
+    const forged = parseClientPrincipal(
+      encode({ role_typ: 'name', name_typ: 'name', claims: [oid, { typ: 'name', val: ROLES.approver }] }),
+    );
+    expect(forged?.name).toBe(ROLES.approver);
+    expect([...(forged?.roles ?? [])]).toEqual([]);
+  });
+
+  it("ignores the header's name_typ, and requires an object id", () => {
+    expect(
+      parseClientPrincipal(encode({ name_typ: 'roles', claims: [oid, { typ: 'roles', val: 'x' }] })),
+    ).toBeNull();
+    expect(parseClientPrincipal(encode({ claims: [{ typ: 'name', val: 'a@b.c' }] }))).toBeNull();
+    expect(
+      parseClientPrincipal(
+        encode({
+          claims: [
+            { ...oid, val: 'not-a-guid' },
+            { typ: 'name', val: 'a@b.c' },
+          ],
+        }),
+      ),
+    ).toBeNull();
+  });
+
+  it('prefers the sign-in name over the display name and records the object id', () => {
+    const principal = parseClientPrincipal(
+      encode({
+        claims: [
+          oid,
+          { typ: 'name', val: 'Alice Example' },
+          { typ: 'preferred_username', val: 'alice@contoso.example' },
+        ],
+      }),
+    );
+    expect(principal).toMatchObject({
+      objectId: OID,
+      name: 'alice@contoso.example',
+      source: 'app-service-auth',
+    });
+  });
+
+  it('a principal header without the provider header is 401, even with a dev principal configured', () => {
+    const request = new HttpRequest({
+      method: 'GET',
+      url: 'http://x/api/remediations',
+      headers: { 'x-ms-client-principal': principalHeader('approver@contoso.org', [ROLES.approver]) },
+    });
+    expect(() => authorize(request.headers, ROLES.reader, parseDevPrincipal('dev@localhost'))).toThrow(
+      ApiError,
+    );
+  });
+
+  it('samePerson compares object ids, and names only where an id is missing', () => {
+    expect(samePerson({ objectId: OID, name: 'a' }, { objectId: OID.toUpperCase(), name: 'b' })).toBe(true);
+    expect(
+      samePerson(
+        { objectId: OID, name: 'a@x' },
+        { objectId: '00000000-0000-0000-0000-000000000002', name: 'a@x' },
+      ),
+    ).toBe(false);
+    expect(samePerson({ objectId: null, name: 'A@x' }, { objectId: OID, name: 'a@x' })).toBe(true);
+    expect(samePerson({ objectId: null, name: null }, { objectId: OID, name: 'a@x' })).toBe(false);
+  });
+
+  it('the dev principal gets the object id local mode gives its name, or the one configured', () => {
+    expect(parseDevPrincipal('oncall@contoso.example').objectId).toBe(
+      devObjectIdFor('oncall@contoso.example'),
+    );
+    expect(parseDevPrincipal(`{"name":"x@y","roles":[],"objectId":"${OID}"}`).objectId).toBe(OID);
+    expect(() => parseDevPrincipal('{"name":"x@y","roles":[],"objectId":"nope"}')).toThrow(/objectId/);
   });
 });

@@ -2,24 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { apiFunctionDefinition } from '../../../lib/api/functions.js';
 import { API_ROUTES, type ApiRouteName } from '../../../lib/api/routes.js';
 
-describe('which routes need the function key (issue 16 item 4: no raw 401 for the page)', () => {
-  it('only the page is anonymous: it holds no data, every API route keeps authLevel function', () => {
-    const levels = Object.fromEntries(
+/**
+ * Issue 13 item 8 (which superseded issue 16's function-key page): no key travels in a URL, so every
+ * route is `authLevel: anonymous` at the Functions layer; App Service Authentication answers 401
+ * for /api/* and every route still requires a principal with a role (auth.ts, auth-matrix test).
+ */
+describe('which routes need the function key', () => {
+  it('none: App Service Authentication authenticates, the routes authorize', () => {
+    const levels = new Set(
       (Object.keys(API_ROUTES) as ApiRouteName[]).map((name) => {
         const definition = apiFunctionDefinition(name, async () => {
           throw new Error('not resolved at registration');
         });
-        return [name, definition.kind === 'http' ? definition.authLevel : definition.kind];
+        return definition.kind === 'http' ? definition.authLevel : definition.kind;
       }),
     );
-    expect(levels).toEqual({
-      apiRemediations: 'function',
-      apiRemediation: 'function',
-      apiRemediationRestore: 'function',
-      apiControls: 'function',
-      apiExceptions: 'function',
-      apiException: 'function',
-      apiUi: 'anonymous',
-    });
+    expect([...levels]).toEqual(['anonymous']);
   });
 });

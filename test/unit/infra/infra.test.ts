@@ -58,6 +58,7 @@ const CLASSIFICATION: Record<keyof typeof SETTINGS, 'required' | 'optional' | 'l
   signingKeyId: 'required',
   digestContainer: 'optional',
   digestInterval: 'optional',
+  twoStepControls: 'optional',
 };
 
 /** Read by the Functions host, not by lib/config.ts: identity-based connection "DW_STORAGE" (queue trigger). */
@@ -491,7 +492,7 @@ describeCompiled('infra: Function App hosting and App Service Authentication', (
     for (const policy of policies) expect(props(policy)).toEqual({ allow: false });
   });
 
-  it('requires an Entra ID sign-in everywhere except the Event Grid webhook', () => {
+  it('requires an Entra ID sign-in everywhere except the Event Grid webhook and the page (which redirects itself)', () => {
     const auth = one(functionApp, 'siteAuth');
     expect(auth.definition.type).toBe('Microsoft.Web/sites/config');
     expect(text(auth.evaluated.name)).toMatch(/'authsettingsV2'\)\]$/);
@@ -507,7 +508,7 @@ describeCompiled('infra: Function App hosting and App Service Authentication', (
       requireAuthentication: true,
       unauthenticatedClientAction: infra.exampleParameters.unauthenticatedClientAction,
       redirectToProvider: 'azureactivedirectory',
-      excludedPaths: ['/runtime/webhooks/eventgrid'],
+      excludedPaths: ['/runtime/webhooks/eventgrid', '/api/ui'],
     });
     expect(settings.httpSettings.requireHttps).toBe(true);
     const aad = settings.identityProviders.azureActiveDirectory;
@@ -674,5 +675,14 @@ describe('infra: app registration roles', () => {
     expect(sorted(roles.map((role) => role.value))).toEqual(sorted(Object.values(ROLES)));
     expect(new Set(roles.map((role) => role.id)).size).toBe(roles.length);
     expect(roles.every((role) => role.isEnabled)).toBe(true);
+  });
+});
+
+describeCompiled('infra: App Service Authentication (issue 13, item 8)', (infra) => {
+  it('answers unauthenticated /api/* calls with 401 by default', () => {
+    const parameters = (infra.template as { parameters: Record<string, { defaultValue?: unknown }> })
+      .parameters;
+    expect(parameters.unauthenticatedClientAction?.defaultValue).toBe('Return401');
+    expect(infra.exampleParameters.unauthenticatedClientAction).toBe('Return401');
   });
 });

@@ -8,6 +8,7 @@ import {
   intentWrites,
   remediatedRecords,
 } from '../../../lib/remediation/decision.js';
+import { stateHash } from '../../../lib/remediation/records.js';
 import { snapshotOf } from '../../../lib/remediation/state.js';
 import type { DecisionContext, Intent } from '../../../lib/remediation/types.js';
 import { normalizeResource } from '../../../lib/resources/normalize.js';
@@ -104,7 +105,10 @@ describe('decideResource', () => {
     });
     // not tagged PHI: the PHI controls are not applicable and leave no record
     expect(outcomes(decision.records)).toEqual([['STG-HTTPS-ONLY', 'compliant']]);
-    expect(decision.records[0]?.idempotencyKey).toBe(`sweep:2026-11:${SA.toLowerCase()}:STG-HTTPS-ONLY`);
+    // keyed by run, resource, control and the observed state of that control
+    expect(decision.records[0]?.idempotencyKey).toBe(
+      `sweep:2026-11:${SA.toLowerCase()}:STG-HTTPS-ONLY:${stateHash({ supportsHttpsTrafficOnly: true })}`,
+    );
   });
 
   it('records nothing for passing or switched-off controls on an event, and skips off controls on a sweep', () => {
@@ -150,7 +154,9 @@ describe('decideResource', () => {
       },
       { controlId: 'STG-MIN-TLS', outcome: 'audit-only', action: 'none (audit mode)', exceptionId: null },
     ]);
-    expect(decision.records[0]?.idempotencyKey).toBe('event:e1:STG-PUBLIC-BLOB');
+    expect(decision.records[0]?.idempotencyKey).toBe(
+      `event:e1:STG-PUBLIC-BLOB:${stateHash({ allowBlobPublicAccess: true })}`,
+    );
 
     const expired = decideResource(
       inputFor(account(), { ctx: EVENT, exceptions: [exception], now: new Date('2026-12-02T00:00:00Z') }),
@@ -216,7 +222,8 @@ describe('recovery from an earlier attempt’s intent', () => {
       message: 'Remediation completed by an earlier attempt; recorded from its write intent.',
       before: { allowBlobPublicAccess: true },
       after: { allowBlobPublicAccess: false },
-      idempotencyKey: 'event:e1:STG-PUBLIC-BLOB',
+      // the key of the write's record: the state it replaced, and the run of the intent (none here)
+      idempotencyKey: `event:e1:STG-PUBLIC-BLOB:${stateHash({ allowBlobPublicAccess: true })}`,
     });
     expect(decision.writes.map((write) => write.controls)).toEqual([['STG-MIN-TLS']]);
     // the new intent replaces the recovered write by this round's write to the same key
@@ -254,13 +261,15 @@ describe('records of a write', () => {
     if (!write) throw new Error('expected a write');
     const written = snapshotOf(account({ allowBlobPublicAccess: false, minimumTlsVersion: 'TLS1_2' }));
     expect(
-      remediatedRecords(input, write, written).map(({ controlId, outcome, action, before, after }) => ({
-        controlId,
-        outcome,
-        action,
-        before,
-        after,
-      })),
+      remediatedRecords(input, write, written, 'run-1').map(
+        ({ controlId, outcome, action, before, after }) => ({
+          controlId,
+          outcome,
+          action,
+          before,
+          after,
+        }),
+      ),
     ).toEqual([
       {
         controlId: 'STG-PUBLIC-BLOB',
@@ -277,7 +286,7 @@ describe('records of a write', () => {
         after: { minimumTlsVersion: 'TLS1_2' },
       },
     ]);
-    const failed = failedRecords(input, write, 'ARM refused the remediation: policy denies it');
+    const failed = failedRecords(input, write, 'ARM refused the remediation: policy denies it', 'run-1');
     expect(failed.map((record) => [record.outcome, record.action, record.message])).toEqual([
       [
         'remediation-failed',

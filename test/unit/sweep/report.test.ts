@@ -184,3 +184,50 @@ function parseCsv(text: string): string[][] {
   }
   return rows.map((r) => r.map((value) => (value.startsWith("'") ? value.slice(1) : value)));
 }
+
+describe('wide-scope management-port exceptions (issue 13)', () => {
+  it('are marked in every format; unapproved two-step requests are not listed as exceptions', async () => {
+    const {
+      buildReport: build,
+      renderCsv: csv,
+      renderHtml: html,
+    } = await import('../../../lib/sweep/report.js');
+    const base = {
+      controlId: 'NSG-MGMT-PORT' as const,
+      justification: 'Bastion migration window',
+      ticket: 'CHG-22',
+      approvedBy: 'second@contoso.example',
+      approvedOn: '2026-11-01T00:00:00.000Z',
+      expiresOn: '2026-12-31T00:00:00.000Z',
+    };
+    const report = build({
+      sweepId: '2026-11',
+      generatedAt: new Date('2026-11-15T00:00:00Z'),
+      dryRun: false,
+      expectedSubscriptions: [],
+      parts: [],
+      verification: { ok: true, chains: 0, records: 0, problems: [] },
+      exceptions: [
+        { ...base, id: 'wide', scope: '/subscriptions/s/resourceGroups/rg', wideScope: true },
+        {
+          ...base,
+          id: 'narrow',
+          scope: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n',
+        },
+        {
+          ...base,
+          id: 'pending',
+          scope: '/subscriptions/s/resourceGroups/rg',
+          state: 'requested',
+          approvedBy: '',
+        },
+      ],
+    });
+    expect(report.exceptions.inForce.map((e) => [e.id, e.wideScope ?? false])).toEqual([
+      ['wide', true],
+      ['narrow', false],
+    ]);
+    expect(csv(report)).toMatch(/WIDE SCOPE \(more than one resource\)/);
+    expect(html(report)).toMatch(/wide scope: more than one resource/);
+  });
+});
