@@ -76,6 +76,7 @@ export function contextFor(change: ResourceChange): DecisionContext {
     eventId: change.eventId,
     correlationId: change.correlationId,
     actor: change.actor,
+    ...(change.eventTime ? { eventTime: change.eventTime } : {}),
   };
 }
 

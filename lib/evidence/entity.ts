@@ -71,6 +71,12 @@ export type StoredInput = Omit<EvidenceInput, 'sweepId' | 'ruleName'> & {
   ruleName: string | null;
 };
 
+/**
+ * Optional fields added after records already existed: present in the stored (and hashed) form
+ * only when set, so a record without one hashes exactly as it did before the field existed.
+ */
+const LATER_FIELDS = ['eventTime'] as const;
+
 export function normalizeInput(input: EvidenceInput): StoredInput {
   return {
     idempotencyKey: text(input.idempotencyKey),
@@ -91,6 +97,7 @@ export function normalizeInput(input: EvidenceInput): StoredInput {
     exceptionId: optionalText(input.exceptionId),
     sweepId: optionalText(input.sweepId),
     ruleName: optionalText(input.ruleName),
+    ...(typeof input.eventTime === 'string' ? { eventTime: text(input.eventTime) } : {}),
   };
 }
 
@@ -128,6 +135,10 @@ export function toEntity(partitionKey: string, rowKey: string, record: EvidenceR
     const value = record[field];
     if (value !== null && value !== undefined) entity[field] = value; // Table Storage has no null
   }
+  for (const field of LATER_FIELDS) {
+    const value = record[field];
+    if (value !== undefined) entity[field] = value;
+  }
   entity.criteria = jsonText(record.criteria);
   entity.before = jsonText(record.before);
   entity.after = jsonText(record.after);
@@ -152,6 +163,10 @@ export function fromEntity(entity: Record<string, unknown>): EvidenceRecord {
   const record: Record<string, unknown> = {};
   for (const field of TEXT_FIELDS) record[field] = read(field);
   for (const field of OPTIONAL_FIELDS) record[field] = read(field);
+  for (const field of LATER_FIELDS) {
+    const value = read(field);
+    if (value !== null) record[field] = value;
+  }
   record.sequence = typeof entity.sequence === 'number' ? entity.sequence : Number(entity.sequence);
   record.criteria = parseJson(entity.criteria);
   record.before = parseJson(entity.before);

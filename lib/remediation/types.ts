@@ -14,6 +14,8 @@ export interface DecisionContext {
   idempotencyPrefix: string;
   eventId: string | null;
   correlationId: string | null;
+  /** when the triggering change happened (event path): recorded for time-to-remediate */
+  eventTime?: string | null;
   /** who caused the change (event claims), recorded on every record */
   actor: string | null;
   sweepId?: string | null;
