@@ -9,4 +9,6 @@ import './apiRemediationRestore.js';
 import './apiControls.js';
 import './apiExceptions.js';
 import './apiException.js';
+import './apiReports.js';
+import './apiReportFile.js';
 import './apiUi.js';

@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps.js';
 import { createException, getException, listExceptions, revokeException } from './exceptions.js';
 import { ApiError, errorResponse, INTERNAL_ERROR } from './http.js';
 import { getRemediation, listRemediations, restoreRemediation } from './remediations.js';
+import { getReportFile, listReports } from './reports.js';
 import { servePage } from './ui/serve-page.js';
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -62,6 +63,18 @@ export const API_ROUTES = {
     route: 'exceptions/{id}',
     role: { GET: reader, DELETE: approver },
     handlers: { GET: getException, DELETE: revokeException },
+  },
+  apiReports: {
+    name: 'apiReports',
+    route: 'reports',
+    role: { GET: reader },
+    handlers: { GET: listReports },
+  },
+  apiReportFile: {
+    name: 'apiReportFile',
+    route: 'reports/{id}/{file}',
+    role: { GET: reader },
+    handlers: { GET: getReportFile },
   },
   apiUi: { name: 'apiUi', route: 'ui', role: { GET: reader }, handlers: { GET: servePage } },
 } as const satisfies Record<string, ApiRoute>;

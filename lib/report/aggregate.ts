@@ -5,7 +5,7 @@ import { recordIdOf } from '../evidence/layout.js';
 import type { ChainProblem, EvidenceRecord, Outcome } from '../evidence/types.js';
 import { addCounts, countOutcome, emptyCounts } from '../sweep/counts.js';
 import type { Counts } from '../sweep/types.js';
-import { monthStartMs, monthsOf, type Period, weekOf, weeksIn, weekStart } from './period.js';
+import { monthStartMs, monthsOf, type Period, weekOf, weekStart, weeksIn } from './period.js';
 import type { PopulationWriters } from './populations.js';
 import type { ChainHead, PeriodChain } from './source.js';
 import { TtrHistogram } from './ttr.js';
@@ -187,8 +187,12 @@ export class PeriodAggregator {
       this.byControl.set(record.controlId, counts);
     }
     const subKey = record.subscriptionId.toLowerCase();
-    const sub = this.bySubscription.get(subKey) ?? { subscriptionId: record.subscriptionId, counts: emptyCounts() };
-    if (record.outcome !== 'restored' && record.outcome !== 'resource-gone') countOutcome(sub.counts, record.outcome);
+    const sub = this.bySubscription.get(subKey) ?? {
+      subscriptionId: record.subscriptionId,
+      counts: emptyCounts(),
+    };
+    if (record.outcome !== 'restored' && record.outcome !== 'resource-gone')
+      countOutcome(sub.counts, record.outcome);
     this.bySubscription.set(subKey, sub);
     if (record.controlId && (record.outcome === 'remediated' || FAILING.has(record.outcome))) {
       const week = this.drift[weekOf(this.period, ms)];
@@ -422,11 +426,13 @@ export class PeriodAggregator {
     const findings: Finding[] = [
       ...coverage
         .filter((cell) => cell.status === 'gap')
-        .map((cell): Finding => ({
-          kind: 'coverage-gap',
-          severity: 'high',
-          detail: `no monthly sweep evidence for subscription ${cell.subscriptionId} in ${cell.month}`,
-        })),
+        .map(
+          (cell): Finding => ({
+            kind: 'coverage-gap',
+            severity: 'high',
+            detail: `no monthly sweep evidence for subscription ${cell.subscriptionId} in ${cell.month}`,
+          }),
+        ),
       ...(verification.ok
         ? []
         : [
@@ -499,8 +505,7 @@ export class PeriodAggregator {
       problems,
       moreProblems: more,
       anchoredThrough: null,
-      note:
-        'Every record of the chains of the period’s months was re-hashed and its link to the previous record checked; `driftwarden verify` also cross-checks the log index.',
+      note: 'Every record of the chains of the period’s months was re-hashed and its link to the previous record checked; `driftwarden verify` also cross-checks the log index.',
     };
   }
 
@@ -550,11 +555,12 @@ export class PeriodAggregator {
       .sort((a, b) => a.approvedOn.localeCompare(b.approvedOn) || a.id.localeCompare(b.id))
       .map((e) => {
         const endAt = Math.min(endMs, this.options.generatedAt.getTime());
-        const ended = e.revokedOn && Date.parse(e.revokedOn) < endAt
-          ? `revoked ${e.revokedOn}`
-          : Date.parse(e.expiresOn) <= endAt
-            ? `expired ${e.expiresOn}`
-            : 'in force at period end';
+        const ended =
+          e.revokedOn && Date.parse(e.revokedOn) < endAt
+            ? `revoked ${e.revokedOn}`
+            : Date.parse(e.expiresOn) <= endAt
+              ? `expired ${e.expiresOn}`
+              : 'in force at period end';
         const restore = this.restoreOf.get(e.id);
         return {
           id: e.id,

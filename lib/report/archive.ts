@@ -85,7 +85,10 @@ export class ReportArchive {
    */
   async store(id: string, dir: string, files: readonly string[], revision: string): Promise<string> {
     await this.ensureContainer();
-    const ordered = [...files.filter((f) => f !== 'report.json'), ...files.filter((f) => f === 'report.json')];
+    const ordered = [
+      ...files.filter((f) => f !== 'report.json'),
+      ...files.filter((f) => f === 'report.json'),
+    ];
     for (const candidate of [id, `${id}@${revision}`]) {
       const prefix = reportPrefix(candidate);
       if (!prefix) throw new Error(`invalid report id ${JSON.stringify(candidate)}`);
@@ -96,7 +99,9 @@ export class ReportArchive {
         try {
           await blob.uploadStream(createReadStream(path), 4 * 1024 * 1024, 4, {
             conditions: { ifNoneMatch: '*' },
-            blobHTTPHeaders: { blobContentType: CONTENT_TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream' },
+            blobHTTPHeaders: {
+              blobContentType: CONTENT_TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream',
+            },
           });
         } catch (error) {
           if (!alreadyExists(error)) throw error; // a file of an interrupted upload: keep the first
@@ -123,7 +128,9 @@ export class ReportArchive {
       }
     }
     for (const entry of entries.values()) entry.files.sort();
-    return [...entries.values()].sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
+    return [...entries.values()].sort(
+      (a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id),
+    );
   }
 
   /** One file of a report, or null when the id, the file or the blob does not exist. */

@@ -48,6 +48,7 @@ export function criteriaMap(): CriteriaMapRow[] {
   );
   return rows.sort(
     (a, b) =>
-      a.criterion.localeCompare(b.criterion, 'en', { numeric: true }) || a.controlId.localeCompare(b.controlId),
+      a.criterion.localeCompare(b.criterion, 'en', { numeric: true }) ||
+      a.controlId.localeCompare(b.controlId),
   );
 }

@@ -83,7 +83,8 @@ export async function generatePeriodReport(input: GenerateInput): Promise<Period
     // The newest chain's last position anchored implies every earlier one (digests sign chain heads).
     const last = chains.at(-1);
     const head = last ? await input.source.head(last) : null;
-    if (last && head) verification.anchoredThrough = await input.anchors.anchorFor(last.chainId, head.sequence);
+    if (last && head)
+      verification.anchoredThrough = await input.anchors.anchorFor(last.chainId, head.sequence);
   }
   const withoutHtml: PeriodReport = { ...partial, verification, files };
   const html = renderPeriodHtml(withoutHtml);

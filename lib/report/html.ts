@@ -41,15 +41,21 @@ function table(head: string[], rows: string[][], empty: string, numeric: number[
   if (rows.length === 0) return `<p class="empty">${e(empty)}</p>`;
   const th = head.map((h, i) => `<th${numeric.includes(i) ? ' class="n"' : ''}>${e(h)}</th>`).join('');
   const body = rows
-    .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${cell}</td>`).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${cell}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-const code = (value: string | number | null | undefined) => (value === null || value === undefined ? '' : `<code>${e(value)}</code>`);
+const code = (value: string | number | null | undefined) =>
+  value === null || value === undefined ? '' : `<code>${e(value)}</code>`;
 
 function more(listed: number, total: number, file: string): string {
-  return total > listed ? `<p class="meta">First ${listed} of ${total} shown; <code>${e(file)}</code> lists all ${total}.</p>` : '';
+  return total > listed
+    ? `<p class="meta">First ${listed} of ${total} shown; <code>${e(file)}</code> lists all ${total}.</p>`
+    : '';
 }
 
 // ---------------------------------------------------------------- charts (inline SVG)
@@ -126,7 +132,10 @@ function charts(report: PeriodReport): string {
   const every = Math.max(1, Math.ceil(weeks.length / 8));
   const drift = bars(
     weeks,
-    CONTROL_IDS.map((id) => ({ color: PALETTE[id], values: report.driftByWeek.map((w) => w.byControl[id] ?? 0) })),
+    CONTROL_IDS.map((id) => ({
+      color: PALETTE[id],
+      values: report.driftByWeek.map((w) => w.byControl[id] ?? 0),
+    })),
     'Drift per week by control',
     every,
   );
@@ -196,7 +205,8 @@ export function renderPeriodHtml(report: PeriodReport): string {
     report.findings.length === 0
       ? '<span class="badge ok">no findings</span>'
       : `<span class="badge bad">${report.findings.length} finding(s)</span>`;
-  const card = (label: string, value: number | string) => `<div class="card"><b>${e(value)}</b>${e(label)}</div>`;
+  const card = (label: string, value: number | string) =>
+    `<div class="card"><b>${e(value)}</b>${e(label)}</div>`;
   const controlRows = CONTROL_IDS.map((id) => {
     const c = report.byControl[id];
     const scope = report.scope.controls.find((x) => x.id === id);
@@ -220,12 +230,23 @@ export function renderPeriodHtml(report: PeriodReport): string {
 <h3>Subscriptions</h3><p>${report.scope.subscriptions.map(code).join(' ') || '<span class="empty">none configured</span>'}</p>
 <h3>Controls and modes</h3>${table(
     ['Control', 'Title', 'Severity', 'Mode', 'SOC 2 criteria', 'Azure Policy definitions'],
-    report.scope.controls.map((c) => [code(c.id), e(c.title), e(c.severity), e(c.mode), e(c.criteria.join(', ')), c.azurePolicyDefinitionIds.map(code).join('<br>')]),
+    report.scope.controls.map((c) => [
+      code(c.id),
+      e(c.title),
+      e(c.severity),
+      e(c.mode),
+      e(c.criteria.join(', ')),
+      c.azurePolicyDefinitionIds.map(code).join('<br>'),
+    ]),
     'No controls.',
   )}
 <h3>Criteria map (TSC → control → Azure Policy)</h3>${table(
     ['Criterion', 'Control', 'Azure Policy definition ids'],
-    report.scope.criteriaMap.map((r) => [e(r.criterion), `${code(r.controlId)} ${e(r.controlTitle)}`, r.azurePolicyDefinitionIds.map(code).join('<br>')]),
+    report.scope.criteriaMap.map((r) => [
+      e(r.criterion),
+      `${code(r.controlId)} ${e(r.controlTitle)}`,
+      r.azurePolicyDefinitionIds.map(code).join('<br>'),
+    ]),
     'No criteria.',
   )}
 <h2>Evidence verification</h2>${verification(report)}
@@ -255,7 +276,9 @@ export function renderPeriodHtml(report: PeriodReport): string {
       `${code(f.resourceId)}${f.ruleName ? `<br>rule ${code(f.ruleName)}` : ''}`,
       `${e(f.outcome)}<br>${e(f.message)}`,
       `${f.occurrences}× until ${e(f.lastSeen)}`,
-      f.ended === 'open' ? '<span class="badge warn">open at period end</span>' : `${e(f.ended)} ${e(f.endedAt)}<br>${code(f.endedRecordId)}`,
+      f.ended === 'open'
+        ? '<span class="badge warn">open at period end</span>'
+        : `${e(f.ended)} ${e(f.endedAt)}<br>${code(f.endedRecordId)}`,
       code(f.recordId),
     ]),
     'No failures in the period.',
@@ -277,12 +300,44 @@ export function renderPeriodHtml(report: PeriodReport): string {
   )}
 <h2>Restores (${pop.restores ?? 0})</h2>${more(l.restores.length, pop.restores ?? 0, 'restores.csv')}${table(
     ['Time', 'Approver', 'Control', 'Resource', 'Justification', 'Exception', 'Record'],
-    l.restores.map((r) => [e(r.time), e(r.approver), code(r.controlId), code(r.resourceId), e(r.justification), code(r.exceptionId), code(r.recordId)]),
+    l.restores.map((r) => [
+      e(r.time),
+      e(r.approver),
+      code(r.controlId),
+      code(r.resourceId),
+      e(r.justification),
+      code(r.exceptionId),
+      code(r.recordId),
+    ]),
     'No restores in the period.',
   )}
 <h2>Sweeps (${report.sweeps.length})</h2>${table(
-    ['Month', 'Subscription', 'Sweep', 'Records', 'First', 'Last', 'Pass', 'Remediated', 'Audit', 'Failed', 'Exempt'],
-    report.sweeps.map((s) => [e(s.month), code(s.subscriptionId), code(s.sweepId), String(s.records), e(s.firstRecord), e(s.lastRecord), String(s.counts.pass), String(s.counts.remediated), String(s.counts.audit), String(s.counts.failed), String(s.counts.exempt)]),
+    [
+      'Month',
+      'Subscription',
+      'Sweep',
+      'Records',
+      'First',
+      'Last',
+      'Pass',
+      'Remediated',
+      'Audit',
+      'Failed',
+      'Exempt',
+    ],
+    report.sweeps.map((s) => [
+      e(s.month),
+      code(s.subscriptionId),
+      code(s.sweepId),
+      String(s.records),
+      e(s.firstRecord),
+      e(s.lastRecord),
+      String(s.counts.pass),
+      String(s.counts.remediated),
+      String(s.counts.audit),
+      String(s.counts.failed),
+      String(s.counts.exempt),
+    ]),
     'No sweep evidence in the period.',
     [3, 6, 7, 8, 9, 10],
   )}

@@ -29,7 +29,10 @@ const RECORD_FILTERS: Record<Exclude<SamplePopulation, 'exceptions'>, (record: E
   failures: (r) => r.outcome === 'remediation-failed' || r.outcome === 'audit-only',
   restores: (r) => r.outcome === 'restored',
   exemptions: (r) => r.outcome === 'exempted',
-  evaluations: (r) => (['compliant', 'remediated', 'audit-only', 'remediation-failed', 'exempted'] as Outcome[]).includes(r.outcome),
+  evaluations: (r) =>
+    (['compliant', 'remediated', 'audit-only', 'remediation-failed', 'exempted'] as Outcome[]).includes(
+      r.outcome,
+    ),
 };
 
 export const MAX_SAMPLE_SIZE = 1000;

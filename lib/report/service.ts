@@ -73,7 +73,10 @@ export class ReportService {
               periodReportId(period),
               dir,
               await readdir(dir),
-              generatedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z'),
+              generatedAt
+                .toISOString()
+                .replace(/[-:]/g, '')
+                .replace(/\.\d+Z$/, 'Z'),
             );
       return { report, storedAs, dir: options.dir ?? null };
     } finally {

@@ -65,7 +65,9 @@ export class TableEvidenceSource implements EvidenceSource {
     const ref = chainFromId(chain.chainId);
     if (!ref) return;
     const filter = odata`PartitionKey eq ${ref.partitionKey} and RowKey ge ${recordRow(0)} and RowKey le ${recordRow(9_999_999_999)}`;
-    for await (const page of this.client.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) {
+    for await (const page of this.client
+      .listEntities({ queryOptions: { filter } })
+      .byPage({ maxPageSize: 1000 })) {
       for (const entity of page) {
         const position = sequenceOfRow(String(entity.rowKey));
         if (position !== null) yield { position, record: fromEntity(entity) };
