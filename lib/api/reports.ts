@@ -46,5 +46,5 @@ export async function getReportFile(request: HttpRequest, deps: ApiDeps): Promis
       "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
   };
   if (file.endsWith('.csv')) headers['content-disposition'] = `attachment; filename="${id}-${file}"`;
-  return { status: 200, body: found.body, headers };
+  return { status: 200, body: found.body.toString('utf8'), headers };
 }
