@@ -5,16 +5,16 @@
  */
 
 export const TTR_BUCKETS: readonly { label: string; upToMs: number }[] = [
-  { label: '< 10 s', upToMs: 10_000 },
-  { label: '10–30 s', upToMs: 30_000 },
-  { label: '30 s–1 min', upToMs: 60_000 },
-  { label: '1–2 min', upToMs: 120_000 },
-  { label: '2–5 min', upToMs: 300_000 },
-  { label: '5–15 min', upToMs: 900_000 },
-  { label: '15–60 min', upToMs: 3_600_000 },
-  { label: '1–4 h', upToMs: 14_400_000 },
-  { label: '4–24 h', upToMs: 86_400_000 },
-  { label: '> 1 day', upToMs: Number.POSITIVE_INFINITY },
+  { label: '< 10s', upToMs: 10_000 },
+  { label: '10–30s', upToMs: 30_000 },
+  { label: '30s–1m', upToMs: 60_000 },
+  { label: '1–2m', upToMs: 120_000 },
+  { label: '2–5m', upToMs: 300_000 },
+  { label: '5–15m', upToMs: 900_000 },
+  { label: '15–60m', upToMs: 3_600_000 },
+  { label: '1–4h', upToMs: 14_400_000 },
+  { label: '4–24h', upToMs: 86_400_000 },
+  { label: '> 1d', upToMs: Number.POSITIVE_INFINITY },
 ];
 
 const RATIO = 1.05;
