@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageManagementClient } from '@azure/arm-storage';
+import { InvocationContext, type Timer } from '@azure/functions';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROLES } from '../../../lib/api/auth.js';
@@ -17,6 +18,7 @@ import { restoreRemediation } from '../../../lib/remediation/restore.js';
 import { parsePeriod } from '../../../lib/report/period.js';
 import type { ReportService } from '../../../lib/report/service.js';
 import type { PeriodReport } from '../../../lib/report/types.js';
+import { monthlySweepHandler } from '../../../lib/sweep/functions.js';
 import { runSweep } from '../../../lib/sweep/run.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../support/chromium.js';
 import { type ApiServer, principalHeader, startApiServer } from '../api/harness.js';
@@ -395,6 +397,27 @@ describe('period report over a month of events, restores, exceptions and a sweep
     } finally {
       await api.close();
     }
+  });
+
+  it('the monthly timer stores the period report of the month that just ended', async () => {
+    const logs: string[] = [];
+    const context = new InvocationContext({
+      functionName: 'monthlySweep',
+      logHandler: (_level, ...args) => logs.push(args.join(' ')),
+    });
+    const runtime = { ...harness.runtime, now: () => new Date('2026-11-01T03:00:00Z') };
+    await monthlySweepHandler(async () => runtime)(
+      { isPastDue: false, scheduleStatus: undefined } as unknown as Timer,
+      context,
+    );
+    // October is already stored (beforeAll): this one is a revision of it
+    const line = logs.find((l) => l.startsWith('period report 2026-10-01..2026-10-31'));
+    expect(line).toMatch(/stored as period-2026-10-01-2026-10-31@\d{8}T\d{6}Z/);
+    const id = /stored as (\S+)/.exec(line ?? '')?.[1] ?? '';
+    const json = await service.deps.archive.get(id, 'report.json');
+    expect((JSON.parse(json?.body.toString('utf8') ?? 'null') as PeriodReport).totals.records).toBe(
+      records.length,
+    );
   });
 
   it.skipIf(!existsSync(CHROMIUM))('renders in Chromium, on screen and printed', async () => {
