@@ -6,7 +6,7 @@ import { StorageManagementClient } from '@azure/arm-storage';
 import { InvocationContext, type Timer } from '@azure/functions';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ROLES } from '../../../lib/api/auth.js';
+import { parseDevPrincipal, ROLES } from '../../../lib/api/auth.js';
 import { type App, createApp } from '../../../lib/app/app.js';
 import { COMMANDS } from '../../../lib/cli/commands/index.js';
 import type { CliIo } from '../../../lib/cli/types.js';
@@ -455,6 +455,28 @@ describe('period report over a month of events, restores, exceptions and a sweep
       expect(printed.fontSize).toBe('10px');
       expect(printed.maxWidth).toBe('none');
       expect(printed.tableWidth).toBeLessThanOrEqual(printed.bodyWidth + 1);
+      // the on-call page links the stored reports
+      const stores = await createApiStores(inject('azurite').connectionString);
+      const api = await startApiServer({
+        ...stores.deps,
+        reports: service.deps.archive,
+        devPrincipal: parseDevPrincipal('auditor@contoso.example:Remediation.Reader'),
+      });
+      try {
+        const ui = await browser.newPage();
+        await ui.goto(`${api.baseUrl}/api/ui?code=${api.functionKey}`);
+        await ui.locator('#reports summary').click();
+        const link = ui.locator('#report-list a', { hasText: 'report.html' }).first();
+        await link.waitFor();
+        const href = (await link.getAttribute('href')) ?? '';
+        expect(href).toContain(`/api/reports/${storedAs}`);
+        expect(href).toContain(`code=${api.functionKey}`);
+        const served = await ui.request.get(href);
+        expect(served.status()).toBe(200);
+        expect(await served.text()).toContain('SOC 2 evidence report');
+      } finally {
+        await api.close();
+      }
       const pdf = await page.pdf({
         path: join(OUT, 'report.pdf'),
         format: 'A4',
