@@ -11,4 +11,6 @@ import './apiControls.js';
 import './apiExceptions.js';
 import './apiException.js';
 import './apiExceptionApprove.js';
+import './apiReports.js';
+import './apiReportFile.js';
 import './apiUi.js';

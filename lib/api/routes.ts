@@ -12,6 +12,7 @@ import {
 } from './exceptions.js';
 import { ApiError, errorResponse, INTERNAL_ERROR } from './http.js';
 import { getRemediation, listRemediations, restoreRemediation } from './remediations.js';
+import { getReportFile, listReports } from './reports.js';
 import { servePage } from './ui/serve-page.js';
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -87,6 +88,18 @@ export const API_ROUTES = {
     route: 'exceptions/{id}',
     role: { GET: reader, DELETE: approver },
     handlers: { GET: getException, DELETE: revokeException },
+  },
+  apiReports: {
+    name: 'apiReports',
+    route: 'reports',
+    role: { GET: reader },
+    handlers: { GET: listReports },
+  },
+  apiReportFile: {
+    name: 'apiReportFile',
+    route: 'reports/{id}/{file}',
+    role: { GET: reader },
+    handlers: { GET: getReportFile },
   },
   apiUi: { name: 'apiUi', route: 'ui', role: { GET: reader }, handlers: { GET: servePage }, signIn: true },
 } as const satisfies Record<string, ApiRoute>;

@@ -11,7 +11,7 @@ import type { Restorer } from '../api/restorer.js';
 import { ArmClients, type ArmConnection } from '../azure/clients.js';
 import { ArmResourceGateway } from '../azure/resources.js';
 import { createTableClient } from '../azure/tables.js';
-import { type Config, loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
 import { evaluationSettingsFromConfig } from '../controls/settings.js';
 import type { EvaluationSettings } from '../controls/types.js';
@@ -26,6 +26,9 @@ import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
 import { approveRestore, previewRestore, restoreRemediation } from '../remediation/restore.js';
 import type { IntentStore, Notifier } from '../remediation/types.js';
+import { ReportArchive } from '../report/archive.js';
+import { ReportService } from '../report/service.js';
+import { TableEvidenceSource } from '../report/source.js';
 import { CachedExceptionStore, PrefetchedIntentStore } from '../sweep/caching.js';
 import { SweepReportStore } from '../sweep/report-store.js';
 import type { SweepRuntime } from '../sweep/runtime.js';
@@ -109,6 +112,8 @@ export interface App {
   sweep(): Promise<SweepRuntime>;
   /** the on-call HTTP API */
   api(): Promise<ApiDeps>;
+  /** period reports, samples and the report archive (CLI `report`/`audit`, the monthly timer, the API) */
+  reports(): Promise<ReportService>;
   /** on-call restore over the event path's gateway, stores and notifier */
   readonly restorer: Restorer;
   /** signed digests (null when DW_SIGNING_KEY_ID is not set) */
@@ -324,6 +329,21 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     }
   });
 
+  const reportsContainer = onceSync(() => createReportsContainerClient(config, credential));
+  const reports = onceUntilFailure(async (): Promise<ReportService> => {
+    const exceptionStore = await exceptions();
+    // The period report reads chain partitions directly (source.ts): a client of its own on the evidence table.
+    const evidenceTable = createTableClient(config.storage, config.evidenceTable, tableOptions);
+    return new ReportService({
+      config,
+      source: new TableEvidenceSource(evidenceTable),
+      exceptions: exceptionStore,
+      archive: new ReportArchive(reportsContainer()),
+      version: remediatorVersion(),
+      clock,
+    });
+  });
+
   const sweep = onceUntilFailure(async (): Promise<SweepRuntime> => {
     const [evidenceStore, exceptionStore, intentStore, sweepNotifier] = await Promise.all([
       evidence(),
@@ -347,7 +367,8 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       engine,
       evidence: evidenceStore,
       exceptions: exceptionStore,
-      reports: new SweepReportStore(createReportsContainerClient(config, credential)),
+      reports: new SweepReportStore(reportsContainer()),
+      periodReports: reports,
       queue: createSweepQueueClient(config, credential),
       throttle,
       log,
@@ -387,6 +408,16 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     },
   };
 
+  /** Without blob settings (identity-based storage, no blob URI) the API still serves the rest. */
+  function reportArchiveIfConfigured(): { reports?: ReportArchive } {
+    try {
+      return { reports: new ReportArchive(reportsContainer()) };
+    } catch (error) {
+      if (error instanceof ConfigError) return {};
+      throw error;
+    }
+  }
+
   const api = onceUntilFailure(async (): Promise<ApiDeps> => {
     const devPrincipal = config.devPrincipal ? parseDevPrincipal(config.devPrincipal) : null;
     const [evidenceStore, exceptionStore] = await Promise.all([evidence(), exceptions()]);
@@ -398,6 +429,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       restorer,
       clock,
       devPrincipal,
+      ...reportArchiveIfConfigured(),
     };
   });
 
@@ -414,6 +446,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     eventPath,
     sweep,
     api,
+    reports,
     restorer,
     anchoring,
     publishDigest,

@@ -100,6 +100,7 @@ export function contextFor(change: ResourceChange): DecisionContext {
     actor: change.actor,
     actorObjectId: change.callerObjectId,
     eventTarget: change.resourceId,
+    ...(change.eventTime ? { eventTime: change.eventTime } : {}),
   };
 }
 

@@ -75,7 +75,7 @@ export type StoredInput = Omit<EvidenceInput, 'sweepId' | 'ruleName'> & {
  * Fields added after records already existed: stored (and hashed) only when set, so the hash of
  * every earlier record, which never had them, stays what it was.
  */
-const LATER_FIELDS = ['actorObjectId', 'actorHint'] as const;
+const LATER_FIELDS = ['actorObjectId', 'actorHint', 'eventTime'] as const;
 
 export function normalizeInput(input: EvidenceInput): StoredInput {
   return {
@@ -143,6 +143,10 @@ export function toEntity(partitionKey: string, rowKey: string, record: EvidenceR
   for (const field of [...OPTIONAL_FIELDS, ...LATER_FIELDS]) {
     const value = record[field];
     if (value !== null && value !== undefined) entity[field] = value; // Table Storage has no null
+  }
+  for (const field of LATER_FIELDS) {
+    const value = record[field];
+    if (value !== undefined) entity[field] = value;
   }
   entity.criteria = jsonText(record.criteria);
   entity.before = jsonText(record.before);

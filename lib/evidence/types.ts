@@ -56,6 +56,12 @@ export interface EvidenceInput {
   /** sweep id (e.g. '2026-11') for sweep records */
   sweepId?: string | null;
   ruleName?: string | null;
+  /**
+   * When the triggering change happened (the event's eventTime): with `time` (the confirmed write)
+   * it gives time-to-remediate. Absent on sweep/manual records and on records written before this
+   * field existed; stored and hashed only when present, so older records keep their hashes.
+   */
+  eventTime?: string;
 }
 
 export interface EvidenceRecord extends EvidenceInput {

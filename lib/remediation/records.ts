@@ -104,6 +104,7 @@ export function evidenceInput(
     exceptionId: finding?.exceptionId ?? null,
     sweepId: ctx.sweepId ?? null,
     ruleName,
+    ...(ctx.eventTime ? { eventTime: ctx.eventTime } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export interface DecisionContext {
   runId?: string;
   eventId: string | null;
   correlationId: string | null;
+  /** when the triggering change happened (event path): recorded for time-to-remediate */
+  eventTime?: string | null;
   /** who caused the change (event claims): recorded as the actor of what the event targets */
   actor: string | null;
   /** the caller's Entra object id (event claims), recorded with the actor */

@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { appFromEnvironment } from '../app/app.js';
 import type { FunctionDefinition } from '../host/registration.js';
+import { previousMonth } from '../report/period.js';
 import { toError } from '../util/errors.js';
 import { enqueueSweep, processWorkItem } from './fanout.js';
 import type { SweepRuntime } from './runtime.js';
@@ -30,6 +31,20 @@ export function monthlySweepHandler(getRuntime: RuntimeGetter = runtimeFromEnvir
     context.log(
       `monthly sweep ${sweepId}: enqueued ${enqueued} subscription work item(s) on "${runtime.queue.name}"${timer.isPastDue ? ' (timer was past due)' : ''}`,
     );
+    if (runtime.periodReports) {
+      // The auditor's report of the month that just ended (its sweep ran on its 1st).
+      const period = previousMonth(now);
+      try {
+        const { report, storedAs } = await (await runtime.periodReports()).generate(period);
+        context.log(
+          `period report ${period.from}..${period.to}: ${report.totals.records} records, ${report.findings.length} finding(s), stored as ${storedAs}`,
+        );
+      } catch (thrown) {
+        const error = toError(thrown);
+        context.error(`period report ${period.from}..${period.to} failed: ${error.message}`);
+        throw error;
+      }
+    }
   };
 }
 

@@ -1,6 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import type { ReportService } from '../report/service.js';
 import type { ReportSources } from './fanout.js';
 import type { SweepDeps } from './run.js';
 import type { ArmThrottle } from './throttle.js';
@@ -17,4 +18,6 @@ export interface SweepRuntime extends SweepDeps, ReportSources {
   queue: QueueClient;
   throttle: ArmThrottle;
   log: (line: string) => void;
+  /** period reports: the monthly timer writes the previous month's (absent in runtimes built by hand) */
+  periodReports?: () => Promise<ReportService>;
 }

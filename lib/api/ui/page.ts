@@ -93,6 +93,8 @@ const ui = {
   tabExceptions: byId('tab-exceptions', HTMLAnchorElement),
   viewLog: byId('view-log', HTMLElement),
   viewExceptions: byId('view-exceptions', HTMLElement),
+  reports: byId('reports', HTMLDetailsElement),
+  reportList: byId('report-list', HTMLUListElement),
   status: byId('status', HTMLDivElement),
   rows: byId('rows', HTMLTableSectionElement),
   count: byId('count', HTMLSpanElement),
@@ -1156,8 +1158,43 @@ ui.revokeForm.addEventListener('submit', async (event) => {
   }
 });
 
+// --- Reports (GET /api/reports): loaded when the section is opened
+
+interface ReportListing {
+  items: { id: string; kind: string; created: string; links: Record<string, string> }[];
+}
+
+async function loadReports(): Promise<void> {
+  ui.reportList.replaceChildren(el('li', 'Loading…'));
+  try {
+    const { items } = await api<ReportListing>('GET', 'reports');
+    if (items.length === 0) {
+      ui.reportList.replaceChildren(el('li', 'No reports stored yet (driftwarden report --from … --to …).'));
+      return;
+    }
+    ui.reportList.replaceChildren(
+      ...items.map((item) => {
+        const li = el('li', `${item.id} (${item.kind}, ${fmtTime(item.created)}): `);
+        for (const [file, link] of Object.entries(item.links)) {
+          const a = el('a', file);
+          a.href = apiUrl(link);
+          if (file.endsWith('.html')) a.target = '_blank';
+          a.rel = 'noopener';
+          li.append(a, ' ');
+        }
+        return li;
+      }),
+    );
+  } catch (error) {
+    ui.reportList.replaceChildren(el('li', error instanceof Error ? error.message : String(error)));
+  }
+}
+
 // --- Wiring and first load
 
+ui.reports.addEventListener('toggle', () => {
+  if (ui.reports.open) void loadReports();
+});
 ui.detailClose.addEventListener('click', closeDetail);
 ui.filters.addEventListener('submit', (event) => {
   event.preventDefault();

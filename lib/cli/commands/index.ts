@@ -1,7 +1,9 @@
 import type { CliCommand } from '../types.js';
+import { auditCommand } from './audit.js';
 import { evaluateCommand } from './evaluate.js';
 import { exceptionsCommand } from './exceptions.js';
 import { logCommand } from './log.js';
+import { reportCommand } from './report.js';
 import { restoreCommand } from './restore.js';
 import { sweepCommand } from './sweep.js';
 import { verifyCommand } from './verify.js';
@@ -19,4 +21,6 @@ export const COMMANDS: readonly CliCommand[] = [
   verifyCommand,
   exceptionsCommand,
   restoreCommand,
+  reportCommand,
+  auditCommand,
 ];

@@ -27,6 +27,7 @@ Options:
   --dry-run           evaluate and report only: no ARM writes, no evidence
   --format table|json summary on stdout (default table); json prints the full sweep result
   --report DIR        also write report.json, report.csv and report.html (printable) to DIR
+                      (the report is stored in the reports container either way, unless --dry-run)
   --sweep-id ID       evidence/report id: a month YYYY-MM, optionally with a suffix
                       (2026-11-rerun); default: the current UTC month
   --concurrency N     resources decided at once per subscription (default 32)
@@ -182,7 +183,9 @@ export const sweepCommand: CliCommand = {
     progress.finish();
     if (!dryRun) await runtime.publishDigest?.(); // the end of every sweep is anchored
 
-    if (values.report) {
+    // Like the timer's fan-out: the report goes to the reports container (not for a dry run, which
+    // records nothing), and to --report DIR as well.
+    if (values.report || !dryRun) {
       const [exceptions, verification] = await Promise.all([
         runtime.exceptions.list(),
         (runtime.verifyMonth ? runtime.verifyMonth(sweepId) : runtime.evidence.verify()).catch(
@@ -198,11 +201,19 @@ export const sweepCommand: CliCommand = {
         exceptions,
         verification,
       });
-      await mkdir(values.report, { recursive: true });
-      for (const format of Object.keys(REPORT_FORMATS) as ReportFormat[]) {
-        await writeFile(join(values.report, `report.${format}`), REPORT_FORMATS[format].render(report));
+      if (!dryRun) {
+        const stored = await runtime.reports.saveReport(report);
+        io.stderr.write(
+          `report stored in the reports container as ${stored.revision ? `sweep-${sweepId}@${stored.revision}` : `sweep-${sweepId}`} (driftwarden report list)\n`,
+        );
       }
-      io.stderr.write(`report written to ${join(values.report, 'report.{json,csv,html}')}\n`);
+      if (values.report) {
+        await mkdir(values.report, { recursive: true });
+        for (const format of Object.keys(REPORT_FORMATS) as ReportFormat[]) {
+          await writeFile(join(values.report, `report.${format}`), REPORT_FORMATS[format].render(report));
+        }
+        io.stderr.write(`report written to ${join(values.report, 'report.{json,csv,html}')}\n`);
+      }
     }
 
     if (json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -4,9 +4,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { type IdentityEndpoint, startIdentityEndpoint } from '../../../lib/dev/local/identity-endpoint.js';
+import { SweepReportStore } from '../../../lib/sweep/report-store.js';
+import { monthSweepId } from '../../../lib/sweep/run.js';
 import type { SweepReport, SweepResult } from '../../../lib/sweep/types.js';
 import { mixedEstate } from './harness.js';
 
@@ -53,6 +56,7 @@ describe('driftwarden sweep (spawned CLI against the sandbox and Azurite)', () =
       DW_STORAGE: inject('azurite').connectionString,
       DW_EVIDENCE_TABLE: `cliev${suffix}`,
       DW_EXCEPTIONS_TABLE: `cliex${suffix}`,
+      DW_REPORTS_CONTAINER: `clireports-${suffix}`,
       DW_ARM_ENDPOINT: sandbox.url,
       DW_SUBSCRIPTION_IDS: SUBS.join(','),
       NODE_EXTRA_CA_CERTS: sandbox.caCertPath,
@@ -117,5 +121,14 @@ describe('driftwarden sweep (spawned CLI against the sandbox and Azurite)', () =
     expect(report.verification).toMatchObject({ ok: true });
     expect(await readFile(join(dir, 'report.html'), 'utf8')).toMatch(/<!doctype html>/);
     expect(await readFile(join(dir, 'report.csv'), 'utf8')).toMatch(/^section,/);
+    // like the timer's fan-out, the report is stored in the reports container too
+    const sweepId = monthSweepId(new Date());
+    expect(result.stderr).toContain(`report stored in the reports container as sweep-${sweepId}`);
+    const stored = await new SweepReportStore(
+      BlobServiceClient.fromConnectionString(env.DW_STORAGE ?? '').getContainerClient(
+        env.DW_REPORTS_CONTAINER ?? '',
+      ),
+    ).readReport(sweepId, 'json');
+    expect((JSON.parse(stored ?? 'null') as SweepReport).remediations).toHaveLength(16);
   });
 });

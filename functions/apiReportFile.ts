@@ -1,0 +1,4 @@
+import { apiFunctionDefinition } from '../lib/api/functions.js';
+import { register } from '../lib/host/registration.js';
+
+register(apiFunctionDefinition('apiReportFile'));
