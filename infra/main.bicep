@@ -116,6 +116,9 @@ param managementPorts string = ''
 @description('Public prefixes wider than this length count as internet (DW_INTERNET_PREFIX_MAX_LENGTH). Empty: built-in default (/16).')
 param internetPrefixMaxLength string = ''
 
+@description('Minimum Log Analytics retention for audit evidence, in days (DW_LOG_RETENTION_DAYS, LAW-RETENTION). Empty: built-in default (365).')
+param logRetentionDays string = ''
+
 @description('Longest allowed exception, in days (DW_EXCEPTION_MAX_DAYS).')
 @minValue(1)
 @maxValue(365)
@@ -238,6 +241,7 @@ module functionApp 'modules/functionapp.bicep' = {
     phiTagValues: phiTagValues
     managementPorts: managementPorts
     internetPrefixMaxLength: internetPrefixMaxLength
+    logRetentionDays: logRetentionDays
     exceptionMaxDays: exceptionMaxDays
     authClientId: authClientId
     authClientSecretSettingName: authClientSecretSettingName

@@ -40,4 +40,5 @@ param phiTagName = 'data-classification'
 param phiTagValues = 'phi,ephi'
 param managementPorts = ''
 param internetPrefixMaxLength = ''
+param logRetentionDays = ''
 param exceptionMaxDays = 90

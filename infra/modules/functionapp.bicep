@@ -48,6 +48,7 @@ param phiTagName string
 param phiTagValues string
 param managementPorts string
 param internetPrefixMaxLength string
+param logRetentionDays string
 param exceptionMaxDays int
 
 param authClientId string
@@ -158,6 +159,7 @@ var appSettings = {
   DW_PHI_TAG_VALUES: phiTagValues
   DW_MANAGEMENT_PORTS: managementPorts
   DW_INTERNET_PREFIX_MAX_LENGTH: internetPrefixMaxLength
+  DW_LOG_RETENTION_DAYS: logRetentionDays
   DW_EXCEPTION_MAX_DAYS: string(exceptionMaxDays)
 }
 

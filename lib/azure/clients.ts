@@ -1,4 +1,7 @@
+import { KeyVaultManagementClient } from '@azure/arm-keyvault';
+import { MonitorClient } from '@azure/arm-monitor';
 import { NetworkManagementClient } from '@azure/arm-network';
+import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
 import { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
 import type { CommonClientOptions } from '@azure/core-client';
@@ -15,36 +18,55 @@ export interface ArmConnection {
   clientOptions?: CommonClientOptions;
 }
 
-/** One pair of SDK clients per subscription, created lazily and reused (keeps connections warm). */
+type Factory<T> = (
+  credential: TokenCredential,
+  subscriptionId: string,
+  options: CommonClientOptions & { endpoint: string },
+) => T;
+
+/** One SDK client per service and subscription, created lazily and reused (keeps connections warm). */
 export class ArmClients {
-  private readonly storage = new Map<string, StorageManagementClient>();
-  private readonly network = new Map<string, NetworkManagementClient>();
+  private readonly clients = new Map<string, unknown>();
 
   constructor(readonly connection: ArmConnection) {}
 
-  storageFor(subscriptionId: string): StorageManagementClient {
-    const key = subscriptionId.toLowerCase();
-    let client = this.storage.get(key);
+  private client<T>(service: string, subscriptionId: string, create: Factory<T>): T {
+    const key = `${service}|${subscriptionId.toLowerCase()}`;
+    let client = this.clients.get(key) as T | undefined;
     if (!client) {
-      client = new StorageManagementClient(this.connection.credential, subscriptionId, {
+      client = create(this.connection.credential, subscriptionId, {
         ...this.connection.clientOptions,
         endpoint: this.connection.endpoint,
       });
-      this.storage.set(key, client);
+      this.clients.set(key, client);
     }
     return client;
   }
 
+  storageFor(subscriptionId: string): StorageManagementClient {
+    return this.client('storage', subscriptionId, (c, s, o) => new StorageManagementClient(c, s, o));
+  }
+
   networkFor(subscriptionId: string): NetworkManagementClient {
-    const key = subscriptionId.toLowerCase();
-    let client = this.network.get(key);
-    if (!client) {
-      client = new NetworkManagementClient(this.connection.credential, subscriptionId, {
-        ...this.connection.clientOptions,
-        endpoint: this.connection.endpoint,
-      });
-      this.network.set(key, client);
-    }
-    return client;
+    return this.client('network', subscriptionId, (c, s, o) => new NetworkManagementClient(c, s, o));
+  }
+
+  /** Log Analytics workspaces (@azure/arm-operationalinsights). */
+  operationalInsightsFor(subscriptionId: string): OperationalInsightsManagementClient {
+    return this.client(
+      'operationalinsights',
+      subscriptionId,
+      (c, s, o) => new OperationalInsightsManagementClient(c, s, o),
+    );
+  }
+
+  /** Diagnostic settings (@azure/arm-monitor); their scope is a resource id, the subscription only routes throttling. */
+  monitorFor(subscriptionId: string): MonitorClient {
+    return this.client('monitor', subscriptionId, (c, s, o) => new MonitorClient(c, s, o));
+  }
+
+  /** Key vaults and their keys (@azure/arm-keyvault). */
+  keyVaultFor(subscriptionId: string): KeyVaultManagementClient {
+    return this.client('keyvault', subscriptionId, (c, s, o) => new KeyVaultManagementClient(c, s, o));
   }
 }

@@ -30,4 +30,12 @@ export const ARM_ACTIONS = [
   'Microsoft.Network/networkSecurityGroups/read',
   'Microsoft.Network/networkSecurityGroups/securityRules/read',
   'Microsoft.Network/networkSecurityGroups/securityRules/write',
+  // LAW-RETENTION reads and remediates workspaces; DIAG-RESOURCE-LOGS reads their retention
+  'Microsoft.OperationalInsights/workspaces/read',
+  'Microsoft.OperationalInsights/workspaces/write',
+  // KV-* audit vaults; KV-HSM-KEY-PHI reads the key a PHI account's encryption uses (metadata only)
+  'Microsoft.KeyVault/vaults/read',
+  'Microsoft.KeyVault/vaults/keys/read',
+  // DIAG-RESOURCE-LOGS: the diagnostic settings of accounts' blob services, vaults and NSGs
+  'Microsoft.Insights/diagnosticSettings/read',
 ] as const;

@@ -1,7 +1,7 @@
 import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type WritableStorageProperties, writtenFieldsOf } from '../controls/resource-fields.js';
-import type { RemediationPlan } from '../controls/types.js';
+import type { NormalizedResource, RelatedResources, RemediationPlan } from '../controls/types.js';
 import {
   PreconditionFailedError,
   type ResourceGateway,
@@ -9,6 +9,7 @@ import {
 } from '../remediation/types.js';
 import { isRestError } from '../util/errors.js';
 import type { ArmClients } from './clients.js';
+import { ArmRelatedReader } from './related-reader.js';
 import { type ParsedResourceId, requireResourceId } from './resource-id.js';
 
 /**
@@ -75,6 +76,10 @@ export function storageRestoreSet(state: Json): StorageProperties {
   return set as StorageProperties;
 }
 
+/** What restore writes for a recorded null retention: the declared meaning of "not reported". */
+const WORKSPACE_RETENTION_DEFAULT =
+  writtenFieldsOf('logAnalyticsWorkspace').retentionInDays?.restoreNullAs ?? 30;
+
 const IF_MATCH_POLICY = 'driftwardenIfMatchOnWritesOnly';
 const ifMatchOnWritesOnly: PipelinePolicy = {
   name: IF_MATCH_POLICY,
@@ -140,6 +145,7 @@ export class ArmResourceGateway implements ResourceGateway {
   private readonly timeoutMs: number;
   private readonly pollIntervalMs: number;
   private readonly patched = new WeakSet<object>();
+  private readonly relatedReader: ArmRelatedReader;
 
   constructor(
     private readonly clients: ArmClients,
@@ -147,6 +153,12 @@ export class ArmResourceGateway implements ResourceGateway {
   ) {
     this.timeoutMs = options.operationTimeoutMs ?? 60_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.relatedReader = new ArmRelatedReader(clients, () => this.signal());
+  }
+
+  /** What the cross-resource controls need about `resource` (diagnostic settings, workspaces, its CMK key). */
+  related(resource: NormalizedResource): Promise<RelatedResources> {
+    return this.relatedReader.read(resource);
   }
 
   private signal() {
@@ -218,6 +230,34 @@ export class ArmResourceGateway implements ResourceGateway {
               { abortSignal },
             ),
           );
+        case 'logAnalyticsWorkspace':
+          return this.snapshot(
+            id,
+            await this.clients
+              .operationalInsightsFor(id.subscriptionId)
+              .workspaces.get(id.resourceGroup, id.parentName, { abortSignal }),
+          );
+        case 'keyVault':
+          return this.snapshot(
+            id,
+            await this.clients
+              .keyVaultFor(id.subscriptionId)
+              .vaults.get(id.resourceGroup, id.parentName, { abortSignal }),
+          );
+        case 'keyVaultKey':
+          return this.snapshot(
+            id,
+            await this.clients
+              .keyVaultFor(id.subscriptionId)
+              .keys.get(id.resourceGroup, id.parentName, id.childName as string, { abortSignal }),
+          );
+        case 'diagnosticSetting':
+          return this.snapshot(
+            id,
+            await this.clients
+              .monitorFor(id.subscriptionId)
+              .diagnosticSettings.get(id.scope?.id ?? '', id.childName as string, { abortSignal }),
+          );
       }
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -234,6 +274,10 @@ export class ArmResourceGateway implements ResourceGateway {
       case 'blob-container-public-access':
         if (id.target !== 'blobContainer') throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
         return this.patchContainer(id, plan.set.publicAccess, null);
+      case 'workspace-properties':
+        if (id.target !== 'logAnalyticsWorkspace')
+          throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
+        return this.patchWorkspace(id, plan.set.retentionInDays, current.etag);
       case 'nsg-rule-remove-sources':
       case 'nsg-rule-deny': {
         const { rule, ruleId } = this.ruleFrom(current, id, plan.ruleName);
@@ -273,6 +317,38 @@ export class ArmResourceGateway implements ResourceGateway {
         );
         return this.putRule(ruleId, state, etag ?? null);
       }
+      case 'logAnalyticsWorkspace': {
+        // a recorded null (not reported) restores the service default the control declares
+        const days = state.retentionInDays ?? WORKSPACE_RETENTION_DEFAULT;
+        if (typeof days !== 'number') throw new Error('restore: the recorded state has no retentionInDays');
+        return this.patchWorkspace(id, days, etag ?? null);
+      }
+      case 'keyVault':
+      case 'keyVaultKey':
+      case 'diagnosticSetting':
+        throw new Error(`restore: driftwarden never writes ${id.target} resources`);
+    }
+  }
+
+  /** PATCH of the workspace's retention only (Workspaces_Update is synchronous), with its ETag when known. */
+  private async patchWorkspace(
+    id: ParsedResourceId,
+    retentionInDays: number,
+    etag: string | null,
+  ): Promise<ResourceSnapshot> {
+    try {
+      const result = await this.clients.operationalInsightsFor(id.subscriptionId).workspaces.update(
+        id.resourceGroup,
+        id.parentName,
+        { retentionInDays },
+        {
+          abortSignal: this.signal(),
+          requestOptions: etag ? { customHeaders: { 'If-Match': etag } } : undefined,
+        },
+      );
+      return this.snapshot(id, result);
+    } catch (error) {
+      rethrow412(error, id.canonicalId);
     }
   }
 

@@ -34,6 +34,11 @@ export type StorageAccountWrites = {
 export type BlobContainerWrites = {
   -readonly [K in keyof WritesOf<'blobContainer'>]: WritesOf<'blobContainer'>[K];
 };
+export type WorkspaceFields = FieldValues<ReadsOf<'logAnalyticsWorkspace'>>;
+export type WorkspaceWrites = {
+  -readonly [K in keyof WritesOf<'logAnalyticsWorkspace'>]: WritesOf<'logAnalyticsWorkspace'>[K];
+};
+export type KeyVaultFields = FieldValues<ReadsOf<'keyVault'>>;
 /** Storage properties remediation or restore may write, with any value they can hold. */
 export type WritableStorageProperties = Partial<Pick<StorageAccountFields, keyof StorageAccountWrites>>;
 
