@@ -59,7 +59,7 @@ param reportsRetentionDays int = 400
 @description('Set to true after locking the reports immutability policy, so redeployments leave the locked policy alone.')
 param reportsImmutabilityLocked bool = false
 
-@description('Log Analytics retention in days.')
+@description('Log Analytics retention in days: of the app own workspace, and the minimum LAW-RETENTION requires of audited workspaces (DW_LOG_RETENTION_DAYS)')
 @minValue(365)
 @maxValue(730)
 param logRetentionDays int = 365
@@ -115,9 +115,6 @@ param managementPorts string = ''
 
 @description('Public prefixes wider than this length count as internet (DW_INTERNET_PREFIX_MAX_LENGTH). Empty: built-in default (/16).')
 param internetPrefixMaxLength string = ''
-
-@description('Minimum Log Analytics retention for audit evidence, in days (DW_LOG_RETENTION_DAYS, LAW-RETENTION). Empty: built-in default (365).')
-param logRetentionDays string = ''
 
 @description('Longest allowed exception, in days (DW_EXCEPTION_MAX_DAYS).')
 @minValue(1)
@@ -241,7 +238,8 @@ module functionApp 'modules/functionapp.bicep' = {
     phiTagValues: phiTagValues
     managementPorts: managementPorts
     internetPrefixMaxLength: internetPrefixMaxLength
-    logRetentionDays: logRetentionDays
+    // the minimum LAW-RETENTION requires of audited workspaces is the app's own workspace retention
+    logRetentionDays: string(logRetentionDays)
     exceptionMaxDays: exceptionMaxDays
     authClientId: authClientId
     authClientSecretSettingName: authClientSecretSettingName

@@ -40,5 +40,4 @@ param phiTagName = 'data-classification'
 param phiTagValues = 'phi,ephi'
 param managementPorts = ''
 param internetPrefixMaxLength = ''
-param logRetentionDays = ''
 param exceptionMaxDays = 90

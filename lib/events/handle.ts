@@ -1,5 +1,5 @@
-import type { EvidenceRecord } from '../evidence/types.js';
 import { parseResourceId } from '../azure/resource-id.js';
+import type { EvidenceRecord } from '../evidence/types.js';
 import type { DecisionContext } from '../remediation/types.js';
 import { MalformedEventError, parseResourceChange, type ResourceChange } from './parse.js';
 
