@@ -1,3 +1,4 @@
+import { createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import { RelatedIndex } from '../controls/related.js';
 import type { DiagnosticSettingResource, NormalizedResource, RelatedResources } from '../controls/types.js';
 import { normalizeResource } from '../resources/normalize.js';
@@ -36,6 +37,14 @@ export function diagnosticScopeOf(resource: NormalizedResource): string | null {
   }
 }
 
+/**
+ * Diagnostic settings API version with `categoryGroup` (audit / allLogs). @azure/arm-monitor 7
+ * calls 2017-05-01-preview, whose model has no category groups, so its deserialiser would drop
+ * them and a setting using the `audit` group would look empty: the list is sent through the same
+ * client's pipeline (credential, retries, throttle policy) at this version instead.
+ */
+export const DIAGNOSTIC_SETTINGS_API_VERSION = '2021-05-01-preview';
+
 /** The diagnostic settings of one scope, normalised (one ARM call: the list is not paged). */
 export async function listDiagnosticSettings(
   arm: ArmClients,
@@ -43,9 +52,23 @@ export async function listDiagnosticSettings(
   scopeId: string,
   abortSignal?: AbortSignal,
 ): Promise<DiagnosticSettingResource[]> {
-  const response = await arm.monitorFor(subscriptionId).diagnosticSettings.list(scopeId, { abortSignal });
+  const client = arm.monitorFor(subscriptionId);
+  const url = `${arm.connection.endpoint.replace(/\/+$/, '')}${scopeId}/providers/Microsoft.Insights/diagnosticSettings?api-version=${DIAGNOSTIC_SETTINGS_API_VERSION}`;
+  const response = await client.sendRequest(
+    createPipelineRequest({ url, method: 'GET', ...(abortSignal ? { abortSignal } : {}) }),
+  );
+  const body = response.bodyAsText ? (JSON.parse(response.bodyAsText) as { value?: unknown[] }) : {};
+  if (response.status >= 400) {
+    const error = (body as { error?: { code?: string; message?: string } }).error;
+    throw new RestError(error?.message ?? `diagnostic settings list failed (${response.status})`, {
+      code: error?.code ?? 'Unknown',
+      statusCode: response.status,
+      request: response.request,
+      response,
+    });
+  }
   const settings: DiagnosticSettingResource[] = [];
-  for (const raw of response.value ?? []) {
+  for (const raw of body.value ?? []) {
     const setting = normalizeResource(plain(raw));
     if (setting?.kind === 'diagnosticSetting') settings.push(setting);
   }

@@ -256,7 +256,9 @@ export class ArmResourceGateway implements ResourceGateway {
             id,
             await this.clients
               .monitorFor(id.subscriptionId)
-              .diagnosticSettings.get(id.scope?.id ?? '', id.childName as string, { abortSignal }),
+              .diagnosticSettings.get((id.scope?.id ?? '').replace(/^\/+/, ''), id.childName as string, {
+                abortSignal,
+              }),
           );
       }
     } catch (error) {
