@@ -35,7 +35,6 @@ var handledOperations = [
   'Microsoft.KeyVault/vaults/write'
   'Microsoft.KeyVault/vaults/delete'
   'Microsoft.KeyVault/vaults/keys/write'
-  'Microsoft.KeyVault/vaults/keys/delete'
   'Microsoft.Insights/diagnosticSettings/write'
   'Microsoft.Insights/diagnosticSettings/delete'
 ]

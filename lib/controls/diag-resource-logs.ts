@@ -34,7 +34,8 @@ function judgeWorkspace(
   workspace: LogAnalyticsWorkspaceResource | null | undefined,
   minimum: number,
 ): WorkspaceVerdict {
-  if (workspace === undefined) return { ok: 'unknown', why: `workspace ${workspaceId} is not in the input` };
+  if (workspace === undefined)
+    return { ok: 'unknown', why: `workspace ${workspaceId} is not among the resources read` };
   if (workspace === null) return { ok: false, why: `workspace ${workspaceId} does not exist` };
   const days = workspace.retentionInDays;
   if (days !== null && days >= minimum) return { ok: true };
