@@ -19,7 +19,7 @@ export function banner(local: LocalMode, readyMs: number): string {
     `  Start-up sweep    ${sweep}`,
     '',
     '  Cause drift, then watch the log page:',
-    '    npx driftwarden sandbox drift open-rdp      (or public-blob, weak-tls, open-http, public-container)',
+    '    npx driftwarden sandbox drift open-rdp      (or public-blob, weak-tls, open-http, public-container, short-retention, drop-diagnostics)',
     '',
     `  Connection details: ${local.localJsonPath}`,
     '  Ctrl-C stops everything.',
