@@ -28,6 +28,11 @@ export class SweepRelated {
   constructor(
     private readonly arm: ArmClients,
     private readonly subscriptionId: string,
+    /** which lookups to make (a control switched off needs none) */
+    private readonly lookups: { diagnosticSettings: boolean; keys: boolean } = {
+      diagnosticSettings: true,
+      keys: true,
+    },
   ) {}
 
   /** A listed workspace (or its state after a remediation). */
@@ -46,12 +51,12 @@ export class SweepRelated {
   async forResource(raw: unknown): Promise<RelatedResources> {
     const resource = normalizeQuietly(raw);
     if (!resource) return this.workspaces;
-    const scope = diagnosticScopeOf(resource);
+    const scope = this.lookups.diagnosticSettings ? diagnosticScopeOf(resource) : null;
     const settings = scope ? await listDiagnosticSettings(this.arm, this.subscriptionId, scope) : undefined;
     for (const setting of settings ?? [])
       if (setting.workspaceId) await this.resolveRemote(setting.workspaceId);
     const keyIndex =
-      resource.kind === 'storageAccount' && resource.keyVaultUri
+      this.lookups.keys && resource.kind === 'storageAccount' && resource.keyVaultUri
         ? await this.keysOf(resource.keyVaultUri)
         : null;
     const scopeLower = scope?.toLowerCase();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ArmClients } from '../azure/clients.js';
-import type { ControlId } from '../controls/types.js';
+import type { ControlId, Mode } from '../controls/types.js';
 import type { EvidenceInput, EvidenceRecord } from '../evidence/types.js';
 import { isRestError, isTransient, toError } from '../util/errors.js';
 import { createPool } from '../util/pool.js';
@@ -32,6 +32,11 @@ export interface SweepDeps {
   arm: ArmClients;
   /** the remediation engine: the event path's decision code, evidence shape and chain */
   engine: SweepDecider;
+  /**
+   * Mode in force per control. With DIAG-RESOURCE-LOGS off the sweep makes none of its
+   * per-resource diagnostic-settings calls (with KV-HSM-KEY-PHI off, no key lists). Default: on.
+   */
+  modes?: (id: ControlId) => Mode;
 }
 
 export interface RunSweepOptions {
@@ -162,7 +167,10 @@ export async function sweepOneSubscription(
     options.evidenceChunk,
   );
 
-  const related = new SweepRelated(deps.arm, subscriptionId);
+  const related = new SweepRelated(deps.arm, subscriptionId, {
+    diagnosticSettings: deps.modes?.('DIAG-RESOURCE-LOGS') !== 'off',
+    keys: deps.modes?.('KV-HSM-KEY-PHI') !== 'off',
+  });
 
   /**
    * Decides one resource; returns its decisions, or null when it could not be decided.
