@@ -18,6 +18,12 @@
  * growth. Phase 2 therefore writes the first EVIDENCE_SAMPLE rows and prints the first and last
  * chunk latencies beside the average, to keep the bench within a few minutes on 2 cores.
  *
+ * Diagnostic settings (DIAG-RESOURCE-LOGS) are the one per-resource read: ARM lists them per
+ * resource only (no subscription-wide list, and Resource Graph does not hold them), so each
+ * account's blob service, vault and NSG costs one list call. Phase 1 runs with that control off so
+ * its figures stay the storage/NSG enumeration; phase 1b sweeps a 1,000 + 1,000 slice with it on
+ * and prints what those calls cost under the same read bucket (≈ 1 read per resource, at 25/s).
+ *
  * Page size: the sandbox serves 1,000 items per list page. ARM's real list pages for storage
  * accounts and NSGs are large (hundreds to thousands of items, with nextLink beyond), so 1,000 is
  * representative; at the sandbox's default of 100, enumeration alone would take 200 reads.
@@ -41,7 +47,15 @@ const DRIFT = 0.02;
 const LATENCY_MS = 50;
 const PAGE_SIZE = 1000;
 const EVIDENCE_SAMPLE = 10_000;
-const LIST_KINDS = new Set(['storageAccounts.list', 'networkSecurityGroups.list', 'containers.list']);
+const LIST_KINDS = new Set([
+  'storageAccounts.list',
+  'networkSecurityGroups.list',
+  'containers.list',
+  'workspaces.list',
+  'vaults.list',
+  'keys.list',
+]);
+const DIAG_SLICE = 1_000;
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
@@ -79,6 +93,68 @@ class MemoryEvidence implements Pick<EvidenceStore, 'append' | 'appendMany'> {
   }
 }
 
+/** A 1,000-account + 1,000-NSG sweep with DIAG-RESOURCE-LOGS on: the cost of its per-resource reads. */
+async function runDiagnosticsSlice(connectionString: string): Promise<void> {
+  const estate = generateEstate({
+    subscriptions: 1,
+    storageAccounts: DIAG_SLICE,
+    nsgs: DIAG_SLICE,
+    driftRatio: DRIFT,
+    seed: 2027,
+  });
+  const subscription = estate.subscriptions?.[0] ?? '';
+  const sandbox = await startSandbox({
+    pageSize: PAGE_SIZE,
+    latencyMs: LATENCY_MS,
+    throttle: ARM_LIKE_THROTTLE,
+    scenario: estate,
+  });
+  try {
+    const suffix = randomBytes(4).toString('hex');
+    const config = loadConfig({
+      DW_STORAGE: connectionString,
+      DW_EVIDENCE_TABLE: `benchdg${suffix}`,
+      DW_EXCEPTIONS_TABLE: `benchdx${suffix}`,
+      DW_ARM_ENDPOINT: sandbox.url,
+      DW_SUBSCRIPTION_IDS: subscription,
+    });
+    const runtime = await createApp(config, {
+      armConnection: {
+        credential: sandbox.credential({ oid: 'bench-mi' }),
+        endpoint: sandbox.url,
+        clientOptions: sandbox.clientOptions(),
+      },
+      evidence: new MemoryEvidence() as unknown as EvidenceStore,
+      log: () => {},
+    }).sweep();
+    sandbox.resetStats();
+    const started = performance.now();
+    const result = await runSweep({
+      subscriptions: [subscription],
+      sweepId: '2026-11',
+      deps: runtime,
+      concurrency: 64,
+    });
+    const wallS = (performance.now() - started) / 1000;
+    const byKind = sandbox.stats().requests.byKind;
+    const diag = byKind['diagnosticSettings.list'] ?? 0;
+    const lists = Object.entries(byKind).filter(([kind]) => LIST_KINDS.has(kind));
+    const perResourceGets = Object.entries(byKind).filter(
+      ([kind]) => kind.endsWith('.get') && !kind.startsWith('operations'),
+    );
+    const { burst, perSecond } = ARM_LIKE_THROTTLE.reads;
+    console.log(
+      `phase 1b (DIAG-RESOURCE-LOGS on, ${DIAG_SLICE} accounts + ${DIAG_SLICE} NSGs): ${fmt(wallS)} s; ` +
+        `diagnosticSettings.list ${diag} (one per account blob service / NSG; read-bucket bound ${fmt(Math.max(0, diag - burst) / perSecond)} s); ` +
+        `list pages ${lists.map(([k, c]) => `${k} ${c}`).join(', ')}; per-resource GETs: ${perResourceGets.map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}; ` +
+        `DIAG-RESOURCE-LOGS audit ${result.byControl['DIAG-RESOURCE-LOGS']?.audit ?? 0}; ` +
+        `at ${STORAGE_ACCOUNTS} + ${NSGS} that is ≥ ${fmt((STORAGE_ACCOUNTS + NSGS - burst) / perSecond / 60)} min of reads per subscription`,
+    );
+  } finally {
+    await sandbox.stop();
+  }
+}
+
 export async function run(): Promise<void> {
   const estate = generateEstate({
     subscriptions: 1,
@@ -103,6 +179,8 @@ export async function run(): Promise<void> {
       DW_EXCEPTIONS_TABLE: `benchex${suffix}`,
       DW_ARM_ENDPOINT: sandbox.url,
       DW_SUBSCRIPTION_IDS: subscription,
+      // phase 1 measures enumeration; the per-resource diagnostic-settings reads are phase 1b
+      DW_CONTROL_MODES: 'DIAG-RESOURCE-LOGS=off',
     });
     const memory = new MemoryEvidence();
     const runtime = await createApp(config, {
@@ -153,6 +231,9 @@ export async function run(): Promise<void> {
         `= ${fmt(t.evaluated / wallS, 0)} evidence rows/s into the in-memory chain; resources ${sub?.resources ?? 0}, ` +
         `status ${sub?.status}, errors ${sub?.errors.length ?? 0}${sub?.errors[0] ? ` (first: ${sub.errors[0].message})` : ''}`,
     );
+
+    // ---- phase 1b: DIAG-RESOURCE-LOGS on, over a slice: one diagnostic-settings list per resource
+    await runDiagnosticsSlice(azurite.connectionString);
 
     // ---- phase 2: the same rows into the real evidence store on Azurite
     const store = await createEvidenceStore(config, { remediatorIdentity: 'bench', remediatorVersion: '0' });

@@ -75,7 +75,7 @@ param digestImmutabilityLocked bool = false
 @maxValue(86400)
 param digestIntervalSeconds int = 300
 
-@description('Log Analytics retention in days.')
+@description('Log Analytics retention in days: of the app own workspace, and the minimum LAW-RETENTION requires of audited workspaces (DW_LOG_RETENTION_DAYS)')
 @minValue(365)
 @maxValue(730)
 param logRetentionDays int = 365
@@ -275,6 +275,8 @@ module functionApp 'modules/functionapp.bicep' = {
     phiTagValues: phiTagValues
     managementPorts: managementPorts
     internetPrefixMaxLength: internetPrefixMaxLength
+    // the minimum LAW-RETENTION requires of audited workspaces is the app's own workspace retention
+    logRetentionDays: string(logRetentionDays)
     exceptionMaxDays: exceptionMaxDays
     signingKeyId: evidenceAnchor.outputs.signingKeyId
     digestContainer: evidenceAnchor.outputs.digestContainerName

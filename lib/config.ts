@@ -22,6 +22,7 @@ export const SETTINGS = {
   phiTagValues: 'DW_PHI_TAG_VALUES',
   managementPorts: 'DW_MANAGEMENT_PORTS',
   internetPrefixMaxLength: 'DW_INTERNET_PREFIX_MAX_LENGTH',
+  logRetentionDays: 'DW_LOG_RETENTION_DAYS', // LAW-RETENTION minimum, default 365
   selfObjectId: 'DW_SELF_OBJECT_ID', // loop guard: our managed identity's object id
   selfAppId: 'DW_SELF_APP_ID', // loop guard: our managed identity's client/app id
   armEndpoint: 'DW_ARM_ENDPOINT', // default https://management.azure.com (the sandbox in local mode)
@@ -62,6 +63,7 @@ export interface Config {
   phiTagValues: string[] | null;
   managementPorts: string[] | null;
   internetPrefixMaxLength: number | null;
+  logRetentionDays: number | null;
   selfObjectId: string | null;
   selfAppId: string | null;
   armEndpoint: string;
@@ -229,6 +231,8 @@ export function loadConfig(env: Env = process.env): Config {
     phiTagValues: list(env, SETTINGS.phiTagValues),
     managementPorts: list(env, SETTINGS.managementPorts),
     internetPrefixMaxLength: int(env, SETTINGS.internetPrefixMaxLength, 0, 128),
+    // Log Analytics allows 30-730 days of interactive retention
+    logRetentionDays: int(env, SETTINGS.logRetentionDays, 30, 730),
     selfObjectId: text(env, SETTINGS.selfObjectId),
     selfAppId: text(env, SETTINGS.selfAppId),
     armEndpoint: httpsUri(env, SETTINGS.armEndpoint) ?? 'https://management.azure.com',

@@ -1,4 +1,5 @@
 import { CONTROLS, controlsFor } from './controls/catalog.js';
+import { NOTHING_RELATED, relatedFromDocument } from './controls/related.js';
 import { defaultEvaluationSettings } from './controls/settings.js';
 import type {
   ControlException,
@@ -7,6 +8,7 @@ import type {
   Finding,
   Mode,
   NormalizedResource,
+  RelatedResources,
 } from './controls/types.js';
 import { applyExceptions } from './exceptions/match.js';
 import { isRecord, parseResourceDocument } from './resources/normalize.js';
@@ -19,6 +21,8 @@ export interface EvaluateOptions {
   now?: Date;
   /** per-control modes; a control in mode 'off' produces no findings. Audit vs remediate does not change status. */
   modes?: Partial<Record<ControlId, Mode>>;
+  /** other resources the cross-resource controls follow (default: none known) */
+  related?: RelatedResources;
 }
 
 /** One finding per applicable control (pass findings included), exceptions applied. Pure apart from the default clock. */
@@ -28,22 +32,27 @@ export function evaluateResource(resource: NormalizedResource, options: Evaluate
   for (const control of controlsFor(resource.kind)) {
     const mode = options.modes?.[control.id] ?? control.defaultMode;
     if (mode === 'off') continue;
-    findings.push(...control.evaluate(resource, settings));
+    findings.push(...control.evaluate(resource, settings, options.related ?? NOTHING_RELATED));
   }
   return applyExceptions(findings, options.exceptions ?? [], options.now ?? new Date());
 }
 
 /**
- * Evaluates a whole document (one resource, an array, or `{ "value": [...] }`). A resource of a
+ * Evaluates a whole document (one resource, an array, or `{ "value": [...] }`). Cross-resource
+ * controls are judged when the resources they follow are in the document too. A resource of a
  * type no control judges yields one `not-applicable` finding per control, so every input resource
  * is accounted for and every finding has the documented shape. Throws InvalidResourceError when
  * the document is unusable.
  */
 export function evaluateDocument(json: unknown, options: EvaluateOptions = {}): Finding[] {
   const findings: Finding[] = [];
-  for (const item of parseResourceDocument(fromResourceGraph(json))) {
+  const items = parseResourceDocument(fromResourceGraph(json));
+  // cross-resource controls judge what the document holds (a key, a workspace, diagnostic settings)
+  const related =
+    options.related ?? relatedFromDocument(items.flatMap((item) => (item.resource ? [item.resource] : [])));
+  for (const item of items) {
     if (item.resource) {
-      findings.push(...evaluateResource(item.resource, options));
+      findings.push(...evaluateResource(item.resource, { ...options, related }));
       continue;
     }
     const id = typeof item.raw.id === 'string' ? clip(item.raw.id) : `(item ${item.index}, no id)`;

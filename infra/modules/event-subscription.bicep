@@ -30,6 +30,13 @@ var handledOperations = [
   'Microsoft.Network/networkSecurityGroups/delete'
   'Microsoft.Network/networkSecurityGroups/securityRules/write'
   'Microsoft.Network/networkSecurityGroups/securityRules/delete'
+  'Microsoft.OperationalInsights/workspaces/write'
+  'Microsoft.OperationalInsights/workspaces/delete'
+  'Microsoft.KeyVault/vaults/write'
+  'Microsoft.KeyVault/vaults/delete'
+  'Microsoft.KeyVault/vaults/keys/write'
+  'Microsoft.Insights/diagnosticSettings/write'
+  'Microsoft.Insights/diagnosticSettings/delete'
 ]
 
 resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {

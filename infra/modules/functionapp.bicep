@@ -48,6 +48,7 @@ param phiTagName string
 param phiTagValues string
 param managementPorts string
 param internetPrefixMaxLength string
+param logRetentionDays string
 param exceptionMaxDays int
 
 @description('Versionless Key Vault key id that signs evidence digests (modules/evidence-anchor.bicep).')
@@ -169,6 +170,7 @@ var appSettings = {
   DW_PHI_TAG_VALUES: phiTagValues
   DW_MANAGEMENT_PORTS: managementPorts
   DW_INTERNET_PREFIX_MAX_LENGTH: internetPrefixMaxLength
+  DW_LOG_RETENTION_DAYS: logRetentionDays
   DW_EXCEPTION_MAX_DAYS: string(exceptionMaxDays)
 
   // Evidence anchoring: signed digests in the WORM container (README "Evidence trust model")

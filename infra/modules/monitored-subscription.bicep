@@ -21,6 +21,11 @@ var armActions = [
   'Microsoft.Network/networkSecurityGroups/read'
   'Microsoft.Network/networkSecurityGroups/securityRules/read'
   'Microsoft.Network/networkSecurityGroups/securityRules/write'
+  'Microsoft.OperationalInsights/workspaces/read'
+  'Microsoft.OperationalInsights/workspaces/write'
+  'Microsoft.KeyVault/vaults/read'
+  'Microsoft.KeyVault/vaults/keys/read'
+  'Microsoft.Insights/diagnosticSettings/read'
 ]
 
 resource remediatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {

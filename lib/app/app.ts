@@ -365,6 +365,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       subscriptions: config.subscriptions,
       arm: arm(),
       engine,
+      modes,
       evidence: evidenceStore,
       exceptions: exceptionStore,
       reports: new SweepReportStore(reportsContainer()),

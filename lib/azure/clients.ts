@@ -1,12 +1,16 @@
+import type { KeyVaultManagementClient } from '@azure/arm-keyvault';
+import type { MonitorClient } from '@azure/arm-monitor';
 import type { NetworkManagementClient } from '@azure/arm-network';
+import type { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
 import type { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
 import type { CommonClientOptions } from '@azure/core-client';
 
 /**
  * How we reach Azure Resource Manager. In Azure: the app's one DefaultAzureCredential (the Function
- * App's user-assigned managed identity via AZURE_CLIENT_ID, lib/app/app.ts) and management.azure.com. In local mode and
- * tests: the ARM sandbox's endpoint, stand-in credential and TLS trust, passed in as client options.
+ * App's user-assigned managed identity via AZURE_CLIENT_ID, lib/app/app.ts) and management.azure.com.
+ * In local mode and tests: the ARM sandbox's endpoint, stand-in credential and TLS trust, passed in
+ * as client options.
  */
 export interface ArmConnection {
   credential: TokenCredential;
@@ -15,48 +19,79 @@ export interface ArmConnection {
   clientOptions?: CommonClientOptions;
 }
 
+type Factory<T> = (
+  credential: TokenCredential,
+  subscriptionId: string,
+  options: CommonClientOptions & { endpoint: string },
+) => T;
+
 /**
- * One pair of SDK clients per subscription, created lazily and reused (keeps connections warm).
+ * One SDK client per service and subscription, created lazily and reused (keeps connections warm).
  * The SDK packages themselves load on first use: @azure/arm-network alone is half of the deployed
- * bundle, and evaluating it at import would slow every cold start, including those of functions
+ * bundle, and evaluating them at import would slow every cold start, including those of functions
  * that never call ARM (the HTTP API, the web page).
  */
 export class ArmClients {
-  private readonly storage = new Map<string, StorageManagementClient>();
-  private readonly network = new Map<string, NetworkManagementClient>();
+  private readonly clients = new Map<string, unknown>();
 
   constructor(readonly connection: ArmConnection) {}
 
-  async storageFor(subscriptionId: string): Promise<StorageManagementClient> {
-    const key = subscriptionId.toLowerCase();
-    const existing = this.storage.get(key);
+  private async client<T>(
+    service: string,
+    subscriptionId: string,
+    load: () => Promise<Factory<T>>,
+  ): Promise<T> {
+    const key = `${service}|${subscriptionId.toLowerCase()}`;
+    const existing = this.clients.get(key) as T | undefined;
     if (existing) return existing;
-    const { StorageManagementClient } = await import('@azure/arm-storage');
+    const create = await load();
     // A concurrent first call may have created it while the package loaded.
-    let client = this.storage.get(key);
+    let client = this.clients.get(key) as T | undefined;
     if (!client) {
-      client = new StorageManagementClient(this.connection.credential, subscriptionId, {
+      client = create(this.connection.credential, subscriptionId, {
         ...this.connection.clientOptions,
         endpoint: this.connection.endpoint,
       });
-      this.storage.set(key, client);
+      this.clients.set(key, client);
     }
     return client;
   }
 
-  async networkFor(subscriptionId: string): Promise<NetworkManagementClient> {
-    const key = subscriptionId.toLowerCase();
-    const existing = this.network.get(key);
-    if (existing) return existing;
-    const { NetworkManagementClient } = await import('@azure/arm-network');
-    let client = this.network.get(key);
-    if (!client) {
-      client = new NetworkManagementClient(this.connection.credential, subscriptionId, {
-        ...this.connection.clientOptions,
-        endpoint: this.connection.endpoint,
-      });
-      this.network.set(key, client);
-    }
-    return client;
+  storageFor(subscriptionId: string): Promise<StorageManagementClient> {
+    return this.client('storage', subscriptionId, async () => {
+      const { StorageManagementClient } = await import('@azure/arm-storage');
+      return (c, s, o) => new StorageManagementClient(c, s, o);
+    });
+  }
+
+  networkFor(subscriptionId: string): Promise<NetworkManagementClient> {
+    return this.client('network', subscriptionId, async () => {
+      const { NetworkManagementClient } = await import('@azure/arm-network');
+      return (c, s, o) => new NetworkManagementClient(c, s, o);
+    });
+  }
+
+  /** Log Analytics workspaces (@azure/arm-operationalinsights). */
+  operationalInsightsFor(subscriptionId: string): Promise<OperationalInsightsManagementClient> {
+    return this.client('operationalinsights', subscriptionId, async () => {
+      const { OperationalInsightsManagementClient } = await import('@azure/arm-operationalinsights');
+      return (c, s, o) => new OperationalInsightsManagementClient(c, s, o);
+    });
+  }
+
+  /** Diagnostic settings (@azure/arm-monitor); their scope is a resource id, the subscription only routes throttling. */
+  monitorFor(subscriptionId: string): Promise<MonitorClient> {
+    return this.client('monitor', subscriptionId, async () => {
+      const { MonitorClient } = await import('@azure/arm-monitor');
+      return (c, s, o) => new MonitorClient(c, s, o);
+    });
+  }
+
+  /** Key vaults and their keys (@azure/arm-keyvault). */
+  keyVaultFor(subscriptionId: string): Promise<KeyVaultManagementClient> {
+    return this.client('keyvault', subscriptionId, async () => {
+      const { KeyVaultManagementClient } = await import('@azure/arm-keyvault');
+      return (c, s, o) => new KeyVaultManagementClient(c, s, o);
+    });
   }
 }

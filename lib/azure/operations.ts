@@ -9,10 +9,17 @@ import { ARM_TYPE_NAMES } from '../resources/kinds.js';
  * Writes are what drift; deletes are handled too (ResourceDeleteSuccess → re-read → 404 →
  * `resource-gone` evidence), so the log shows when a remediated or exempted resource disappears.
  * They are rare, cost one ARM read each, and need no extra role action (we never delete).
- * One write and one delete per resource kind (lib/resources/kinds.ts).
+ * One write and one delete per resource kind (lib/resources/kinds.ts), except vault keys: ARM
+ * creates them (Keys_CreateIfNotExist) but has no delete (keys are deleted in the data plane,
+ * which raises no ARM event). A diagnostic setting's write or delete re-evaluates the resource
+ * it is attached to (lib/events/handle.ts).
  */
+const WRITE_ONLY: readonly string[] = [ARM_TYPE_NAMES.keyVaultKey];
+
 export const HANDLED_OPERATIONS: readonly string[] = Object.freeze(
-  Object.values(ARM_TYPE_NAMES).flatMap((type) => [`${type}/write`, `${type}/delete`]),
+  Object.values(ARM_TYPE_NAMES).flatMap((type) =>
+    WRITE_ONLY.includes(type) ? [`${type}/write`] : [`${type}/write`, `${type}/delete`],
+  ),
 );
 
 /** Event types the event function accepts from the subscription system topic. */
@@ -30,4 +37,12 @@ export const ARM_ACTIONS = [
   'Microsoft.Network/networkSecurityGroups/read',
   'Microsoft.Network/networkSecurityGroups/securityRules/read',
   'Microsoft.Network/networkSecurityGroups/securityRules/write',
+  // LAW-RETENTION reads and remediates workspaces; DIAG-RESOURCE-LOGS reads their retention
+  'Microsoft.OperationalInsights/workspaces/read',
+  'Microsoft.OperationalInsights/workspaces/write',
+  // KV-* audit vaults; KV-HSM-KEY-PHI reads the key a PHI account's encryption uses (metadata only)
+  'Microsoft.KeyVault/vaults/read',
+  'Microsoft.KeyVault/vaults/keys/read',
+  // DIAG-RESOURCE-LOGS: the diagnostic settings of accounts' blob services, vaults and NSGs
+  'Microsoft.Insights/diagnosticSettings/read',
 ] as const;

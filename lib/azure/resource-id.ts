@@ -22,6 +22,12 @@ export interface ParsedResourceId {
   childName: string | null;
   /** canonical spelling: Azure's casing of the fixed segments, names as given */
   canonicalId: string;
+  /**
+   * Diagnostic settings only (an extension resource): `id` is the canonical id of the scope the
+   * setting is attached to (e.g. an account's `.../blobServices/default`), `resourceId` the
+   * resource driftwarden judges for it (the account).
+   */
+  scope?: { id: string; resourceId: string };
 }
 
 /** ARM ids are at most a few hundred characters in practice; the documented limit is far below this. */
@@ -35,6 +41,16 @@ const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 // Network resource names: 1-80, start alphanumeric, end alphanumeric or `_`, inner `_ . -`.
 const NETWORK_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
+// Log Analytics workspace: 4-63 letters, digits and hyphens, starting and ending alphanumeric.
+const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/;
+// Key Vault: 3-24 letters, digits and single hyphens, starting with a letter, ending alphanumeric.
+const VAULT = /^(?=.{3,24}$)[A-Za-z](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]$/;
+// Key Vault key: 1-127 letters, digits and hyphens.
+const VAULT_KEY = /^[A-Za-z0-9-]{1,127}$/;
+// Diagnostic setting names: no path or query characters (the illegal-character check runs first).
+const DIAGNOSTIC_SETTING = /^[A-Za-z0-9_.()-]{1,260}$/;
+const DIAGNOSTIC_SUFFIX = /\/providers\/microsoft\.insights\/diagnosticsettings\/([^/]+)$/i;
+const BLOB_SERVICE_SUFFIX = /\/blobServices\/default$/i;
 
 function eq(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
@@ -52,6 +68,10 @@ const NAME_RULES = new Map<string, NameRule>([
   ['microsoft.storage/storageaccounts/blobservices/containers', { pattern: CONTAINER, what: 'container' }],
   ['microsoft.network/networksecuritygroups', { pattern: NETWORK_NAME, what: 'network security group' }],
   ['microsoft.network/networksecuritygroups/securityrules', { pattern: NETWORK_NAME, what: 'security rule' }],
+  ['microsoft.operationalinsights/workspaces', { pattern: WORKSPACE, what: 'Log Analytics workspace' }],
+  ['microsoft.keyvault/vaults', { pattern: VAULT, what: 'key vault' }],
+  ['microsoft.keyvault/vaults/keys', { pattern: VAULT_KEY, what: 'key vault key' }],
+  ['microsoft.insights/diagnosticsettings', { pattern: DIAGNOSTIC_SETTING, what: 'diagnostic setting' }],
 ]);
 
 /** Kinds we act on, by lower-cased ARM type. */
@@ -128,6 +148,8 @@ export function parseResourceId(value: unknown): ResourceIdResult {
   if (parts.some((part) => part.length === 0 || part === '.' || part === '..')) {
     return { ok: false, reason: 'resource id has an empty or relative segment' };
   }
+  const diagnostic = DIAGNOSTIC_SUFFIX.exec(value);
+  if (diagnostic) return parseDiagnosticSettingId(value.slice(0, diagnostic.index), diagnostic[1] as string);
   const [subs, subscriptionId, rgs, resourceGroup, providers, namespace, type, parentName, ...rest] = parts;
   if (!eq(subs, 'subscriptions') || subscriptionId === undefined || !GUID.test(subscriptionId)) {
     return { ok: false, reason: 'resource id must start with /subscriptions/<subscription GUID>' };
@@ -192,7 +214,33 @@ export function parseResourceId(value: unknown): ResourceIdResult {
   };
 }
 
-/** Parses an id we must act on; throws when it is not one of our four resource types. */
+/**
+ * A diagnostic setting id: the scope must be a resource we judge (or a storage account's blob
+ * service), so the setting's resource is what a change of the setting re-evaluates.
+ */
+function parseDiagnosticSettingId(scopeId: string, name: string): ResourceIdResult {
+  if (!DIAGNOSTIC_SETTING.test(name)) return { ok: false, reason: 'diagnostic setting name is not valid' };
+  const blobService = BLOB_SERVICE_SUFFIX.exec(scopeId);
+  const owner = parseResourceId(blobService ? scopeId.slice(0, blobService.index) : scopeId);
+  if (!owner.ok) return owner;
+  if (!owner.id || owner.id.target === 'diagnosticSetting') return { ok: true, id: null };
+  if (blobService && owner.id.target !== 'storageAccount') return { ok: true, id: null };
+  const scope = blobService ? `${owner.id.canonicalId}/blobServices/default` : owner.id.canonicalId;
+  return {
+    ok: true,
+    id: {
+      target: 'diagnosticSetting',
+      subscriptionId: owner.id.subscriptionId,
+      resourceGroup: owner.id.resourceGroup,
+      parentName: owner.id.parentName,
+      childName: name,
+      canonicalId: `${scope}/providers/${ARM_TYPE_NAMES.diagnosticSetting}/${name}`,
+      scope: { id: scope, resourceId: owner.id.canonicalId },
+    },
+  };
+}
+
+/** Parses an id we must act on; throws when it is not one of our resource types. */
 export function requireResourceId(value: string): ParsedResourceId {
   const result = parseResourceId(value);
   if (!result.ok) throw new Error(`Invalid resource id: ${result.reason}`);

@@ -1,7 +1,7 @@
 import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type WritableStorageProperties, writtenFieldsOf } from '../controls/resource-fields.js';
-import type { RemediationPlan } from '../controls/types.js';
+import type { NormalizedResource, RelatedResources, RemediationPlan } from '../controls/types.js';
 import { inFlight } from '../remediation/in-flight.js';
 import {
   PreconditionFailedError,
@@ -17,6 +17,7 @@ import {
   sameRuleContent,
 } from './busy-nsg.js';
 import type { ArmClients } from './clients.js';
+import { ArmRelatedReader } from './related-reader.js';
 import { type ParsedResourceId, requireResourceId } from './resource-id.js';
 
 /**
@@ -108,6 +109,10 @@ export function storageRestoreSet(state: Json): StorageProperties {
   return set as StorageProperties;
 }
 
+/** What restore writes for a recorded null retention: the declared meaning of "not reported". */
+const WORKSPACE_RETENTION_DEFAULT =
+  writtenFieldsOf('logAnalyticsWorkspace').retentionInDays?.restoreNullAs ?? 30;
+
 const IF_MATCH_POLICY = 'driftwardenIfMatchOnWritesOnly';
 const ifMatchOnWritesOnly: PipelinePolicy = {
   name: IF_MATCH_POLICY,
@@ -181,6 +186,7 @@ export class ArmResourceGateway implements ResourceGateway {
   private readonly random: () => number;
   private readonly patched = new WeakSet<object>();
   readonly stats: GatewayStats = { busyRetries: 0, siblingRetries: 0, settleWaits: 0 };
+  private readonly relatedReader: ArmRelatedReader;
 
   constructor(
     private readonly clients: ArmClients,
@@ -191,6 +197,12 @@ export class ArmResourceGateway implements ResourceGateway {
     this.settleWaitMs = options.settleWaitMs ?? 30_000;
     this.busyWaitMs = options.busyWaitMs ?? this.timeoutMs;
     this.random = options.random ?? Math.random;
+    this.relatedReader = new ArmRelatedReader(clients, () => this.signal());
+  }
+
+  /** What the cross-resource controls need about `resource` (diagnostic settings, workspaces, its CMK key). */
+  related(resource: NormalizedResource): Promise<RelatedResources> {
+    return this.relatedReader.read(resource);
   }
 
   private signal() {
@@ -276,6 +288,45 @@ export class ArmResourceGateway implements ResourceGateway {
               { abortSignal },
             ),
           );
+        case 'logAnalyticsWorkspace':
+          return this.snapshot(
+            id,
+            await (await this.clients.operationalInsightsFor(id.subscriptionId)).workspaces.get(
+              id.resourceGroup,
+              id.parentName,
+              { abortSignal },
+            ),
+          );
+        case 'keyVault':
+          return this.snapshot(
+            id,
+            await (await this.clients.keyVaultFor(id.subscriptionId)).vaults.get(
+              id.resourceGroup,
+              id.parentName,
+              { abortSignal },
+            ),
+          );
+        case 'keyVaultKey':
+          return this.snapshot(
+            id,
+            await (await this.clients.keyVaultFor(id.subscriptionId)).keys.get(
+              id.resourceGroup,
+              id.parentName,
+              id.childName as string,
+              { abortSignal },
+            ),
+          );
+        case 'diagnosticSetting':
+          return this.snapshot(
+            id,
+            await (await this.clients.monitorFor(id.subscriptionId)).diagnosticSettings.get(
+              (id.scope?.id ?? '').replace(/^\/+/, ''),
+              id.childName as string,
+              {
+                abortSignal,
+              },
+            ),
+          );
       }
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -292,6 +343,10 @@ export class ArmResourceGateway implements ResourceGateway {
       case 'blob-container-public-access':
         if (id.target !== 'blobContainer') throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
         return this.patchContainer(id, plan.set.publicAccess);
+      case 'workspace-properties':
+        if (id.target !== 'logAnalyticsWorkspace')
+          throw new Error(`plan ${plan.kind} does not fit ${id.target}`);
+        return this.patchWorkspace(id, plan.set.retentionInDays, current.etag);
       case 'nsg-rule-remove-sources':
       case 'nsg-rule-deny': {
         const { rule, ruleId } = this.ruleFrom(current, id, plan.ruleName);
@@ -338,6 +393,38 @@ export class ArmResourceGateway implements ResourceGateway {
         );
         return this.putRule(ruleId, state, etag ?? null);
       }
+      case 'logAnalyticsWorkspace': {
+        // a recorded null (not reported) restores the service default the control declares
+        const days = state.retentionInDays ?? WORKSPACE_RETENTION_DEFAULT;
+        if (typeof days !== 'number') throw new Error('restore: the recorded state has no retentionInDays');
+        return this.patchWorkspace(id, days, etag ?? null);
+      }
+      case 'keyVault':
+      case 'keyVaultKey':
+      case 'diagnosticSetting':
+        throw new Error(`restore: driftwarden never writes ${id.target} resources`);
+    }
+  }
+
+  /** PATCH of the workspace's retention only (Workspaces_Update is synchronous), with its ETag when known. */
+  private async patchWorkspace(
+    id: ParsedResourceId,
+    retentionInDays: number,
+    etag: string | null,
+  ): Promise<ResourceSnapshot> {
+    try {
+      const result = await (await this.clients.operationalInsightsFor(id.subscriptionId)).workspaces.update(
+        id.resourceGroup,
+        id.parentName,
+        { retentionInDays },
+        {
+          abortSignal: this.signal(),
+          requestOptions: etag ? { customHeaders: { 'If-Match': etag } } : undefined,
+        },
+      );
+      return this.snapshot(id, result);
+    } catch (error) {
+      rethrow412(error, id.canonicalId);
     }
   }
 

@@ -1,4 +1,10 @@
 import { RESOURCE_KINDS, type ResourceKind } from '../resources/kinds.js';
+import { diagResourceLogs } from './diag-resource-logs.js';
+import { kvHsmKeyPhi } from './kv-hsm-key-phi.js';
+import { kvNetworkPhi } from './kv-network-phi.js';
+import { kvPurgeProtection } from './kv-purge-protection.js';
+import { kvSoftDelete } from './kv-soft-delete.js';
+import { lawRetention } from './law-retention.js';
 import { nsgMgmtPort } from './nsg-mgmt-port.js';
 import { nsgOpenInbound } from './nsg-open-inbound.js';
 import { stgCmkPhi } from './stg-cmk-phi.js';
@@ -23,6 +29,12 @@ const CATALOG = [
   stgNetworkPhi,
   nsgMgmtPort,
   nsgOpenInbound,
+  lawRetention,
+  diagResourceLogs,
+  kvPurgeProtection,
+  kvSoftDelete,
+  kvNetworkPhi,
+  kvHsmKeyPhi,
 ] as const;
 
 /** The controls, as types: what lib/controls/resource-fields.ts derives field and write types from. */

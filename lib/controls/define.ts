@@ -1,5 +1,6 @@
 import type { ResourceKind } from '../resources/kinds.js';
 import type { Fields, FieldValues, Writes } from './fields.js';
+import { NOTHING_RELATED } from './related.js';
 import { finding } from './support.js';
 import type {
   Control,
@@ -8,6 +9,7 @@ import type {
   Finding,
   Mode,
   NormalizedResource,
+  RelatedResources,
   RemediationPlan,
   ResourceBases,
   Severity,
@@ -50,7 +52,13 @@ export interface ControlSpec<
   reads: R;
   /** the compliant values its remediation writes (property kinds only); {} = audit, or a per-rule plan */
   writes: W;
-  evaluate(resource: ResourceOf<K, R>, settings: EvaluationSettings, verdict: Verdict): Finding[];
+  /** `related`: other resources, for cross-resource controls (lib/controls/related.ts) */
+  evaluate(
+    resource: ResourceOf<K, R>,
+    settings: EvaluationSettings,
+    verdict: Verdict,
+    related: RelatedResources,
+  ): Finding[];
 }
 
 /** A control with its literal id, kinds, fields and writes kept in its type (the catalog derives from them). */
@@ -66,10 +74,11 @@ export type DefinedControl<Id extends string, K extends ResourceKind, R extends 
 
 /** Plan kinds of the resource kinds whose remediation is "set these properties". */
 const PROPERTY_PLANS: Partial<
-  Record<ResourceKind, 'storage-account-properties' | 'blob-container-public-access'>
+  Record<ResourceKind, 'storage-account-properties' | 'blob-container-public-access' | 'workspace-properties'>
 > = {
   storageAccount: 'storage-account-properties',
   blobContainer: 'blob-container-public-access',
+  logAnalyticsWorkspace: 'workspace-properties',
 };
 
 function propertyPlan(
@@ -93,7 +102,9 @@ export function defineControl<
     if (!Object.hasOwn(spec.reads, name)) throw new Error(`${spec.id} writes ${name} but does not read it`);
   }
   if (Object.keys(writes).length > 0 && spec.resourceKinds.some((kind) => !PROPERTY_PLANS[kind])) {
-    throw new Error(`${spec.id}: property writes are only defined for storage accounts and containers`);
+    throw new Error(
+      `${spec.id}: property writes are only defined for storage accounts, containers and workspaces`,
+    );
   }
   // A catalog control's id is a ControlId by definition: ControlId is derived from them.
   const meta = { id: spec.id as Control['id'], severity: spec.severity, criteria: [...spec.criteria] };
@@ -103,7 +114,11 @@ export function defineControl<
     id: spec.id,
     criteria: [...spec.criteria],
     azurePolicyDefinitionIds: [...spec.azurePolicyDefinitionIds],
-    evaluate(resource: NormalizedResource, settings: EvaluationSettings): Finding[] {
+    evaluate(
+      resource: NormalizedResource,
+      settings: EvaluationSettings,
+      related: RelatedResources = NOTHING_RELATED,
+    ): Finding[] {
       if (!(spec.resourceKinds as readonly ResourceKind[]).includes(resource.kind)) return [];
       const verdict: Verdict = {
         pass: (message, extra = {}) => finding(meta, resource, 'pass', message, extra),
@@ -115,7 +130,7 @@ export function defineControl<
           }),
       };
       // The kind check above is what makes the resource one of this control's shapes.
-      return judge(resource as ResourceOf<K, R>, settings, verdict);
+      return judge(resource as ResourceOf<K, R>, settings, verdict, related);
     },
   });
 }

@@ -4,12 +4,13 @@
  * restore writes the written ones back (lib/remediation/state.ts, lib/azure/resources.ts).
  */
 
-export type FieldType = 'flag' | 'text' | 'choice';
+export type FieldType = 'flag' | 'text' | 'choice' | 'count';
 
 export interface FieldSpec<T extends FieldType = FieldType> {
   /**
    * flag: true/false, also 0/1 (Resource Notifications) and "true"/"false"; text: a string;
-   * choice: one of `values`, matched case-insensitively and returned in Azure's casing.
+   * choice: one of `values`, matched case-insensitively and returned in Azure's casing;
+   * count: a non-negative whole number (also given as a digit string).
    */
   type: T;
   /**
@@ -25,13 +26,17 @@ export interface FieldSpec<T extends FieldType = FieldType> {
    * For written fields: what restore writes when the recorded before-value is null (absent cannot
    * be PATCHed back to absent, so its effective meaning is written). Omitted: a null is skipped.
    */
-  restoreNullAs?: boolean | string;
+  restoreNullAs?: boolean | string | number;
 }
 
 export type Fields = Readonly<Record<string, FieldSpec>>;
 
 /** The normalised value of a field: null when the resource does not report it. */
-export type FieldValue<S extends FieldSpec> = S['type'] extends 'flag' ? boolean | null : string | null;
+export type FieldValue<S extends FieldSpec> = S['type'] extends 'flag'
+  ? boolean | null
+  : S['type'] extends 'count'
+    ? number | null
+    : string | null;
 
 export type FieldValues<R> = { -readonly [K in keyof R]: R[K] extends FieldSpec ? FieldValue<R[K]> : never };
 
@@ -46,6 +51,10 @@ export function flag(arm: readonly string[], options: SpecOptions = {}): FieldSp
 
 export function text(arm: readonly string[], options: SpecOptions = {}): FieldSpec<'text'> {
   return { type: 'text', arm, ...options };
+}
+
+export function count(arm: readonly string[], options: SpecOptions = {}): FieldSpec<'count'> {
+  return { type: 'count', arm, ...options };
 }
 
 export function choice(arm: readonly string[], values: readonly string[]): FieldSpec<'choice'> {

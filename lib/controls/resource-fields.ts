@@ -34,6 +34,11 @@ export type StorageAccountWrites = {
 export type BlobContainerWrites = {
   -readonly [K in keyof WritesOf<'blobContainer'>]: WritesOf<'blobContainer'>[K];
 };
+export type WorkspaceFields = FieldValues<ReadsOf<'logAnalyticsWorkspace'>>;
+export type WorkspaceWrites = {
+  -readonly [K in keyof WritesOf<'logAnalyticsWorkspace'>]: WritesOf<'logAnalyticsWorkspace'>[K];
+};
+export type KeyVaultFields = FieldValues<ReadsOf<'keyVault'>>;
 /** Storage properties remediation or restore may write, with any value they can hold. */
 export type WritableStorageProperties = Partial<Pick<StorageAccountFields, keyof StorageAccountWrites>>;
 
@@ -42,6 +47,18 @@ export type WritableStorageProperties = Partial<Pick<StorageAccountFields, keyof
  * may read the same field only if they read it the same way.
  */
 export function fieldsOf(kind: ResourceKind): Readonly<Record<string, FieldSpec>> {
+  // the normaliser asks once per resource: computed once per kind (the catalog is fixed at load)
+  let fields = FIELDS.get(kind);
+  if (!fields) {
+    fields = collectFields(kind);
+    FIELDS.set(kind, fields);
+  }
+  return fields;
+}
+
+const FIELDS = new Map<ResourceKind, Readonly<Record<string, FieldSpec>>>();
+
+function collectFields(kind: ResourceKind): Readonly<Record<string, FieldSpec>> {
   const fields: Record<string, FieldSpec> = {};
   for (const control of controlsFor(kind)) {
     for (const [name, spec] of Object.entries(control.reads)) {

@@ -43,6 +43,7 @@ export const defaultEvaluationSettings: Readonly<EvaluationSettings> = Object.fr
   phiTagValues: ['phi'],
   managementPorts: [...DEFAULT_MANAGEMENT_PORTS],
   internetPrefixMaxLength: 16,
+  logRetentionDays: 365,
 });
 
 /**
@@ -64,5 +65,6 @@ export function evaluationSettingsFromConfig(config: Config): EvaluationSettings
     phiTagValues: config.phiTagValues ?? [...defaultEvaluationSettings.phiTagValues],
     managementPorts,
     internetPrefixMaxLength,
+    logRetentionDays: config.logRetentionDays ?? defaultEvaluationSettings.logRetentionDays,
   };
 }

@@ -4,8 +4,10 @@ import type { Fields } from './fields.js';
 import type {
   BlobContainerFields,
   BlobContainerWrites,
+  KeyVaultFields,
   StorageAccountFields,
   StorageAccountWrites,
+  WorkspaceFields,
 } from './resource-fields.js';
 
 /**
@@ -87,11 +89,70 @@ export interface SecurityRuleResource {
   rule: SecurityRule;
 }
 
+export interface LogAnalyticsWorkspaceBase {
+  kind: 'logAnalyticsWorkspace';
+  id: string;
+  name: string;
+  tags: Record<string, string>;
+}
+
+/** Log Analytics workspace: the base plus the fields workspace controls read (retentionInDays). */
+export type LogAnalyticsWorkspaceResource = LogAnalyticsWorkspaceBase & WorkspaceFields;
+
+export interface KeyVaultBase {
+  kind: 'keyVault';
+  id: string;
+  name: string;
+  tags: Record<string, string>;
+}
+
+/** Key Vault: the base plus the fields vault controls read (soft delete, purge protection, network). */
+export type KeyVaultResource = KeyVaultBase & KeyVaultFields;
+
+/**
+ * A key in a vault as ARM reports it (`Microsoft.KeyVault/vaults/keys`): what a cross-resource
+ * control needs to follow a customer-managed-key reference to it.
+ */
+export interface KeyVaultKeyResource {
+  kind: 'keyVaultKey';
+  id: string;
+  name: string;
+  /** id of the vault (derived from the key id) */
+  vaultId: string;
+  /** `https://<vault>.vault.azure.net/keys/<name>` (versionless), null when not reported */
+  keyUri: string | null;
+  /** JSON web key type: RSA, RSA-HSM, EC, EC-HSM, oct-HSM; null when not reported */
+  kty: string | null;
+}
+
+/** One `logs` entry of a diagnostic setting. */
+export interface DiagnosticLogEntry {
+  category: string | null;
+  categoryGroup: string | null;
+  enabled: boolean;
+}
+
+/** A diagnostic setting (an extension resource on `scopeId`): where it sends which logs. */
+export interface DiagnosticSettingResource {
+  kind: 'diagnosticSetting';
+  id: string;
+  name: string;
+  /** the resource the setting is attached to, e.g. `<account>/blobServices/default` or a vault id */
+  scopeId: string;
+  /** the Log Analytics workspace it sends to, null when it sends to none */
+  workspaceId: string | null;
+  logs: DiagnosticLogEntry[];
+}
+
 export type NormalizedResource =
   | StorageAccountResource
   | BlobContainerResource
   | NetworkSecurityGroupResource
-  | SecurityRuleResource;
+  | SecurityRuleResource
+  | LogAnalyticsWorkspaceResource
+  | KeyVaultResource
+  | KeyVaultKeyResource
+  | DiagnosticSettingResource;
 
 /** The shape of each kind before control-declared fields (what a control's evaluate() builds on). */
 export interface ResourceBases {
@@ -99,6 +160,10 @@ export interface ResourceBases {
   blobContainer: BlobContainerBase;
   networkSecurityGroup: NetworkSecurityGroupResource;
   securityRule: SecurityRuleResource;
+  logAnalyticsWorkspace: LogAnalyticsWorkspaceBase;
+  keyVault: KeyVaultBase;
+  keyVaultKey: KeyVaultKeyResource;
+  diagnosticSetting: DiagnosticSettingResource;
 }
 
 /**
@@ -108,6 +173,7 @@ export interface ResourceBases {
 export type RemediationPlan =
   | { kind: 'storage-account-properties'; set: Partial<StorageAccountWrites> }
   | { kind: 'blob-container-public-access'; set: BlobContainerWrites }
+  | { kind: 'workspace-properties'; set: { retentionInDays: number } }
   | { kind: 'nsg-rule-remove-sources'; ruleName: string; removeSources: string[] }
   | { kind: 'nsg-rule-deny'; ruleName: string };
 
@@ -169,6 +235,8 @@ export interface EvaluationSettings {
   managementPorts: string[];
   /** a public prefix this wide or wider (prefix length <= this) counts as internet; default 16 */
   internetPrefixMaxLength: number;
+  /** minimum Log Analytics retention for audit evidence, in days; default 365 (12 months) */
+  logRetentionDays: number;
 }
 
 /** A control as the rest of the app sees it; built by defineControl (lib/controls/define.ts). */
@@ -191,5 +259,21 @@ export interface ControlBody {
   readonly reads: Fields;
   /** the compliant values its remediation writes (storage account / container properties) */
   readonly writes: Readonly<Record<string, unknown>>;
-  evaluate(resource: NormalizedResource, settings: EvaluationSettings): Finding[];
+  /** `related`: the other resources a cross-resource control follows (default: none known) */
+  evaluate(resource: NormalizedResource, settings: EvaluationSettings, related?: RelatedResources): Finding[];
+}
+
+/**
+ * The other resources a cross-resource control looks at, as far as the caller knows them:
+ * `undefined` = not known (not in the input: the control cannot judge), `null` / `[]` = known
+ * not to exist. Built from the input (evaluate), from ARM reads (events) or from the sweep's
+ * lists (lib/controls/related.ts).
+ */
+export interface RelatedResources {
+  /** diagnostic settings attached to this scope id (compared case-insensitively) */
+  diagnosticSettings(scopeId: string): readonly DiagnosticSettingResource[] | undefined;
+  /** the workspace with this ARM id */
+  workspace(workspaceId: string): LogAnalyticsWorkspaceResource | null | undefined;
+  /** the key a customer-managed-key reference names: vault URI and key name */
+  vaultKey(vaultUri: string, keyName: string): KeyVaultKeyResource | null | undefined;
 }

@@ -1,3 +1,4 @@
+import { parseResourceId } from '../azure/resource-id.js';
 import type { EvidenceRecord } from '../evidence/types.js';
 import type { DecisionContext } from '../remediation/types.js';
 import {
@@ -104,6 +105,16 @@ export function contextFor(change: ResourceChange): DecisionContext {
   };
 }
 
+/**
+ * The resource a change re-evaluates: itself, except a diagnostic setting, which is judged as
+ * part of the resource it is attached to (a deleted setting makes that resource's audit logs stop).
+ */
+export function resourceToEvaluate(change: ResourceChange): string {
+  if (change.target !== 'diagnosticSetting') return change.resourceId;
+  const parsed = parseResourceId(change.resourceId);
+  return (parsed.ok && parsed.id?.scope?.resourceId) || change.resourceId;
+}
+
 export async function handleResourceChange(event: unknown, deps: HandleDeps): Promise<HandleResult> {
   let change: ResourceChange;
   try {
@@ -139,7 +150,7 @@ export async function handleResourceChange(event: unknown, deps: HandleDeps): Pr
     deps.log(`event skipped: ${where}: duplicate delivery`);
     return { status: 'duplicate', eventId: change.eventId };
   }
-  const records = await deps.engine.handleResourceId(change.resourceId, contextFor(change));
+  const records = await deps.engine.handleResourceId(resourceToEvaluate(change), contextFor(change));
   recent.add(seen);
   const summary =
     records.length === 0

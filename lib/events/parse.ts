@@ -1,5 +1,5 @@
 import { parseResourceId } from '../azure/resource-id.js';
-import type { ResourceKind } from '../resources/kinds.js';
+import { ARM_TYPE_NAMES, type ResourceKind } from '../resources/kinds.js';
 
 /**
  * Turns an untrusted Event Grid delivery (Event Grid schema or CloudEvents 1.0) into a typed
@@ -138,6 +138,11 @@ function routeByOperation(operationName: string): ChangeTarget | null {
     op === 'microsoft.network/networksecuritygroups/delete'
   ) {
     return 'networkSecurityGroup';
+  }
+  // the other kinds: exactly `<type>/write` or `<type>/delete`
+  for (const [kind, type] of Object.entries(ARM_TYPE_NAMES) as [ResourceKind, string][]) {
+    const base = type.toLowerCase();
+    if (op === `${base}/write` || op === `${base}/delete`) return kind;
   }
   return null;
 }

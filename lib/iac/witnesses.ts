@@ -155,6 +155,9 @@ export function witnessesFor(
       const field = /^properties\.([a-z]+)$/.exec(path)?.[1];
       return field ? ruleFieldWitnesses(field, settings) : null;
     }
+    default:
+      // template/plan readers map only storage and NSG types so far (lib/iac): no witnesses
+      return null;
   }
 }
 

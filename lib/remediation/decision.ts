@@ -6,6 +6,7 @@ import type {
   Finding,
   Mode,
   NormalizedResource,
+  RelatedResources,
 } from '../controls/types.js';
 import { evaluateResource } from '../evaluate.js';
 import type { EvidenceInput } from '../evidence/types.js';
@@ -43,6 +44,8 @@ export interface DecisionInput {
   modes: (id: ControlId) => Mode;
   /** intent left by an earlier attempt with this prefix: its landed writes are recorded from it */
   recovered: Intent | null;
+  /** other resources, for the cross-resource controls (default: none known) */
+  related?: RelatedResources;
 }
 
 /** One ARM write for every failing control it fixes (plans with the same write key merged). */
@@ -72,6 +75,7 @@ export function decideResource(input: DecisionInput): Decision {
     exceptions: input.exceptions,
     now: input.now,
     modes: ALL_ON,
+    ...(input.related ? { related: input.related } : {}),
   });
   const records = recoveredRecords({ snapshot, resource, findings, recovered: input.recovered, ctx });
   const record = (finding: Finding, body: RecordBody) =>

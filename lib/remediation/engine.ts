@@ -240,6 +240,7 @@ export class RemediationEngine {
       return { kind: 'done', inputs: [], intent: held };
     }
     if (!resource) return { kind: 'done', inputs: [], intent: held };
+    const related = ctx.related ?? (await this.deps.gateway.related?.(resource));
     const decision = decideResource({
       snapshot,
       resource,
@@ -249,6 +250,7 @@ export class RemediationEngine {
       now,
       modes: this.deps.modes,
       recovered: held,
+      ...(related ? { related } : {}),
     });
     const inputs = [...decision.records];
     if (decision.writes.length === 0) return { kind: 'done', inputs, intent: held };

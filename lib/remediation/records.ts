@@ -64,9 +64,19 @@ function attribution(
 ): Pick<EvidenceInput, 'actor' | 'actorObjectId' | 'actorHint'> & { foundOnReRead: boolean } {
   const caller = { actor: ctx.actor, actorObjectId: ctx.actorObjectId ?? null, foundOnReRead: false };
   if (ctx.trigger !== 'event' || !ctx.eventTarget || (!ctx.actor && !ctx.actorObjectId)) return caller;
-  if (!ctx.afterConflict && subjectOf(snapshot, finding).toLowerCase() === ctx.eventTarget.toLowerCase())
+  const subject = subjectOf(snapshot, finding).toLowerCase();
+  const target = ctx.eventTarget.toLowerCase();
+  if (!ctx.afterConflict && (subject === target || isOwnDiagnosticSetting(finding, subject, target)))
     return caller;
   return { actor: null, actorObjectId: null, actorHint: ctx.actor ?? ctx.actorObjectId, foundOnReRead: true };
+}
+
+/** A diagnostic-setting event targets its parent's DIAG-RESOURCE-LOGS finding (the setting is what it judges). */
+function isOwnDiagnosticSetting(finding: Finding | null, subject: string, target: string): boolean {
+  return (
+    finding?.controlId === 'DIAG-RESOURCE-LOGS' &&
+    target.startsWith(`${subject}/providers/microsoft.insights/diagnosticsettings/`)
+  );
 }
 
 export const FOUND_ON_RE_READ = 'Found on re-read (not attributed to the event caller).';

@@ -31,7 +31,9 @@ export function controlState(
 ): unknown {
   switch (resource.kind) {
     case 'storageAccount':
-    case 'blobContainer': {
+    case 'blobContainer':
+    case 'logAnalyticsWorkspace':
+    case 'keyVault': {
       const out: Json = {};
       for (const field of fieldNamesOf(controlId)) out[field] = (resource as unknown as Json)[field] ?? null;
       return out;
@@ -39,6 +41,10 @@ export function controlState(
     case 'networkSecurityGroup':
     case 'securityRule':
       return ruleName ? rawRule(snapshot, ruleName) : null;
+    case 'keyVaultKey':
+    case 'diagnosticSetting':
+      // judged only through the resource they belong to
+      return null;
   }
 }
 
@@ -47,6 +53,7 @@ export function writeKeyOf(plan: RemediationPlan): string {
   switch (plan.kind) {
     case 'storage-account-properties':
     case 'blob-container-public-access':
+    case 'workspace-properties':
       return 'properties';
     case 'nsg-rule-remove-sources':
     case 'nsg-rule-deny':
@@ -61,6 +68,9 @@ export function writeKeyOf(plan: RemediationPlan): string {
  */
 export function mergePlans(a: RemediationPlan, b: RemediationPlan): RemediationPlan {
   if (a.kind === 'storage-account-properties' && b.kind === 'storage-account-properties') {
+    return { kind: a.kind, set: { ...a.set, ...b.set } };
+  }
+  if (a.kind === 'workspace-properties' && b.kind === 'workspace-properties') {
     return { kind: a.kind, set: { ...a.set, ...b.set } };
   }
   if (a.kind === 'nsg-rule-deny' || a.kind === 'blob-container-public-access') return a;
@@ -83,6 +93,8 @@ export function describePlan(plan: RemediationPlan, controlId?: ControlId): stri
     }
     case 'blob-container-public-access':
       return 'set publicAccess=None';
+    case 'workspace-properties':
+      return `set retentionInDays=${plan.set.retentionInDays}`;
     case 'nsg-rule-remove-sources':
       return `removed internet source(s) ${plan.removeSources.join(', ')} from rule ${plan.ruleName}`;
     case 'nsg-rule-deny':
@@ -112,7 +124,7 @@ export function snapshotOf(raw: unknown): ResourceSnapshot {
   const json = JSON.parse(JSON.stringify(raw)) as Json;
   const parsed = parseResourceId(json.id);
   if (!parsed.ok) throw new Error(`resource JSON has an invalid id: ${parsed.reason}`);
-  if (!parsed.id) throw new Error('resource JSON is not a storage account, container, NSG or security rule');
+  if (!parsed.id) throw new Error('resource JSON is not of a resource type driftwarden judges');
   return {
     resourceId: parsed.id.canonicalId,
     target: parsed.id.target,

@@ -1,4 +1,4 @@
-import type { ControlId, RemediationPlan } from '../controls/types.js';
+import type { ControlId, NormalizedResource, RelatedResources, RemediationPlan } from '../controls/types.js';
 import type { EvidenceRecord, Trigger } from '../evidence/types.js';
 import type { ResourceKind } from '../resources/kinds.js';
 
@@ -36,6 +36,8 @@ export interface DecisionContext {
   sweepId?: string | null;
   /** evaluate and describe what would be done; no intents, no ARM writes */
   dryRun?: boolean;
+  /** other resources the cross-resource controls need, when the caller has them (sweep lists) */
+  related?: RelatedResources;
 }
 
 /** A resource as ARM returned it (SDK model: flattened properties), with its ETag. */
@@ -67,6 +69,12 @@ export interface ResourceGateway {
    * the resource's current ETag (rule, container), else PreconditionFailedError.
    */
   restoreState(resourceId: string, before: unknown, etag?: string | null): Promise<ResourceSnapshot>;
+  /**
+   * The other resources cross-resource controls look at for `resource` (its diagnostic settings
+   * and their workspaces, its customer-managed key), read from ARM. Absent: none are known, and
+   * those controls are not applicable.
+   */
+  related?(resource: NormalizedResource): Promise<RelatedResources>;
 }
 
 /** ARM answered 412: someone changed the resource since we read it. */

@@ -19,6 +19,12 @@ const PALETTE: Record<ControlId, string> = {
   'STG-NETWORK-PHI': '#d4a72c',
   'NSG-MGMT-PORT': '#cf222e',
   'NSG-OPEN-INBOUND': '#8250df',
+  'LAW-RETENTION': '#bc4c00',
+  'DIAG-RESOURCE-LOGS': '#fb8f44',
+  'KV-PURGE-PROTECTION': '#1b7c83',
+  'KV-SOFT-DELETE': '#3fb950',
+  'KV-NETWORK-PHI': '#6e7781',
+  'KV-HSM-KEY-PHI': '#bf3989',
 };
 
 const STYLE = `

@@ -10,6 +10,14 @@ export const ARM_TYPE_NAMES = {
   blobContainer: 'Microsoft.Storage/storageAccounts/blobServices/containers',
   networkSecurityGroup: 'Microsoft.Network/networkSecurityGroups',
   securityRule: 'Microsoft.Network/networkSecurityGroups/securityRules',
+  logAnalyticsWorkspace: 'Microsoft.OperationalInsights/workspaces',
+  keyVault: 'Microsoft.KeyVault/vaults',
+  keyVaultKey: 'Microsoft.KeyVault/vaults/keys',
+  /**
+   * An extension resource: its id is `<scope id>/providers/Microsoft.Insights/diagnosticSettings/<name>`.
+   * Judged through the resource it is attached to (DIAG-RESOURCE-LOGS), never on its own.
+   */
+  diagnosticSetting: 'Microsoft.Insights/diagnosticSettings',
 } as const;
 
 export type ResourceKind = keyof typeof ARM_TYPE_NAMES;

@@ -4,6 +4,11 @@ import { classifySource, parsePortList } from '../controls/network.js';
 import { fieldsOf } from '../controls/resource-fields.js';
 import type {
   BlobContainerResource,
+  DiagnosticLogEntry,
+  DiagnosticSettingResource,
+  KeyVaultKeyResource,
+  KeyVaultResource,
+  LogAnalyticsWorkspaceResource,
   NetworkSecurityGroupResource,
   NormalizedResource,
   SecurityRule,
@@ -134,19 +139,26 @@ function parentId(id: string, kinds: readonly ReadableKind[], what: string): str
   return shape.topId;
 }
 
-/**
- * One control-declared field (lib/controls/fields.ts): the ARM path, else the SDK/CLI spelling;
- * the first whose top segment is present is read, from `properties` or the top level.
- */
-function readField(obj: Json, spec: FieldSpec): boolean | string | null {
-  const path = [spec.arm, spec.sdk].find((candidate) => candidate && field(obj, candidate[0] ?? '') != null);
-  let value: unknown = path ? field(obj, path[0] ?? '') : undefined;
-  for (const [depth, key] of (path ?? []).slice(1).entries()) {
-    if (value === undefined || value === null) break;
+/** The value at `path` (first segment from `properties` or the top level); undefined when absent. */
+function valueAt(obj: Json, path: readonly string[]): unknown {
+  let value: unknown = field(obj, path[0] ?? '');
+  for (const [depth, key] of path.slice(1).entries()) {
+    if (value === undefined || value === null) return undefined;
     if (!isRecord(value))
-      throw new InvalidResourceError(`${spec.arm.slice(0, depth + 1).join('.')} must be an object`);
+      throw new InvalidResourceError(`${path.slice(0, depth + 1).join('.')} must be an object`);
     value = own(value, key);
   }
+  return value;
+}
+
+/**
+ * One control-declared field (lib/controls/fields.ts): the ARM path, else the SDK/CLI spelling
+ * (which may differ only below the top segment, e.g. `encryption.keyvaultproperties` in REST and
+ * `encryption.keyVaultProperties` in the SDK), from `properties` or the top level.
+ */
+function readField(obj: Json, spec: FieldSpec): boolean | string | number | null {
+  let value = valueAt(obj, spec.arm);
+  if (value == null && spec.sdk) value = valueAt(obj, spec.sdk);
   const label = fieldLabel(spec);
   switch (spec.type) {
     case 'flag':
@@ -155,7 +167,20 @@ function readField(obj: Json, spec: FieldSpec): boolean | string | null {
       return text(value, label);
     case 'choice':
       return oneOf(text(value, label), spec.values ?? [], label);
+    case 'count':
+      return whole(value, label);
   }
+}
+
+/** A non-negative whole number (ARM's integers; a digit string from hand-written input is accepted). */
+function whole(value: unknown, what: string): number | null {
+  if (value === undefined || value === null) return null;
+  const number = typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
+    const shown = typeof value === 'string' ? quote(value) : typeof value;
+    throw new InvalidResourceError(`${what} must be a whole number, got ${shown}`);
+  }
+  return number;
 }
 
 /** A choice in Azure's casing; input matched case-insensitively. */
@@ -172,8 +197,8 @@ function oneOf(raw: string | null, values: readonly string[], what: string): str
 }
 
 /** Every field the controls of `kind` read (lib/controls/catalog.ts derives the list). */
-function readFields(obj: Json, kind: ResourceKind): Record<string, boolean | string | null> {
-  const out: Record<string, boolean | string | null> = {};
+function readFields(obj: Json, kind: ResourceKind): Record<string, boolean | string | number | null> {
+  const out: Record<string, boolean | string | number | null> = {};
   for (const [name, spec] of Object.entries(fieldsOf(kind))) out[name] = readField(obj, spec);
   return out;
 }
@@ -192,6 +217,52 @@ function normalizeBlobContainer(obj: Json, id: string, name: string): BlobContai
     storageAccountId: parentId(id, ['blobContainer'], 'container'),
   };
   return { ...readFields(obj, 'blobContainer'), ...base } as BlobContainerResource;
+}
+
+function normalizeWorkspace(obj: Json, id: string, name: string): LogAnalyticsWorkspaceResource {
+  const base = { kind: 'logAnalyticsWorkspace' as const, id, name, tags: tags(own(obj, 'tags')) };
+  return { ...readFields(obj, 'logAnalyticsWorkspace'), ...base } as LogAnalyticsWorkspaceResource;
+}
+
+function normalizeVault(obj: Json, id: string, name: string): KeyVaultResource {
+  const base = { kind: 'keyVault' as const, id, name, tags: tags(own(obj, 'tags')) };
+  return { ...readFields(obj, 'keyVault'), ...base } as KeyVaultResource;
+}
+
+/** ARM's key (REST: under `properties`; SDK: flattened). */
+function normalizeVaultKey(obj: Json, id: string, name: string): KeyVaultKeyResource {
+  return {
+    kind: 'keyVaultKey',
+    id,
+    name,
+    vaultId: parentId(id, ['keyVaultKey'], 'key'),
+    keyUri: text(field(obj, 'keyUri'), 'keyUri'),
+    kty: text(field(obj, 'kty'), 'kty'),
+  };
+}
+
+function logEntry(raw: unknown): DiagnosticLogEntry {
+  if (!isRecord(raw)) throw new InvalidResourceError('a logs entry is not an object');
+  return {
+    category: text(own(raw, 'category'), 'logs category'),
+    categoryGroup: text(own(raw, 'categoryGroup'), 'logs categoryGroup'),
+    enabled: flag(own(raw, 'enabled'), 'logs enabled') ?? false,
+  };
+}
+
+/** A diagnostic setting: its scope is everything before `/providers/Microsoft.Insights/...` in its id. */
+function normalizeDiagnosticSetting(obj: Json, id: string, name: string): DiagnosticSettingResource {
+  const at = id.toLowerCase().lastIndexOf('/providers/microsoft.insights/diagnosticsettings/');
+  if (at <= 0) throw new InvalidResourceError(`diagnostic setting id ${quote(id)} does not name its scope`);
+  const workspaceId = text(field(obj, 'workspaceId'), 'workspaceId');
+  return {
+    kind: 'diagnosticSetting',
+    id,
+    name,
+    scopeId: id.slice(0, at),
+    workspaceId: workspaceId === '' ? null : workspaceId,
+    logs: list(field(obj, 'logs'), 'logs').map(logEntry),
+  };
 }
 
 function unionOf(single: unknown, many: unknown, what: string): string[] {
@@ -306,6 +377,14 @@ export function normalizeResource(json: unknown): NormalizedResource | null {
       return normalizeRuleResource(withName(json, name), id, false);
     case 'defaultSecurityRule':
       return normalizeRuleResource(withName(json, name), id, true);
+    case 'logAnalyticsWorkspace':
+      return normalizeWorkspace(json, id, name);
+    case 'keyVault':
+      return normalizeVault(json, id, name);
+    case 'keyVaultKey':
+      return normalizeVaultKey(json, id, name);
+    case 'diagnosticSetting':
+      return normalizeDiagnosticSetting(json, id, name);
   }
 }
 

@@ -51,6 +51,34 @@ export async function* networkSecurityGroupPages(
   for await (const page of network.networkSecurityGroups.listAll().byPage()) yield page;
 }
 
+/** The subscription's Log Analytics workspaces (Workspaces_List: one response, no nextLink). */
+export async function* workspacePages(
+  arm: ArmClients,
+  subscriptionId: string,
+): AsyncGenerator<ListedResource[]> {
+  for await (const page of (await arm.operationalInsightsFor(subscriptionId)).workspaces.list().byPage())
+    yield page;
+}
+
+/** The subscription's key vaults, one ARM page at a time. */
+export async function* vaultPages(arm: ArmClients, subscriptionId: string): AsyncGenerator<VaultLike[]> {
+  for await (const page of (await arm.keyVaultFor(subscriptionId)).vaults.listBySubscription().byPage())
+    yield page;
+}
+
+/** The keys of one vault (metadata as ARM reports it: kty, keyUri), one page at a time. */
+export async function* keyPages(
+  arm: ArmClients,
+  subscriptionId: string,
+  resourceGroup: string,
+  vaultName: string,
+): AsyncGenerator<ListedResource[]> {
+  for await (const page of (await arm.keyVaultFor(subscriptionId)).keys
+    .list(resourceGroup, vaultName)
+    .byPage())
+    yield page;
+}
+
 /** Every blob container of one account (usually a single page). */
 export async function listContainers(
   arm: ArmClients,
@@ -70,6 +98,10 @@ export async function listContainers(
 export interface ListedResource {
   id?: string;
   type?: string;
+}
+
+export interface VaultLike extends ListedResource {
+  properties?: { vaultUri?: string };
 }
 
 export interface StorageAccountLike extends ListedResource {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ArmClients } from '../azure/clients.js';
-import type { ControlId } from '../controls/types.js';
+import type { ControlId, Mode } from '../controls/types.js';
 import type { EvidenceInput, EvidenceRecord } from '../evidence/types.js';
 import { isRestError, isTransient, toError } from '../util/errors.js';
 import { createPool } from '../util/pool.js';
@@ -11,8 +11,11 @@ import {
   listContainers,
   networkSecurityGroupPages,
   storageAccountPages,
+  vaultPages,
+  workspacePages,
 } from './enumerate.js';
 import { EvidenceWriter } from './evidence-writer.js';
+import { SweepRelated } from './related.js';
 import type {
   Counts,
   SubscriptionResult,
@@ -29,6 +32,11 @@ export interface SweepDeps {
   arm: ArmClients;
   /** the remediation engine: the event path's decision code, evidence shape and chain */
   engine: SweepDecider;
+  /**
+   * Mode in force per control. With DIAG-RESOURCE-LOGS off the sweep makes none of its
+   * per-resource diagnostic-settings calls (with KV-HSM-KEY-PHI off, no key lists). Default: on.
+   */
+  modes?: (id: ControlId) => Mode;
 }
 
 export interface RunSweepOptions {
@@ -167,11 +175,20 @@ export async function sweepOneSubscription(
     options.evidenceChunk,
   );
 
-  /** Decides one resource; returns its decisions, or null when it could not be decided. */
-  const decide = async (resource: ListedResource): Promise<EvidenceInput[] | null> => {
+  const related = new SweepRelated(deps.arm, subscriptionId, {
+    diagnosticSettings: deps.modes?.('DIAG-RESOURCE-LOGS') !== 'off',
+    keys: deps.modes?.('KV-HSM-KEY-PHI') !== 'off',
+  });
+
+  /**
+   * Decides one resource; returns its decisions, or null when it could not be decided.
+   * `withRelated`: the resource's diagnostic settings (and CMK key) are looked up first.
+   */
+  const decide = async (resource: ListedResource, withRelated = false): Promise<EvidenceInput[] | null> => {
     let inputs: EvidenceInput[] | null = null;
     try {
-      inputs = await deps.engine.decide(resource, context);
+      const ctx = withRelated ? { ...context, related: await related.forResource(resource) } : context;
+      inputs = await deps.engine.decide(resource, ctx);
       for (const input of inputs) {
         if (input.outcome === 'remediated') progress.remediated += 1;
         if (input.outcome === 'remediation-failed') progress.failed += 1;
@@ -189,12 +206,43 @@ export async function sweepOneSubscription(
   };
 
   const pool = createPool(options.concurrency ?? 32);
+  /**
+   * Workspaces first (DIAG-RESOURCE-LOGS judges resources by the retention of the workspace they
+   * send to, so a workspace this sweep remediates counts at its new retention), and the vaults
+   * (where PHI accounts' keys are looked up).
+   */
+  const listWorkspaces = async () => {
+    for await (const page of workspacePages(deps.arm, subscriptionId)) {
+      progress.listed += page.length;
+      for (const workspace of page) {
+        related.addWorkspace(workspace);
+        await pool.submit(async () => {
+          const decisions = await decide(workspace);
+          const fixed = decisions?.find((d) => d.controlId === 'LAW-RETENTION' && d.outcome === 'remediated');
+          if (fixed && typeof fixed.after === 'object' && fixed.after !== null)
+            related.addWorkspace({ ...workspace, ...(fixed.after as object) });
+        });
+      }
+    }
+  };
+  const listVaults = async () => {
+    for await (const page of vaultPages(deps.arm, subscriptionId)) {
+      progress.listed += page.length;
+      for (const vault of page) related.addVault(vault);
+      for (const vault of page) await pool.submit(async () => void (await decide(vault, true)));
+    }
+  };
+  const first = await Promise.allSettled([listWorkspaces(), listVaults()]);
+  for (const listing of first) {
+    if (listing.status === 'rejected') errors.push(describeError(subscriptionId, null, listing.reason));
+  }
+  await pool.drain();
   const listStorage = async () => {
     for await (const page of storageAccountPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
       for (const account of page) {
         await pool.submit(async () => {
-          const decisions = await decide(account);
+          const decisions = await decide(account, true);
           if (!account.id || !containersMatter(account as StorageAccountLike, decisions)) return;
           let containers: ListedResource[];
           try {
@@ -216,7 +264,7 @@ export async function sweepOneSubscription(
       progress.listed += page.length;
       for (const nsg of page) {
         await pool.submit(async () => {
-          await decide(nsg);
+          await decide(nsg, true);
         });
       }
     }

@@ -1,4 +1,4 @@
-import type { ControlId } from '../controls/types.js';
+import type { ControlId, RelatedResources } from '../controls/types.js';
 import type { EvidenceInput, EvidenceRecord, Outcome, VerifyResult } from '../evidence/types.js';
 
 /**
@@ -90,6 +90,8 @@ export interface SweepDecisionContext {
   correlationId: string;
   actor: null;
   dryRun: boolean;
+  /** the listed resource's related resources (cross-resource controls), from the sweep's lists */
+  related?: RelatedResources;
 }
 
 /**

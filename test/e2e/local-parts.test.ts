@@ -61,6 +61,13 @@ describe('demo estate', () => {
           'STG-MIN-TLS stschedulingexports',
           'STG-NETWORK-PHI stpatientportalphi',
           'STG-PUBLIC-BLOB stpatientportalphi',
+          'LAW-RETENTION law-patient-portal',
+          // the portal sends its audit logs to that 30-day workspace
+          'DIAG-RESOURCE-LOGS stpatientportalphi',
+          'DIAG-RESOURCE-LOGS nsg-patient-portal',
+          'DIAG-RESOURCE-LOGS kv-patient-portal',
+          'KV-PURGE-PROTECTION kv-patient-portal',
+          'KV-NETWORK-PHI kv-patient-portal',
         ].sort(),
       );
       const telehealth = findings.filter((finding) => finding.resourceId.includes('/rg-telehealth/'));

@@ -17,7 +17,7 @@ const SA = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/stor
 const NSG = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg';
 
 describe('catalog', () => {
-  it('holds the eight contract controls (ARCHITECTURE.md) with complete metadata', () => {
+  it('holds the contract controls (ARCHITECTURE.md) with complete metadata', () => {
     expect([...CONTROL_IDS]).toEqual([
       'STG-PUBLIC-BLOB',
       'STG-CONTAINER-PUBLIC',
@@ -27,6 +27,12 @@ describe('catalog', () => {
       'STG-NETWORK-PHI',
       'NSG-MGMT-PORT',
       'NSG-OPEN-INBOUND',
+      'LAW-RETENTION',
+      'DIAG-RESOURCE-LOGS',
+      'KV-PURGE-PROTECTION',
+      'KV-SOFT-DELETE',
+      'KV-NETWORK-PHI',
+      'KV-HSM-KEY-PHI',
     ]);
     for (const control of CONTROLS) {
       expect(control.title.length).toBeGreaterThan(10);
@@ -40,6 +46,27 @@ describe('catalog', () => {
     );
     expect(getControl('STG-CMK-PHI').defaultMode).toBe('audit');
     expect(getControl('NSG-MGMT-PORT').criteria).toEqual(['CC6.1', 'CC6.6']);
+    // verified against the published built-in definitions
+    expect(getControl('KV-PURGE-PROTECTION').azurePolicyDefinitionIds).toEqual([
+      '0b60c0b2-2dc2-4e1c-b5c9-abbed971de53',
+    ]);
+    expect(getControl('KV-SOFT-DELETE').azurePolicyDefinitionIds).toEqual([
+      '1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d',
+    ]);
+    expect(getControl('KV-NETWORK-PHI').azurePolicyDefinitionIds).toEqual([
+      '405c5871-3e91-4644-8a63-58e19d68ff5b',
+    ]);
+    expect(getControl('KV-HSM-KEY-PHI').azurePolicyDefinitionIds).toEqual([
+      '587c79fe-dd04-4a5e-9d0b-f89598c7261b',
+    ]);
+    expect(getControl('DIAG-RESOURCE-LOGS').azurePolicyDefinitionIds).toContain(
+      'cf820ca0-f99e-4f3e-84fb-66e913812d21',
+    );
+    expect(getControl('LAW-RETENTION').defaultMode).toBe('remediate');
+    // enabling purge protection is irreversible: never remediated, and the metadata says so
+    expect(getControl('KV-PURGE-PROTECTION').defaultMode).toBe('audit');
+    expect(getControl('KV-PURGE-PROTECTION').writes).toEqual({});
+    expect(getControl('KV-PURGE-PROTECTION').remediationDescription).toMatch(/irreversible/);
   });
 
   it('validates ids', () => {
@@ -91,6 +118,7 @@ describe('settings', () => {
         DW_PHI_TAG_NAME: 'classification',
         DW_MANAGEMENT_PORTS: '22, 8443',
         DW_INTERNET_PREFIX_MAX_LENGTH: '8',
+        DW_LOG_RETENTION_DAYS: '400',
       }),
     );
     expect(settings).toEqual({
@@ -98,7 +126,9 @@ describe('settings', () => {
       phiTagValues: ['phi'],
       managementPorts: ['22', '8443'],
       internetPrefixMaxLength: 8,
+      logRetentionDays: 400,
     });
+    expect(() => loadConfig({ ...base, DW_LOG_RETENTION_DAYS: '10' })).toThrow(/DW_LOG_RETENTION_DAYS/);
     expect(() =>
       evaluationSettingsFromConfig(loadConfig({ ...base, DW_MANAGEMENT_PORTS: '22,ssh' })),
     ).toThrow(/DW_MANAGEMENT_PORTS/);
@@ -148,6 +178,9 @@ describe('evaluateResource / evaluateDocument', () => {
       ['STG-MIN-TLS', 'fail'],
       ['STG-CMK-PHI', 'not-applicable'],
       ['STG-NETWORK-PHI', 'not-applicable'],
+      // cross-resource: nothing else in the input to follow
+      ['DIAG-RESOURCE-LOGS', 'not-applicable'],
+      ['KV-HSM-KEY-PHI', 'not-applicable'],
     ]);
     expect(findings[0]).toMatchObject({
       resourceId: SA,

@@ -5,10 +5,50 @@ export interface ParsedId {
   kind: ResourceKind;
   subscriptionId: string;
   resourceGroup: string;
-  /** storage account or NSG name */
+  /** storage account, NSG, workspace or vault name; for a diagnostic setting: the id of its scope */
   parent: string;
-  /** container or security rule name */
+  /** container, security rule, key or diagnostic setting name */
   child?: string;
+}
+
+const WORKSPACE_OR_VAULT_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.OperationalInsights\/workspaces|Microsoft\.KeyVault\/vaults)\/([^/]+)(?:\/(keys)\/([^/]+))?\/?$/i;
+const DIAGNOSTIC_SETTING_ID = /^(.+)\/providers\/Microsoft\.Insights\/diagnosticSettings\/([^/]+)\/?$/i;
+
+/** Workspaces, vaults, vault keys and diagnostic settings (whose scope must itself be a sandbox resource or a blob service). */
+function parseMonitoringId(id: string): ParsedId | undefined {
+  const diagnostic = DIAGNOSTIC_SETTING_ID.exec(id);
+  if (diagnostic) {
+    const [, scope = '', name = ''] = diagnostic;
+    const owner = parseResourceId(scope.replace(/\/blobServices\/default$/i, ''));
+    if (!owner || owner.kind === 'diagnosticSetting') return undefined;
+    return {
+      kind: 'diagnosticSetting',
+      subscriptionId: owner.subscriptionId,
+      resourceGroup: owner.resourceGroup,
+      parent: scope,
+      child: decodeURIComponent(name),
+    };
+  }
+  const match = WORKSPACE_OR_VAULT_ID.exec(id);
+  if (!match) return undefined;
+  const [, subscriptionId = '', resourceGroup = '', provider = '', parent = '', keys, child] = match;
+  const vault = provider.toLowerCase() === 'microsoft.keyvault/vaults';
+  if (keys !== undefined && child !== undefined) {
+    return {
+      kind: 'keyVaultKey',
+      subscriptionId,
+      resourceGroup,
+      parent: decodeURIComponent(parent),
+      child: decodeURIComponent(child),
+    };
+  }
+  return {
+    kind: vault ? 'keyVault' : 'logAnalyticsWorkspace',
+    subscriptionId,
+    resourceGroup,
+    parent: decodeURIComponent(parent),
+  };
 }
 
 const RESOURCE_ID =
@@ -16,7 +56,7 @@ const RESOURCE_ID =
 
 export function parseResourceId(id: string): ParsedId | undefined {
   const match = RESOURCE_ID.exec(id);
-  if (!match) return undefined;
+  if (!match) return parseMonitoringId(id);
   const [, subscriptionId = '', resourceGroup = '', provider = '', parent = '', childType, child] = match;
   const storage = provider.toLowerCase().startsWith('microsoft.storage');
   if (childType !== undefined && child !== undefined) {
@@ -70,5 +110,26 @@ export function canonicalId(parsed: ParsedId): string {
       return nsgId(s, g, parent);
     case 'securityRule':
       return ruleId(s, g, parent, child ?? '');
+    case 'logAnalyticsWorkspace':
+      return workspaceId(s, g, parent);
+    case 'keyVault':
+      return vaultId(s, g, parent);
+    case 'keyVaultKey':
+      return `${vaultId(s, g, parent)}/keys/${child ?? ''}`;
+    case 'diagnosticSetting':
+      return diagnosticSettingId(parent, child ?? '');
   }
+}
+
+export function workspaceId(subscriptionId: string, resourceGroup: string, workspace: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${workspace}`;
+}
+
+export function vaultId(subscriptionId: string, resourceGroup: string, vault: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}`;
+}
+
+/** `scopeId`: the resource (or blob service) the setting is attached to. */
+export function diagnosticSettingId(scopeId: string, name: string): string {
+  return `${scopeId}/providers/Microsoft.Insights/diagnosticSettings/${name}`;
 }

@@ -8,7 +8,11 @@ import { ArmError } from './arm.js';
 import type { ArmResource } from './types.js';
 
 export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed';
-export type Provider = 'Microsoft.Network' | 'Microsoft.Storage';
+export type Provider =
+  | 'Microsoft.Network'
+  | 'Microsoft.Storage'
+  | 'Microsoft.OperationalInsights'
+  | 'Microsoft.KeyVault';
 
 export interface Operation {
   id: string;
@@ -138,9 +142,9 @@ export function asyncOperationUrl(base: string, op: Operation): string {
 }
 
 export function operationResultUrl(base: string, op: Operation): string {
-  return op.provider === 'Microsoft.Network'
-    ? `${base}/subscriptions/${op.subscriptionId}/providers/Microsoft.Network/locations/${op.location}/operationResults/${op.id}?api-version=${op.apiVersion}`
-    : `${base}/subscriptions/${op.subscriptionId}/providers/Microsoft.Storage/locations/${op.location}/asyncoperations/${op.id}?monitor=true&api-version=${op.apiVersion}`;
+  return op.provider === 'Microsoft.Storage'
+    ? `${base}/subscriptions/${op.subscriptionId}/providers/Microsoft.Storage/locations/${op.location}/asyncoperations/${op.id}?monitor=true&api-version=${op.apiVersion}`
+    : `${base}/subscriptions/${op.subscriptionId}/providers/${op.provider}/locations/${op.location}/operationResults/${op.id}?api-version=${op.apiVersion}`;
 }
 
 /** Seconds a poller should wait, at least 1 while running (ARM sends integer seconds). */

@@ -5,10 +5,12 @@
  */
 import { ArmError } from './arm.js';
 import type { Route } from './context.js';
+import { keyVaultRoutes } from './providers/keyvault/routes.js';
+import { monitorRoutes } from './providers/monitor/routes.js';
 import { networkRoutes } from './providers/network/routes.js';
 import { storageRoutes } from './providers/storage/routes.js';
 
-const ROUTES: Route[] = [...storageRoutes, ...networkRoutes];
+const ROUTES: Route[] = [...storageRoutes, ...networkRoutes, ...monitorRoutes, ...keyVaultRoutes];
 
 export interface RouteMatch {
   route: Route;

@@ -5,12 +5,27 @@
  */
 import { readFileSync } from 'node:fs';
 import { canonicalId, parseResourceId } from './ids.js';
+import { buildKey, buildVault } from './providers/keyvault/shapes.js';
+import { buildDiagnosticSetting, buildWorkspace } from './providers/monitor/shapes.js';
 import { buildNsg, buildRule, withRule } from './providers/network/shapes.js';
 import { buildContainer, buildStorageAccount } from './providers/storage/shapes.js';
 import type { ResourceStore } from './state.js';
 import type { Scenario, ScenarioResource } from './types.js';
 
-const ORDER = { storageAccount: 0, networkSecurityGroup: 1, blobContainer: 2, securityRule: 3 } as const;
+/** Tenant of seeded vaults (scenarios describe resources, not tenants). */
+const SEED_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+const ORDER = {
+  storageAccount: 0,
+  networkSecurityGroup: 1,
+  logAnalyticsWorkspace: 1,
+  keyVault: 1,
+  blobContainer: 2,
+  securityRule: 3,
+  keyVaultKey: 3,
+  // after everything a setting can be attached to or send to
+  diagnosticSetting: 4,
+} as const;
 
 export function loadScenarioFile(file: string): Scenario {
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
@@ -58,6 +73,34 @@ export function seedScenario(store: ResourceStore, scenario: Scenario): void {
           if (!nsg) throw new Error(`its network security group ${nsgIdText} is not in the scenario`);
           const rule = buildRule(id, parsed.child ?? '', resource, 'Succeeded', true);
           store.put('networkSecurityGroup', withRule(nsg, rule.name, rule));
+          break;
+        }
+        case 'logAnalyticsWorkspace':
+          store.put('logAnalyticsWorkspace', buildWorkspace(id, parsed.parent, resource, 'Succeeded'));
+          break;
+        case 'keyVault':
+          store.put('keyVault', buildVault(id, parsed.parent, resource, false, SEED_TENANT));
+          break;
+        case 'keyVaultKey': {
+          const vaultIdText = id.slice(0, id.toLowerCase().lastIndexOf('/keys/'));
+          const vault = store.get(vaultIdText);
+          if (!vault) throw new Error(`its key vault ${vaultIdText} is not in the scenario`);
+          store.put('keyVaultKey', buildKey(id, parsed.child ?? '', vault, resource));
+          break;
+        }
+        case 'diagnosticSetting': {
+          const owner = parsed.parent.replace(/\/blobServices\/default$/i, '');
+          if (!store.get(owner)) throw new Error(`its resource ${owner} is not in the scenario`);
+          store.put(
+            'diagnosticSetting',
+            buildDiagnosticSetting(
+              id,
+              parsed.child ?? '',
+              parsed.parent,
+              resource,
+              (w) => store.get(w) !== undefined,
+            ),
+          );
           break;
         }
       }

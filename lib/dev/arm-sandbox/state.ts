@@ -8,14 +8,21 @@ import { parseResourceId } from './ids.js';
 import { rulesOf } from './providers/network/shapes.js';
 import type { ArmResource } from './types.js';
 
-export type StoredKind = 'storageAccount' | 'blobContainer' | 'networkSecurityGroup';
+export type StoredKind =
+  | 'storageAccount'
+  | 'blobContainer'
+  | 'networkSecurityGroup'
+  | 'logAnalyticsWorkspace'
+  | 'keyVault'
+  | 'keyVaultKey'
+  | 'diagnosticSetting';
 
 interface Entry {
   kind: StoredKind;
   resource: ArmResource;
   subscription: string;
   resourceGroup: string;
-  /** lower-cased id of the owning storage account, for containers */
+  /** lower-cased id of the owner: a container's account, a key's vault, a diagnostic setting's scope */
   parent?: string;
 }
 
@@ -43,6 +50,10 @@ export class ResourceStore {
     };
     if (kind === 'blobContainer') {
       entry.parent = resource.id.slice(0, resource.id.toLowerCase().indexOf('/blobservices/')).toLowerCase();
+    } else if (kind === 'keyVaultKey') {
+      entry.parent = resource.id.slice(0, resource.id.toLowerCase().lastIndexOf('/keys/')).toLowerCase();
+    } else if (kind === 'diagnosticSetting') {
+      entry.parent = parsed.parent.toLowerCase();
     }
     this.entries.set(resource.id.toLowerCase(), entry);
     this.groups.add(`${entry.subscription}|${entry.resourceGroup}`);
@@ -52,16 +63,17 @@ export class ResourceStore {
     return this.groups.has(`${subscription.toLowerCase()}|${resourceGroup.toLowerCase()}`);
   }
 
-  /** Deletes a resource; deleting a storage account deletes its containers too. */
+  /**
+   * Deletes a resource and what lives on it, as Azure does: an account's containers, a vault's
+   * keys, and the diagnostic settings of the resource (or of its blob service).
+   */
   delete(id: string): boolean {
     const key = id.toLowerCase();
     const entry = this.entries.get(key);
     if (!entry) return false;
     this.entries.delete(key);
-    if (entry.kind === 'storageAccount') {
-      for (const [childKey, child] of this.entries) {
-        if (child.parent === key) this.entries.delete(childKey);
-      }
+    for (const [childKey, child] of this.entries) {
+      if (child.parent === key || child.parent?.startsWith(`${key}/`)) this.entries.delete(childKey);
     }
     return true;
   }

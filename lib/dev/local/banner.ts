@@ -21,7 +21,7 @@ export function banner(local: LocalMode, readyMs: number): string {
     `  Start-up sweep    ${sweep}`,
     '',
     '  Cause drift, then watch the log page:',
-    '    npx driftwarden sandbox drift open-rdp      (or public-blob, weak-tls, open-http, public-container)',
+    '    npx driftwarden sandbox drift open-rdp      (or public-blob, weak-tls, open-http, public-container, short-retention, drop-diagnostics)',
     `  The API acts as ${info.devPrincipal.upn} (object id ${info.devPrincipal.objectId}); you cannot`,
     '  approve a restore of your own change: drift as someone else (--as), restore as yourself.',
     '',

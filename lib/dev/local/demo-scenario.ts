@@ -4,6 +4,11 @@
  *   container) and an NSG with an Internet→RDP allow rule next to a legitimate partner HTTPS rule.
  * - rg-telehealth: fully compliant (CMK, private network, TLS 1.2, no internet-facing rules).
  * - rg-scheduling: an older export account still accepting TLS 1.0.
+ * - rg-monitoring: the audit workspace (12 months), where rg-telehealth and rg-scheduling send
+ *   their audit logs; rg-patient-portal sends its logs to its own workspace, left at the 30-day
+ *   default (LAW-RETENTION, remediated: once it is, the portal's DIAG-RESOURCE-LOGS holds too),
+ *   and keeps its keys in a vault without purge protection that is open to every network.
+ *   rg-telehealth's account encrypts with an RSA-HSM key from its own (compliant) vault.
  * The shapes are ARM JSON as `az resource show` prints it (the sandbox scenario format).
  */
 import type { Scenario } from '../arm-sandbox/index.js';
@@ -31,6 +36,9 @@ export const DEMO = {
     nsg: 'nsg-telehealth',
   },
   scheduling: { resourceGroup: 'rg-scheduling', storageAccount: 'stschedulingexports' },
+  monitoring: { resourceGroup: 'rg-monitoring', auditWorkspace: 'law-audit' },
+  /** the diagnostic setting name every demo resource uses */
+  diagnosticSetting: 'to-log-analytics',
 } as const;
 
 const p = DEMO.patientPortal;
@@ -43,7 +51,19 @@ export const DEMO_IDS = {
   telehealthAccount: `${sub}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${t.storageAccount}`,
   telehealthNsg: `${sub}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/${t.nsg}`,
   schedulingAccount: `${sub}/resourceGroups/${s.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${s.storageAccount}`,
+  auditWorkspace: `${sub}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-audit`,
+  patientWorkspace: `${sub}/resourceGroups/${p.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/law-patient-portal`,
+  patientVault: `${sub}/resourceGroups/${p.resourceGroup}/providers/Microsoft.KeyVault/vaults/kv-patient-portal`,
+  telehealthVault: `${sub}/resourceGroups/${t.resourceGroup}/providers/Microsoft.KeyVault/vaults/kv-telehealth`,
 } as const;
+
+/** A diagnostic setting sending `scope`'s audit logs to `workspace`. */
+function auditLogs(scope: string, workspace: string, group: 'audit' | 'allLogs' = 'audit') {
+  return {
+    id: `${scope}/providers/Microsoft.Insights/diagnosticSettings/${DEMO.diagnosticSetting}`,
+    properties: { workspaceId: workspace, logs: [{ categoryGroup: group, enabled: true }] },
+  };
+}
 
 const containerId = (account: string, name: string) => `${account}/blobServices/default/containers/${name}`;
 
@@ -164,7 +184,60 @@ export function demoScenario(): Required<Scenario> {
           supportsHttpsTrafficOnly: true,
         },
       },
+      { id: DEMO_IDS.auditWorkspace, location: DEMO_LOCATION, properties: { retentionInDays: 365 } },
+      {
+        id: DEMO_IDS.patientWorkspace,
+        location: DEMO_LOCATION,
+        tags: { workload: 'patient-portal' },
+        properties: { retentionInDays: 30 }, // drift: the 30-day default, too short for audit evidence
+      },
+      {
+        id: DEMO_IDS.patientVault,
+        location: DEMO_LOCATION,
+        tags: phiTags,
+        // drift: no purge protection, reachable from every network
+        properties: {
+          sku: { family: 'A', name: 'standard' },
+          enableSoftDelete: true,
+          softDeleteRetentionInDays: 90,
+        },
+      },
+      {
+        id: DEMO_IDS.telehealthVault,
+        location: DEMO_LOCATION,
+        tags: { 'data-classification': 'phi', workload: 'telehealth' },
+        properties: {
+          sku: { family: 'A', name: 'premium' },
+          enableSoftDelete: true,
+          softDeleteRetentionInDays: 90,
+          enablePurgeProtection: true,
+          publicNetworkAccess: 'Disabled',
+          networkAcls: {
+            bypass: 'AzureServices',
+            defaultAction: 'Deny',
+            ipRules: [],
+            virtualNetworkRules: [],
+          },
+        },
+      },
+      {
+        id: `${DEMO_IDS.telehealthVault}/keys/telehealth-records`,
+        properties: { kty: 'RSA-HSM', keySize: 3072 },
+      },
+      auditLogs(`${DEMO_IDS.telehealthAccount}/blobServices/default`, DEMO_IDS.auditWorkspace),
+      auditLogs(DEMO_IDS.telehealthNsg, DEMO_IDS.auditWorkspace, 'allLogs'),
+      auditLogs(DEMO_IDS.telehealthVault, DEMO_IDS.auditWorkspace),
+      auditLogs(`${DEMO_IDS.schedulingAccount}/blobServices/default`, DEMO_IDS.auditWorkspace),
+      auditLogs(`${DEMO_IDS.patientAccount}/blobServices/default`, DEMO_IDS.patientWorkspace),
+      auditLogs(DEMO_IDS.patientNsg, DEMO_IDS.patientWorkspace, 'allLogs'),
+      auditLogs(DEMO_IDS.patientVault, DEMO_IDS.patientWorkspace),
     ],
-    drifted: [DEMO_IDS.patientAccount, DEMO_IDS.patientNsg, DEMO_IDS.schedulingAccount],
+    drifted: [
+      DEMO_IDS.patientAccount,
+      DEMO_IDS.patientNsg,
+      DEMO_IDS.schedulingAccount,
+      DEMO_IDS.patientWorkspace,
+      DEMO_IDS.patientVault,
+    ],
   };
 }

@@ -1,13 +1,21 @@
 import type { SecurityRule } from '@azure/arm-network';
 import type { StorageAccountUpdateParameters } from '@azure/arm-storage';
-import { DEMO } from './demo-scenario.js';
+import { DEMO, DEMO_IDS } from './demo-scenario.js';
 import type { SandboxClients } from './sandbox-clients.js';
 
 /**
  * The demo's drift catalogue: realistic mistakes made through the ARM sandbox with the real SDK
  * clients, as a named user, so they flow through the same event path an Azure change would.
  */
-export const DRIFT_KINDS = ['open-rdp', 'public-blob', 'weak-tls', 'open-http', 'public-container'] as const;
+export const DRIFT_KINDS = [
+  'open-rdp',
+  'public-blob',
+  'weak-tls',
+  'open-http',
+  'public-container',
+  'short-retention',
+  'drop-diagnostics',
+] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 export function isDriftKind(value: string): value is DriftKind {
@@ -44,6 +52,8 @@ function openToAnonymous(): StorageAccountUpdateParameters {
 const p = DEMO.patientPortal;
 const accountLabel = `storage account ${p.storageAccount} (${p.resourceGroup})`;
 const nsgLabel = `NSG ${p.nsg} (${p.resourceGroup})`;
+const m = DEMO.monitoring;
+const t = DEMO.telehealth;
 
 /** Makes one drift; returns what changed, in words. */
 export async function makeDrift(kind: DriftKind, clients: SandboxClients): Promise<string[]> {
@@ -74,6 +84,20 @@ export async function makeDrift(kind: DriftKind, clients: SandboxClients): Promi
         minimumTlsVersion: 'TLS1_0',
       });
       return [`${accountLabel}: minimumTlsVersion = TLS1_0`];
+    case 'short-retention':
+      await clients.insights.workspaces.update(m.resourceGroup, m.auditWorkspace, { retentionInDays: 30 });
+      return [
+        `Log Analytics workspace ${m.auditWorkspace} (${m.resourceGroup}): retentionInDays = 30 (audit evidence older than a month is dropped)`,
+      ];
+    case 'drop-diagnostics':
+      // the SDK takes the resource URI without its leading slash
+      await clients.monitor.diagnosticSettings.delete(
+        `${DEMO_IDS.telehealthAccount.slice(1)}/blobServices/default`,
+        DEMO.diagnosticSetting,
+      );
+      return [
+        `storage account ${t.storageAccount} (${t.resourceGroup}): blob diagnostic setting ${DEMO.diagnosticSetting} deleted (its audit logs stop)`,
+      ];
     case 'public-container': {
       // Azure refuses a public container while the account disallows it, so open the account first.
       // driftwarden may close the account again before the second call lands; that refusal is the demo working.

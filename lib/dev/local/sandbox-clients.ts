@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { MonitorClient } from '@azure/arm-monitor';
 import { NetworkManagementClient } from '@azure/arm-network';
+import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
 import { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
 import { devObjectIdFor } from '../../api/auth.js';
@@ -16,6 +18,8 @@ export interface SandboxConnection {
 export interface SandboxClients {
   storage: StorageManagementClient;
   network: NetworkManagementClient;
+  insights: OperationalInsightsManagementClient;
+  monitor: MonitorClient;
   /** closes the keep-alive sockets so a CLI process can exit */
   close(): void;
 }
@@ -41,6 +45,8 @@ export function sandboxClients(connection: SandboxConnection, credential: TokenC
   return {
     storage: new StorageManagementClient(credential, connection.subscriptionId, options),
     network: new NetworkManagementClient(credential, connection.subscriptionId, options),
+    insights: new OperationalInsightsManagementClient(credential, connection.subscriptionId, options),
+    monitor: new MonitorClient(credential, connection.subscriptionId, options),
     close: () => agent.destroy(),
   };
 }

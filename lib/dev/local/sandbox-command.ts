@@ -27,6 +27,8 @@ Local mode only (\`npm start\`). Reads .driftwarden/local.json (or $DW_LOCAL_DIR
                  public-blob       storage account allowBlobPublicAccess = true
                  weak-tls          storage account minimum TLS 1.0
                  public-container  account opened, then a container set to public access
+                 short-retention   audit Log Analytics workspace retention cut to 30 days
+                 drop-diagnostics  a storage account's blob diagnostic setting deleted (audit logs stop)
                The sandbox emits the Event Grid event Azure would; watch the log page.
   status       prints local.json (URLs, CA file, function key, dev principal)
   login        prints a new one-time sign-in URL for the log page (sets a session cookie)

@@ -197,8 +197,10 @@ describe('GET /api/controls', () => {
     const modes = Object.fromEntries(
       body.items.map((item: { id: string; mode: string }) => [item.id, item.mode]),
     );
-    expect(Object.keys(modes)).toHaveLength(8);
+    expect(Object.keys(modes)).toHaveLength(14);
     expect(modes['STG-PUBLIC-BLOB']).toBe('remediate');
+    expect(modes['LAW-RETENTION']).toBe('remediate');
+    expect(modes['KV-PURGE-PROTECTION']).toBe('audit');
     expect(modes['STG-CMK-PHI']).toBe('audit');
     expect(body.items[0]).not.toHaveProperty('evaluate');
 

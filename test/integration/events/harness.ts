@@ -24,6 +24,15 @@ export const ACCOUNT = `${RG}/providers/Microsoft.Storage/storageAccounts/phipor
 export const ACCOUNT2 = `${RG}/providers/Microsoft.Storage/storageAccounts/scheduling02`;
 export const CONTAINER = `${ACCOUNT}/blobServices/default/containers/scans`;
 export const NSG = `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-web`;
+export const WORKSPACE = `/subscriptions/${SUB}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-audit`;
+
+/** A diagnostic setting sending `scope`'s audit logs (category group) to the audit workspace. */
+export function auditSetting(scope: string, group: 'audit' | 'allLogs' = 'audit') {
+  return {
+    id: `${scope}/providers/Microsoft.Insights/diagnosticSettings/to-law-audit`,
+    properties: { workspaceId: WORKSPACE, logs: [{ categoryGroup: group, enabled: true }] },
+  };
+}
 
 export const ALICE = {
   upn: 'alice@contoso.example',
@@ -73,6 +82,11 @@ export function baseScenario(): Scenario {
       },
       { id: ACCOUNT2, ...compliantAccount },
       { id: CONTAINER, properties: { publicAccess: 'None' } },
+      // the audit workspace (12 months) and the diagnostic settings that keep DIAG-RESOURCE-LOGS compliant
+      { id: WORKSPACE, location: 'westeurope', properties: { retentionInDays: 365 } },
+      auditSetting(`${ACCOUNT}/blobServices/default`),
+      auditSetting(`${ACCOUNT2}/blobServices/default`),
+      auditSetting(NSG, 'allLogs'),
       {
         id: NSG,
         location: 'westeurope',

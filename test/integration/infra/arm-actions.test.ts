@@ -1,19 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArmClients } from '../../../lib/azure/clients.js';
 import { ARM_ACTIONS } from '../../../lib/azure/operations.js';
+import { listDiagnosticSettings } from '../../../lib/azure/related-reader.js';
 import { ArmResourceGateway } from '../../../lib/azure/resources.js';
 import type { RemediationPlan } from '../../../lib/controls/types.js';
 import { type Sandbox, type Scenario, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import type { ResourceSnapshot } from '../../../lib/remediation/types.js';
+import { normalizeResource } from '../../../lib/resources/normalize.js';
 import {
+  keyPages,
   listContainers,
   networkSecurityGroupPages,
   storageAccountPages,
+  vaultPages,
+  workspacePages,
 } from '../../../lib/sweep/enumerate.js';
+import { SweepRelated } from '../../../lib/sweep/related.js';
 import { module, onlyOfType, rootScope } from '../../support/arm-template.js';
 import { describeCompiled } from '../../support/compiled-infra.js';
 import { PARTNER_API, RDP_FROM_ANY } from '../../support/rules.js';
-import { ACCOUNT, ACCOUNT2, baseScenario, CONTAINER, NSG, SELF, SUB } from '../events/harness.js';
+import {
+  ACCOUNT,
+  ACCOUNT2,
+  auditSetting,
+  baseScenario,
+  CONTAINER,
+  NSG,
+  RG,
+  SELF,
+  SUB,
+  WORKSPACE,
+} from '../events/harness.js';
 
 /**
  * Least privilege, checked against real traffic: drive every ARM call driftwarden's adapters make
@@ -35,6 +52,10 @@ import { ACCOUNT, ACCOUNT2, baseScenario, CONTAINER, NSG, SELF, SUB } from '../e
 const OTHER_RG = `/subscriptions/${SUB}/resourceGroups/rg-telehealth`;
 const NSG2 = `${OTHER_RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-video`;
 const LRO_STATUS = /^(operations|operationresults|asyncoperations)$/i;
+const VAULT = `${RG}/providers/Microsoft.KeyVault/vaults/kv-phi`;
+/** A workspace in a subscription the sweep does not cover (a central audit workspace). */
+const REMOTE_WORKSPACE =
+  '/subscriptions/3c9f2b1e-5d4a-4e8b-9a7c-0000000000ff/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-central';
 
 /** GET → read, PUT/PATCH → write, DELETE → delete, POST → <last segment>/action; null for LRO status polls. */
 function armAction(method: string, path: string): string | null {
@@ -92,10 +113,26 @@ function scenario(): Scenario {
           : r.id === ACCOUNT
             ? {
                 ...r,
-                properties: { ...r.properties, allowBlobPublicAccess: true, minimumTlsVersion: 'TLS1_0' },
+                properties: {
+                  ...r.properties,
+                  allowBlobPublicAccess: true,
+                  minimumTlsVersion: 'TLS1_0',
+                  encryption: {
+                    keySource: 'Microsoft.Keyvault',
+                    keyvaultproperties: { keyname: 'cmk', keyvaulturi: 'https://kv-phi.vault.azure.net/' },
+                  },
+                },
               }
             : r,
       ),
+      { id: VAULT, location: 'westeurope', properties: { sku: { family: 'A', name: 'premium' } } },
+      { id: `${VAULT}/keys/cmk`, properties: { kty: 'RSA-HSM' } },
+      auditSetting(VAULT),
+      { id: REMOTE_WORKSPACE, location: 'westeurope', properties: { retentionInDays: 365 } },
+      {
+        id: `${ACCOUNT2}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings/to-central`,
+        properties: { workspaceId: REMOTE_WORKSPACE, logs: [{ categoryGroup: 'audit', enabled: true }] },
+      },
       { id: `${ACCOUNT}/blobServices/default/containers/leaflets`, properties: { publicAccess: 'Blob' } },
       { id: NSG2, location: 'westeurope', properties: { securityRules: [] } },
     ],
@@ -141,6 +178,26 @@ async function driveAdapters(): Promise<void> {
   const rule = await mustRead(`${NSG}/securityRules/allow-rdp`);
   expect(await gateway.read(`${ACCOUNT2}/blobServices/default/containers/absent`)).toBeNull();
   await mustRead(CONTAINER);
+
+  // the new types: sweep lists (workspaces, vaults, a vault's keys, a scope's diagnostic settings),
+  // the sweep's lookups (a central workspace in another subscription), event-path reads and the
+  // cross-resource reads (diagnostic settings, their workspaces, the CMK key via the vault list)
+  for await (const _page of workspacePages(arm, SUB));
+  for await (const _page of vaultPages(arm, SUB));
+  for await (const _page of keyPages(arm, SUB, 'rg-portal', 'kv-phi'));
+  expect(await listDiagnosticSettings(arm, SUB, VAULT)).toHaveLength(1);
+  const sweepRelated = new SweepRelated(arm, SUB);
+  await sweepRelated.forResource((await mustRead(ACCOUNT2)).raw);
+  const workspace = await mustRead(WORKSPACE);
+  const vault = await mustRead(VAULT);
+  await mustRead(`${VAULT}/keys/cmk`);
+  await mustRead(`${VAULT}/providers/Microsoft.Insights/diagnosticSettings/to-law-audit`);
+  for (const snapshot of [account, vault]) {
+    const resource = normalizeResource(snapshot.raw);
+    if (resource) await gateway.related(resource);
+  }
+  await gateway.apply({ kind: 'workspace-properties', set: { retentionInDays: 365 } }, workspace);
+  await gateway.restoreState(WORKSPACE, { retentionInDays: 90 });
 
   // remediation writes: one per plan kind (rule plans on a rule snapshot and on an NSG snapshot)
   const plans: [RemediationPlan, ResourceSnapshot][] = [
@@ -214,11 +271,14 @@ describe('ARM actions: the custom role is exactly what the adapters call', () =>
   it('observed exactly these request shapes (documents the mapping)', () => {
     const shapes = new Map<string, string>();
     for (const { method, path } of seen) {
-      const shape = `${method} ${path.replace(/\/(subscriptions|resourceGroups|storageAccounts|containers|networkSecurityGroups|securityRules|locations|operations|asyncoperations|operationResults)\/[^/]+/gi, '/$1/{}')}`;
+      const shape = `${method} ${path.replace(/\/(subscriptions|resourceGroups|storageAccounts|containers|networkSecurityGroups|securityRules|locations|operations|asyncoperations|operationResults|workspaces|vaults|keys|diagnosticSettings)\/[^/]+/gi, '/$1/{}')}`;
       shapes.set(shape, armAction(method, path) ?? 'exempt (LRO status)');
     }
     const S = '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Storage/storageAccounts/{}';
     const N = '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkSecurityGroups/{}';
+    // @azure/arm-operationalinsights spells the segment in lower case (ARM matches it case-insensitively)
+    const W = '/subscriptions/{}/resourcegroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}';
+    const V = '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}';
     expect(Object.fromEntries(shapes)).toEqual({
       'GET /subscriptions/{}/providers/Microsoft.Storage/storageAccounts':
         'Microsoft.Storage/storageAccounts/read',
@@ -236,6 +296,20 @@ describe('ARM actions: the custom role is exactly what the adapters call', () =>
       [`GET ${N}/securityRules/{}`]: 'Microsoft.Network/networkSecurityGroups/securityRules/read',
       [`PUT ${N}/securityRules/{}`]: 'Microsoft.Network/networkSecurityGroups/securityRules/write',
       'GET /subscriptions/{}/providers/Microsoft.Network/locations/{}/operations/{}': 'exempt (LRO status)',
+      'GET /subscriptions/{}/providers/Microsoft.OperationalInsights/workspaces':
+        'Microsoft.OperationalInsights/workspaces/read',
+      [`GET ${W}`]: 'Microsoft.OperationalInsights/workspaces/read',
+      [`PATCH ${W}`]: 'Microsoft.OperationalInsights/workspaces/write',
+      'GET /subscriptions/{}/providers/Microsoft.KeyVault/vaults': 'Microsoft.KeyVault/vaults/read',
+      [`GET ${V}`]: 'Microsoft.KeyVault/vaults/read',
+      [`GET ${V}/keys`]: 'Microsoft.KeyVault/vaults/keys/read',
+      [`GET ${V}/keys/{}`]: 'Microsoft.KeyVault/vaults/keys/read',
+      [`GET ${V}/providers/Microsoft.Insights/diagnosticSettings`]:
+        'Microsoft.Insights/diagnosticSettings/read',
+      [`GET ${V}/providers/Microsoft.Insights/diagnosticSettings/{}`]:
+        'Microsoft.Insights/diagnosticSettings/read',
+      [`GET ${S}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings`]:
+        'Microsoft.Insights/diagnosticSettings/read',
     });
   });
 });

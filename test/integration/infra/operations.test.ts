@@ -1,3 +1,6 @@
+import { KeyVaultManagementClient } from '@azure/arm-keyvault';
+import { MonitorClient } from '@azure/arm-monitor';
+import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HANDLED_OPERATIONS } from '../../../lib/azure/operations.js';
 import type { Sandbox, SandboxEvent } from '../../../lib/dev/arm-sandbox/index.js';
@@ -12,9 +15,12 @@ import {
   createHarness,
   type Harness,
   NSG,
+  RG,
+  SUB,
   startSandboxWithWebhook,
   storagePatch,
   type Webhook,
+  WORKSPACE,
 } from '../events/harness.js';
 
 /**
@@ -25,7 +31,13 @@ import {
  */
 
 const RULE = `${NSG}/securityRules/allow-rdp`;
+const VAULT = `${RG}/providers/Microsoft.KeyVault/vaults/kv-ops`;
+const SETTING = `${NSG}/providers/Microsoft.Insights/diagnosticSettings/to-law-audit`;
 const SUBJECT: Record<string, { id: string; target: string }> = {
+  'microsoft.operationalinsights/workspaces': { id: WORKSPACE, target: 'logAnalyticsWorkspace' },
+  'microsoft.keyvault/vaults': { id: VAULT, target: 'keyVault' },
+  'microsoft.keyvault/vaults/keys': { id: `${VAULT}/keys/cmk`, target: 'keyVaultKey' },
+  'microsoft.insights/diagnosticsettings': { id: SETTING, target: 'diagnosticSetting' },
   'microsoft.storage/storageaccounts': { id: ACCOUNT, target: 'storageAccount' },
   'microsoft.storage/storageaccounts/blobservices/containers': { id: CONTAINER, target: 'blobContainer' },
   'microsoft.network/networksecuritygroups': { id: NSG, target: 'networkSecurityGroup' },
@@ -56,9 +68,11 @@ describe('HANDLED_OPERATIONS and the event router', () => {
     expect(change).toMatchObject({ target: subject.target, change: verb, resourceId: subject.id });
   });
 
-  it('covers writes and deletes of all four resource kinds', () => {
+  it('covers writes and deletes of every resource kind (keys: write only, ARM has no key delete)', () => {
     const kinds = Object.keys(SUBJECT);
-    const expected = kinds.flatMap((kind) => [`${kind}/write`, `${kind}/delete`]).sort();
+    const expected = kinds
+      .flatMap((kind) => (kind.endsWith('/keys') ? [`${kind}/write`] : [`${kind}/write`, `${kind}/delete`]))
+      .sort();
     expect(HANDLED_OPERATIONS.map((op) => op.toLowerCase()).sort()).toEqual(expected);
   });
 });
@@ -77,8 +91,24 @@ describe('operations ARM emits for our resource kinds are all handled; a delete 
 
   it('every emitted operationName is in HANDLED_OPERATIONS, and each handled one is emitted', async () => {
     sandbox.reset();
-    sandbox.seed(baseScenario());
+    const scenario = baseScenario();
+    scenario.resources.push({ id: VAULT, location: 'westeurope', properties: { enableSoftDelete: true } });
+    sandbox.seed(scenario);
     const { storage, network } = clientsFor(sandbox, BOB);
+    const credential = sandbox.credential(BOB);
+    const insights = new OperationalInsightsManagementClient(credential, SUB, sandbox.clientOptions());
+    const monitor = new MonitorClient(credential, SUB, sandbox.clientOptions());
+    const keyVault = new KeyVaultManagementClient(credential, SUB, sandbox.clientOptions());
+    await monitor.diagnosticSettings.createOrUpdate(NSG.slice(1), 'to-law-audit', {
+      workspaceId: WORKSPACE,
+      logs: [{ category: 'NetworkSecurityGroupEvent', enabled: true }],
+    });
+    await monitor.diagnosticSettings.delete(NSG.slice(1), 'to-law-audit');
+    await keyVault.keys.createIfNotExist('rg-portal', 'kv-ops', 'cmk', { properties: { kty: 'RSA' } });
+    await keyVault.vaults.update('rg-portal', 'kv-ops', { properties: { enablePurgeProtection: true } });
+    await keyVault.vaults.delete('rg-portal', 'kv-ops');
+    await insights.workspaces.update('rg-monitoring', 'law-audit', { retentionInDays: 400 });
+    await insights.workspaces.beginDeleteAndWait('rg-monitoring', 'law-audit', { updateIntervalInMs: 10 });
     await storage.storageAccounts.update(
       'rg-portal',
       'phiportal01',

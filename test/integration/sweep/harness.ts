@@ -91,6 +91,18 @@ export const containerIdOf = (account: string, name: string) =>
 export const nsgIdOf = (sub: string, name: string) =>
   `${rg(sub)}/providers/Microsoft.Network/networkSecurityGroups/${name}`;
 
+/** The central audit workspace (12 months) in a management subscription the sweep does not cover. */
+export const MANAGEMENT_SUB = 'aaaaaaaa-0000-4000-8000-0000000000ff';
+export const CENTRAL_WORKSPACE = `/subscriptions/${MANAGEMENT_SUB}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-central`;
+
+/** A diagnostic setting sending `scope`'s audit logs to the central workspace. */
+export function auditSettingOf(scope: string, group: 'audit' | 'allLogs' = 'audit'): ScenarioResource {
+  return {
+    id: `${scope}/providers/Microsoft.Insights/diagnosticSettings/to-central`,
+    properties: { workspaceId: CENTRAL_WORKSPACE, logs: [{ categoryGroup: group, enabled: true }] },
+  };
+}
+
 function account(
   sub: string,
   name: string,
@@ -197,7 +209,13 @@ export function mixedEstate(subscriptions: string[]): Scenario {
       ]),
       nsg(sub, 'nsg-ok', [rule('allow-vnet', '8000', 'VirtualNetwork', 100)]),
     );
+    // every account and NSG sends its audit logs to the central workspace (DIAG-RESOURCE-LOGS holds)
+    for (const name of ['stpublic', 'stlegacy', 'sthttp', 'sttls', 'stphi', 'stlocked', 'stshared'])
+      resources.push(auditSettingOf(`${accountId(sub, name)}/blobServices/default`));
+    for (const name of ['nsg-rdp', 'nsg-web', 'nsg-mixed', 'nsg-ok'])
+      resources.push(auditSettingOf(nsgIdOf(sub, name), 'allLogs'));
   }
+  resources.push({ id: CENTRAL_WORKSPACE, location: 'eastus', properties: { retentionInDays: 365 } });
   return { subscriptions, resources };
 }
 

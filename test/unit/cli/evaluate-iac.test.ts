@@ -194,7 +194,7 @@ describe('driftwarden evaluate: templates and plans', () => {
       const moduleLine = (name: string) => lines.findIndex((line) => line.startsWith(`module ${name} `)) + 1;
       for (const finding of findings) {
         expect(['pass', 'not-applicable']).toContain(finding.status);
-        const module = /^resources\.(storage|evidenceAnchor)\.properties\.template\.resources\./.exec(
+        const module = /^resources\.(\w+)\.properties\.template\.resources\./.exec(
           finding.source?.path ?? '',
         )?.[1];
         expect(module, finding.source?.path).toBeDefined();

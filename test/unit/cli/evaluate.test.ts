@@ -121,7 +121,8 @@ describe('driftwarden (in-process)', () => {
     const result = await cli(['evaluate', '-'], JSON.stringify(compliant));
     expect(result.code).toBe(0);
     const { findings } = JSON.parse(result.stdout) as { findings: Record<string, unknown>[] };
-    expect(findings.length).toBe(5);
+    // the six storage-account controls plus DIAG-RESOURCE-LOGS and KV-HSM-KEY-PHI (not applicable: nothing to follow)
+    expect(findings.length).toBe(7);
     for (const finding of findings) {
       expect(Object.keys(finding).slice(0, 7)).toEqual([
         'resourceId',
@@ -147,7 +148,8 @@ describe('driftwarden (in-process)', () => {
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^STATUS\s+CONTROL\s+SEVERITY\s+RESOURCE\s+MESSAGE$/);
     expect(result.stdout).toMatch(/FAIL\s+NSG-MGMT-PORT\s+critical\s+nsg-prefixes-mixed\/allow-ssh-ops/);
-    expect(result.stdout).toContain('2 findings: 1 fail, 0 exempt, 1 pass, 0 not-applicable');
+    // DIAG-RESOURCE-LOGS is not applicable: the file holds no diagnostic settings
+    expect(result.stdout).toContain('3 findings: 1 fail, 0 exempt, 1 pass, 1 not-applicable');
   });
 
   it('applies --exceptions: a matching exception turns the fail into exempt and exit 0', async () => {

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_IDS, isControlId } from '../../../lib/controls/catalog.js';
 import type { ControlException, Finding } from '../../../lib/controls/types.js';
-import { evaluateResource } from '../../../lib/evaluate.js';
-import { normalizeResource } from '../../../lib/resources/normalize.js';
+import { evaluateDocument } from '../../../lib/evaluate.js';
+import { parseResourceDocument } from '../../../lib/resources/normalize.js';
 
 type ExpectedFinding = Partial<Pick<Finding, 'status' | 'ruleName' | 'exceptionId' | 'remediation'>>;
 interface Expected {
@@ -68,13 +68,16 @@ describe('control fixtures', () => {
 
   it.each(cases)('$controlId / $name', ({ controlId, resourcePath, expectedPath }) => {
     const expected = readJson<Expected>(expectedPath);
-    const resource = normalizeResource(readJson<unknown>(resourcePath));
+    // A fixture is one resource, or a document whose first resource is the subject and whose
+    // others are what a cross-resource control follows (a key, a workspace, diagnostic settings).
+    const document = readJson<unknown>(resourcePath);
+    const resource = parseResourceDocument(document)[0]?.resource ?? null;
     expect(resource, 'fixture must be a judged resource type').not.toBeNull();
     if (!resource) return;
-    const findings = evaluateResource(resource, {
+    const findings = evaluateDocument(document, {
       exceptions: expected.exceptions ?? [],
       now: new Date(expected.now ?? '2026-01-01T00:00:00Z'),
-    });
+    }).filter((finding) => finding.resourceId === resource.id);
     check(findings, controlId, expected.findings);
     for (const [other, otherExpected] of Object.entries(expected.also ?? {}))
       check(findings, other, otherExpected);

@@ -20,6 +20,13 @@ describe('what the catalog derives from the control modules', () => {
       'STG-NETWORK-PHI': ['publicNetworkAccess', 'networkDefaultAction'],
       'NSG-MGMT-PORT': [],
       'NSG-OPEN-INBOUND': [],
+      'LAW-RETENTION': ['retentionInDays'],
+      // cross-resource: the settings and workspaces come through `related`, not as fields
+      'DIAG-RESOURCE-LOGS': [],
+      'KV-PURGE-PROTECTION': ['enablePurgeProtection'],
+      'KV-SOFT-DELETE': ['enableSoftDelete'],
+      'KV-NETWORK-PHI': ['publicNetworkAccess', 'networkDefaultAction'],
+      'KV-HSM-KEY-PHI': ['encryptionKeySource', 'keyVaultUri', 'keyName'],
     });
   });
 
@@ -27,6 +34,8 @@ describe('what the catalog derives from the control modules', () => {
     expect(Object.keys(fieldsOf('storageAccount')).sort()).toEqual([
       'allowBlobPublicAccess',
       'encryptionKeySource',
+      'keyName',
+      'keyVaultUri',
       'minimumTlsVersion',
       'networkDefaultAction',
       'publicNetworkAccess',
@@ -34,6 +43,15 @@ describe('what the catalog derives from the control modules', () => {
     ]);
     expect(Object.keys(fieldsOf('blobContainer'))).toEqual(['publicAccess']);
     expect(fieldsOf('networkSecurityGroup')).toEqual({});
+    expect(Object.keys(fieldsOf('logAnalyticsWorkspace'))).toEqual(['retentionInDays']);
+    expect(Object.keys(writtenFieldsOf('logAnalyticsWorkspace'))).toEqual(['retentionInDays']);
+    expect(Object.keys(fieldsOf('keyVault')).sort()).toEqual([
+      'enablePurgeProtection',
+      'enableSoftDelete',
+      'networkDefaultAction',
+      'publicNetworkAccess',
+    ]);
+    expect(writtenFieldsOf('keyVault')).toEqual({});
     expect(Object.keys(writtenFieldsOf('storageAccount')).sort()).toEqual([
       'allowBlobPublicAccess',
       'minimumTlsVersion',

@@ -48,6 +48,7 @@ const CLASSIFICATION: Record<keyof typeof SETTINGS, 'required' | 'optional' | 'l
   phiTagValues: 'optional',
   managementPorts: 'optional',
   internetPrefixMaxLength: 'optional',
+  logRetentionDays: 'optional',
   selfObjectId: 'required',
   selfAppId: 'required',
   armEndpoint: 'optional',

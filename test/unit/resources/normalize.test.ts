@@ -34,6 +34,8 @@ describe('normalizeResource', () => {
       encryptionKeySource: 'Microsoft.Keyvault',
       publicNetworkAccess: 'Disabled',
       networkDefaultAction: 'Deny',
+      keyVaultUri: null,
+      keyName: null,
     });
   });
 

@@ -1,0 +1,103 @@
+import { defineControl } from './define.js';
+import { sameText } from './support.js';
+import type { DiagnosticSettingResource, LogAnalyticsWorkspaceResource } from './types.js';
+
+/**
+ * The audit log categories each judged resource must send, and where its diagnostic settings
+ * live: blob audit logs are a setting of the account's blob service, not of the account.
+ * A setting covers a category by naming it, or through the `audit` / `allLogs` category groups.
+ */
+const AUDIT_LOGS = {
+  storageAccount: {
+    scope: (id: string) => `${id}/blobServices/default`,
+    what: 'blob service',
+    categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+  },
+  keyVault: { scope: (id: string) => id, what: 'vault', categories: ['AuditEvent'] },
+  networkSecurityGroup: { scope: (id: string) => id, what: 'NSG', categories: ['NetworkSecurityGroupEvent'] },
+} as const;
+
+const COVERING_GROUPS = ['audit', 'allLogs'];
+
+/** The required categories a setting sends (enabled entries only). */
+function coveredBy(setting: DiagnosticSettingResource, required: readonly string[]): string[] {
+  const enabled = setting.logs.filter((entry) => entry.enabled);
+  if (enabled.some((entry) => COVERING_GROUPS.some((group) => sameText(entry.categoryGroup, group))))
+    return [...required];
+  return required.filter((category) => enabled.some((entry) => sameText(entry.category, category)));
+}
+
+type WorkspaceVerdict = { ok: true } | { ok: false; why: string } | { ok: 'unknown'; why: string };
+
+function judgeWorkspace(
+  workspaceId: string,
+  workspace: LogAnalyticsWorkspaceResource | null | undefined,
+  minimum: number,
+): WorkspaceVerdict {
+  if (workspace === undefined)
+    return { ok: 'unknown', why: `workspace ${workspaceId} is not among the resources read` };
+  if (workspace === null) return { ok: false, why: `workspace ${workspaceId} does not exist` };
+  const days = workspace.retentionInDays;
+  if (days !== null && days >= minimum) return { ok: true };
+  return {
+    ok: false,
+    why: `workspace ${workspace.name} keeps ${days ?? 30} days (minimum ${minimum}, LAW-RETENTION)`,
+  };
+}
+
+/**
+ * Cross-resource: storage accounts (blob service), key vaults and NSGs must send their audit
+ * categories to a Log Analytics workspace that meets LAW-RETENTION. Audit by default; deleting a
+ * diagnostic setting raises an ARM event on the setting, which re-evaluates the resource.
+ */
+export const diagResourceLogs = defineControl({
+  id: 'DIAG-RESOURCE-LOGS',
+  title: 'Audit logs must be sent to a workspace that retains them for 12 months',
+  severity: 'medium',
+  criteria: ['CC7.2', 'CC7.3'],
+  azurePolicyDefinitionIds: ['187242f4-89c6-4c43-9a4e-188c0efacc5f', 'cf820ca0-f99e-4f3e-84fb-66e913812d21'],
+  resourceKinds: ['storageAccount', 'keyVault', 'networkSecurityGroup'],
+  defaultMode: 'audit',
+  remediationDescription:
+    'None automatic: add a diagnostic setting sending the audit categories (or the audit category group) to the audit workspace.',
+  // the diagnostic settings and workspaces are looked up through `related`
+  reads: {},
+  writes: {},
+  evaluate(resource, settings, verdict, related) {
+    const spec = AUDIT_LOGS[resource.kind];
+    const scope = spec.scope(resource.id);
+    const found = related.diagnosticSettings(scope);
+    if (found === undefined) {
+      return [verdict.notApplicable(`The ${spec.what}'s diagnostic settings are not in the input.`)];
+    }
+    const missing = new Set<string>(spec.categories);
+    const problems: string[] = [];
+    let unknown: string | null = null;
+    for (const setting of found) {
+      const covered = coveredBy(setting, spec.categories);
+      if (covered.length === 0) continue;
+      if (!setting.workspaceId) {
+        problems.push(`setting ${setting.name} sends to no Log Analytics workspace`);
+        continue;
+      }
+      const workspace = judgeWorkspace(
+        setting.workspaceId,
+        related.workspace(setting.workspaceId),
+        settings.logRetentionDays,
+      );
+      if (workspace.ok === true) for (const category of covered) missing.delete(category);
+      else if (workspace.ok === 'unknown') unknown ??= workspace.why;
+      else problems.push(`setting ${setting.name}: ${workspace.why}`);
+    }
+    const wanted = spec.categories.join(', ');
+    if (missing.size === 0) {
+      return [verdict.pass(`The ${spec.what} sends its audit logs (${wanted}) to a compliant workspace.`)];
+    }
+    if (unknown) return [verdict.notApplicable(`Cannot judge the ${spec.what}'s audit logs: ${unknown}.`)];
+    const why =
+      found.length === 0
+        ? `The ${spec.what} has no diagnostic setting: its audit logs (${wanted}) are not kept.`
+        : `The ${spec.what} does not send ${[...missing].join(', ')} to a compliant workspace${problems.length > 0 ? ` (${problems.join('; ')})` : ''}.`;
+    return [verdict.fail(why)];
+  },
+});

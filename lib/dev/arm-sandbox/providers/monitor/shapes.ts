@@ -1,0 +1,187 @@
+/**
+ * Microsoft.OperationalInsights workspaces and Microsoft.Insights diagnostic settings: the JSON
+ * the sandbox returns, and what those resource providers reject where driftwarden can hit it.
+ */
+import { randomUUID } from 'node:crypto';
+import { badRequest, clone, isRecord, mergePatch } from '../../arm.js';
+import type { ArmResource } from '../../types.js';
+import { propsOf, type ResourceInput, tagsOf } from '../input.js';
+
+export const WORKSPACE_TYPE = 'Microsoft.OperationalInsights/workspaces';
+export const DIAGNOSTIC_SETTING_TYPE = 'Microsoft.Insights/diagnosticSettings';
+
+/** Workspace ETags are quoted GUIDs. */
+function newEtag(): string {
+  return `"${randomUUID()}"`;
+}
+
+export function validateWorkspaceName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/.test(name)) {
+    throw badRequest(
+      'InvalidParameter',
+      `Workspace name '${name}' is invalid: 4-63 letters, digits and hyphens, starting and ending with a letter or digit.`,
+    );
+  }
+}
+
+/** PerGB2018 and the commitment tiers allow 30-730 days; the Free tier keeps 7 days and cannot change. */
+function validateRetention(props: Record<string, unknown>, skuName: string): void {
+  const days = props.retentionInDays;
+  if (days === undefined || days === null) return;
+  if (typeof days !== 'number' || !Number.isInteger(days)) {
+    throw badRequest('InvalidParameter', 'retentionInDays must be an integer.');
+  }
+  if (skuName.toLowerCase() === 'free') {
+    if (days !== 7)
+      throw badRequest('InvalidParameter', 'Workspaces on the Free tier have a fixed retention of 7 days.');
+    return;
+  }
+  if (days < 30 || days > 730) {
+    throw badRequest(
+      'InvalidParameter',
+      `retentionInDays ${days} is out of range: allowed values are 30 to 730.`,
+    );
+  }
+}
+
+function skuOf(props: Record<string, unknown>): string {
+  return isRecord(props.sku) && typeof props.sku.name === 'string' ? props.sku.name : 'PerGB2018';
+}
+
+export function buildWorkspace(
+  id: string,
+  name: string,
+  input: ResourceInput,
+  provisioningState: string,
+): ArmResource {
+  const given = propsOf(input);
+  const sku = skuOf(given);
+  validateRetention(given, sku);
+  const now = new Date().toISOString();
+  const properties = mergePatch(
+    {
+      sku: { name: sku, lastSkuUpdate: now },
+      retentionInDays: sku.toLowerCase() === 'free' ? 7 : 30,
+      features: { enableLogAccessUsingOnlyResourcePermissions: true },
+      workspaceCapping: { dailyQuotaGb: -1, dataIngestionStatus: 'RespectQuota' },
+      publicNetworkAccessForIngestion: 'Enabled',
+      publicNetworkAccessForQuery: 'Enabled',
+    },
+    given,
+  );
+  Object.assign(properties, {
+    provisioningState,
+    customerId: randomUUID(),
+    createdDate: now,
+    modifiedDate: now,
+  });
+  return {
+    id,
+    name,
+    type: WORKSPACE_TYPE,
+    location: typeof input.location === 'string' ? input.location : 'eastus',
+    tags: tagsOf(input.tags) ?? {},
+    etag: newEtag(),
+    properties,
+  };
+}
+
+/** PATCH (and PUT on an existing workspace): properties merge, read-only ones are ignored, new ETag. */
+export function updateWorkspace(existing: ArmResource, input: ResourceInput): ArmResource {
+  const patch = propsOf(input);
+  for (const readOnly of ['provisioningState', 'customerId', 'createdDate', 'modifiedDate'])
+    delete patch[readOnly];
+  const next = clone(existing);
+  next.properties = mergePatch(next.properties, patch);
+  validateRetention(next.properties, skuOf(next.properties));
+  next.properties.modifiedDate = new Date().toISOString();
+  const tags = tagsOf(input.tags);
+  if (tags) next.tags = tags;
+  next.etag = newEtag();
+  return next;
+}
+
+/** Log categories per scope type (lower-cased resource type of the scope), as Azure Monitor lists them. */
+const CATEGORIES: Record<string, readonly string[]> = {
+  'microsoft.storage/storageaccounts/blobservices': ['StorageRead', 'StorageWrite', 'StorageDelete'],
+  'microsoft.keyvault/vaults': ['AuditEvent', 'AzurePolicyEvaluationDetails'],
+  'microsoft.network/networksecuritygroups': ['NetworkSecurityGroupEvent', 'NetworkSecurityGroupRuleCounter'],
+  'microsoft.operationalinsights/workspaces': ['Audit', 'SummaryLogs'],
+};
+const CATEGORY_GROUPS: Record<string, readonly string[]> = {
+  'microsoft.storage/storageaccounts/blobservices': ['audit', 'allLogs'],
+  'microsoft.keyvault/vaults': ['audit', 'allLogs'],
+  'microsoft.network/networksecuritygroups': ['allLogs'],
+  'microsoft.operationalinsights/workspaces': ['audit', 'allLogs'],
+};
+
+/** The lower-cased resource type of a scope id, e.g. 'microsoft.keyvault/vaults'. */
+export function scopeTypeOf(scopeId: string): string {
+  const parts = scopeId.split('/');
+  const at = parts.map((part) => part.toLowerCase()).lastIndexOf('providers');
+  const tail = parts.slice(at + 1);
+  return [tail[0], ...tail.slice(1).filter((_, index) => index % 2 === 0)].join('/').toLowerCase();
+}
+
+/** Azure Monitor allows at most five diagnostic settings per resource. */
+export const MAX_SETTINGS_PER_SCOPE = 5;
+
+export function buildDiagnosticSetting(
+  id: string,
+  name: string,
+  scopeId: string,
+  input: ResourceInput,
+  workspaceExists: (workspaceId: string) => boolean,
+): ArmResource {
+  const props = propsOf(input);
+  const type = scopeTypeOf(scopeId);
+  const categories = CATEGORIES[type] ?? [];
+  const groups = CATEGORY_GROUPS[type] ?? [];
+  const logs = Array.isArray(props.logs) ? props.logs : [];
+  for (const entry of logs) {
+    if (!isRecord(entry)) throw badRequest('BadRequest', 'Each logs entry must be an object.');
+    const { category, categoryGroup } = entry;
+    if (typeof category === 'string' && !categories.some((c) => c.toLowerCase() === category.toLowerCase())) {
+      throw badRequest('BadRequest', `Category '${category}' is not supported.`);
+    }
+    if (
+      typeof categoryGroup === 'string' &&
+      !groups.some((g) => g.toLowerCase() === categoryGroup.toLowerCase())
+    ) {
+      throw badRequest('BadRequest', `Category group '${categoryGroup}' is not supported.`);
+    }
+    if (typeof category !== 'string' && typeof categoryGroup !== 'string') {
+      throw badRequest('BadRequest', 'A logs entry needs a category or a categoryGroup.');
+    }
+  }
+  const destinations = [
+    'workspaceId',
+    'storageAccountId',
+    'eventHubAuthorizationRuleId',
+    'marketplacePartnerId',
+  ];
+  if (!destinations.some((key) => typeof props[key] === 'string' && props[key] !== '')) {
+    throw badRequest(
+      'BadRequest',
+      'At least one destination (workspace, storage account, event hub or partner) is required.',
+    );
+  }
+  if (typeof props.workspaceId === 'string' && !workspaceExists(props.workspaceId)) {
+    throw badRequest('LinkedResourceNotFound', `The workspace '${props.workspaceId}' could not be found.`);
+  }
+  return {
+    id,
+    name,
+    type: DIAGNOSTIC_SETTING_TYPE,
+    properties: {
+      ...props,
+      logs: logs.map((entry) => ({
+        retentionPolicy: { enabled: false, days: 0 },
+        enabled: false,
+        ...clone(entry as Record<string, unknown>),
+      })),
+      metrics: Array.isArray(props.metrics) ? props.metrics : [],
+      logAnalyticsDestinationType: props.logAnalyticsDestinationType ?? null,
+    },
+  };
+}
