@@ -1,4 +1,8 @@
 import { RESOURCE_KINDS, type ResourceKind } from '../resources/kinds.js';
+import { idnAccessReview } from './idn-access-review.js';
+import { idnAdminMfa } from './idn-admin-mfa.js';
+import { idnMfaExclusion } from './idn-mfa-exclusion.js';
+import { idnSessionTimeout } from './idn-session-timeout.js';
 import { nsgMgmtPort } from './nsg-mgmt-port.js';
 import { nsgOpenInbound } from './nsg-open-inbound.js';
 import { stgCmkPhi } from './stg-cmk-phi.js';
@@ -23,6 +27,11 @@ const CATALOG = [
   stgNetworkPhi,
   nsgMgmtPort,
   nsgOpenInbound,
+  // tenant-level identity controls (define-tenant.ts): no resource kinds, judged from Graph
+  idnAdminMfa,
+  idnMfaExclusion,
+  idnSessionTimeout,
+  idnAccessReview,
 ] as const;
 
 /** The controls, as types: what lib/controls/resource-fields.ts derives field and write types from. */
@@ -76,6 +85,8 @@ export function effectiveMode(
   overrides: Partial<Record<ControlId, Mode>> = {},
   auditOnly = false,
 ): Mode {
-  const mode = overrides[id] ?? getControl(id).defaultMode;
-  return auditOnly && mode === 'remediate' ? 'audit' : mode;
+  const control = getControl(id);
+  const mode = overrides[id] ?? control.defaultMode;
+  // a control without resource kinds (the identity controls) has nothing it could write
+  return (auditOnly || control.resourceKinds.length === 0) && mode === 'remediate' ? 'audit' : mode;
 }

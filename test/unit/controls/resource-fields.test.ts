@@ -20,6 +20,10 @@ describe('what the catalog derives from the control modules', () => {
       'STG-NETWORK-PHI': ['publicNetworkAccess', 'networkDefaultAction'],
       'NSG-MGMT-PORT': [],
       'NSG-OPEN-INBOUND': [],
+      'IDN-ADMIN-MFA': [],
+      'IDN-MFA-EXCLUSION': [],
+      'IDN-SESSION-TIMEOUT': [],
+      'IDN-ACCESS-REVIEW': [],
     });
   });
 
