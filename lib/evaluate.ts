@@ -1,5 +1,4 @@
 import { CONTROLS, controlsFor } from './controls/catalog.js';
-import { isTenantControl } from './controls/define-tenant.js';
 import { defaultEvaluationSettings } from './controls/settings.js';
 import type {
   ControlException,
@@ -11,9 +10,6 @@ import type {
 } from './controls/types.js';
 import { applyExceptions } from './exceptions/match.js';
 import { parseResourceDocument } from './resources/normalize.js';
-
-/** Controls that judge ARM resources (the tenant-level identity controls judge a Graph snapshot: lib/identity). */
-const RESOURCE_CONTROLS = CONTROLS.filter((control) => !isTenantControl(control));
 
 export interface EvaluateOptions {
   settings?: EvaluationSettings;
@@ -52,7 +48,7 @@ export function evaluateDocument(json: unknown, options: EvaluateOptions = {}): 
     }
     const id = typeof item.raw.id === 'string' ? clip(item.raw.id) : `(item ${item.index}, no id)`;
     const type = typeof item.raw.type === 'string' ? clip(item.raw.type) : '(unknown type)';
-    for (const control of RESOURCE_CONTROLS) {
+    for (const control of CONTROLS) {
       if ((options.modes?.[control.id] ?? control.defaultMode) === 'off') continue;
       findings.push({
         resourceId: id,
