@@ -3,6 +3,7 @@
 import './onResourceChange.js';
 import './monthlySweep.js';
 import './sweepSubscription.js';
+import './identityValidation.js';
 import './apiRemediations.js';
 import './apiRemediation.js';
 import './apiRemediationRestore.js';

@@ -10,6 +10,7 @@ import { ArmResourceGateway } from '../azure/resources.js';
 import { createTableClient } from '../azure/tables.js';
 import { type Config, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
+import { identitySettingsFromConfig } from '../controls/identity-settings.js';
 import { evaluationSettingsFromConfig } from '../controls/settings.js';
 import type { EvaluationSettings } from '../controls/types.js';
 import { type HandleResult, handleResourceChange } from '../events/handle.js';
@@ -17,7 +18,11 @@ import { createEvidenceStore } from '../evidence/table-store.js';
 import type { EvidenceStore } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import { GraphClient, type GraphConnection } from '../identity/graph-client.js';
+import type { IdentityRuntime } from '../identity/run.js';
 import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
+import { crossCheckPolicy } from '../policy/cross-check.js';
+import { ArmPolicyStatesReader } from '../policy/states.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
@@ -65,6 +70,8 @@ export interface AppOverrides {
   leaseMs?: number;
   armOperationTimeoutMs?: number;
   armPollIntervalMs?: number;
+  /** Graph connection parts (tests and local mode: the sandbox's TLS agent); endpoint defaults to DW_GRAPH_ENDPOINT */
+  graph?: Partial<GraphConnection>;
 }
 
 /** What the event path (and restore) runs with. */
@@ -102,6 +109,8 @@ export interface App {
   sweep(): Promise<SweepRuntime>;
   /** the on-call HTTP API */
   api(): Promise<ApiDeps>;
+  /** identity validation over Microsoft Graph (null when DW_IDENTITY_ENABLED=false) */
+  identity(): Promise<IdentityRuntime | null>;
   /** on-call restore over the event path's gateway, stores and notifier */
   readonly restorer: Restorer;
 }
@@ -286,6 +295,46 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       throttle,
       log,
       now: clock,
+      identity,
+      // Azure Policy's view of the month, reconciled with the evidence of the month (and the last days of the previous one)
+      policyCrossCheck: async (subscriptions) => {
+        const since = new Date(clock().getTime() - 35 * 86_400_000);
+        const result = await crossCheckPolicy(
+          {
+            states: new ArmPolicyStatesReader(arm().connection),
+            evidence: evidenceStore,
+            soc2InitiativeId: config.soc2InitiativeId,
+          },
+          subscriptions,
+          { since },
+        );
+        for (const error of result.errors)
+          log(`policy cross-check: ${error.subscriptionId}: ${error.message}`);
+        return result;
+      },
+    };
+  });
+
+  const graph = onceSync(
+    () =>
+      new GraphClient({
+        credential,
+        endpoint: config.graphEndpoint,
+        ...overrides.graph,
+      }),
+  );
+  const identity = onceUntilFailure(async (): Promise<IdentityRuntime | null> => {
+    if (!config.identityEnabled) return null;
+    const [evidenceStore, exceptionStore] = await Promise.all([evidence(), exceptions()]);
+    return {
+      graph: graph(),
+      evidence: evidenceStore,
+      exceptions: exceptionStore,
+      settings: identitySettingsFromConfig(config),
+      modes,
+      tenantId: config.tenantId,
+      clock,
+      log,
     };
   });
 
@@ -322,6 +371,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     eventPath,
     sweep,
     api,
+    identity,
     restorer,
   };
 }

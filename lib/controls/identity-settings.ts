@@ -40,3 +40,19 @@ export const defaultIdentitySettings: Readonly<IdentitySettings> = Object.freeze
   accessReviewMaxAgeDays: 92,
   accessReviewMaxIntervalMonths: 3,
 });
+
+/** Identity settings from validated configuration (unset values: the defaults). */
+export function identitySettingsFromConfig(config: {
+  privilegedRoles: string[] | null;
+  sessionMaxHours: number | null;
+  sessionApps: { name: string; appId: string }[];
+  accessReviewMaxAgeDays: number | null;
+}): IdentitySettings {
+  return {
+    privilegedRoleIds: config.privilegedRoles ?? [...defaultIdentitySettings.privilegedRoleIds],
+    sessionMaxHours: config.sessionMaxHours ?? defaultIdentitySettings.sessionMaxHours,
+    sessionApps: config.sessionApps.map((app) => ({ ...app })),
+    accessReviewMaxAgeDays: config.accessReviewMaxAgeDays ?? defaultIdentitySettings.accessReviewMaxAgeDays,
+    accessReviewMaxIntervalMonths: defaultIdentitySettings.accessReviewMaxIntervalMonths,
+  };
+}

@@ -2,6 +2,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { encodeQueueMessage } from '../azure/queue-message.js';
 import type { ControlException } from '../controls/types.js';
 import type { VerifyResult } from '../evidence/types.js';
+import type { CrossCheckResult } from '../policy/cross-check.js';
 import { toError } from '../util/errors.js';
 import { buildReport } from './report.js';
 import type { SweepReportStore } from './report-store.js';
@@ -97,6 +98,8 @@ export interface ReportSources {
   exceptions: { list(): Promise<ControlException[]> };
   evidence: { verify(): Promise<VerifyResult> };
   now?: () => Date;
+  /** the Azure Policy cross-check for the report (lib/policy), when the app provides one */
+  policyCrossCheck?: (subscriptions: readonly string[]) => Promise<CrossCheckResult>;
 }
 
 /** Builds the report from the stored parts, the exception registry and a chain verification, and uploads it. */
@@ -106,11 +109,13 @@ export async function assembleReport(
   sources: ReportSources,
 ): Promise<{ report: SweepReport; blobs: string[]; revision: string | null }> {
   const parts = await sources.reports.readParts(sweepId, expectedSubscriptions);
-  const [exceptions, verification] = await Promise.all([
+  const [exceptions, verification, policyCrossCheck] = await Promise.all([
     sources.exceptions.list(),
     sources.evidence
       .verify()
       .catch((thrown: unknown) => ({ ok: false as const, error: toError(thrown).message })),
+    // A cross-check that cannot run never holds the report back: its absence is visible.
+    sources.policyCrossCheck?.(expectedSubscriptions).catch(() => undefined),
   ]);
   const report = buildReport({
     sweepId,
@@ -120,6 +125,7 @@ export async function assembleReport(
     parts,
     exceptions,
     verification,
+    ...(policyCrossCheck ? { policyCrossCheck } : {}),
   });
   return { report, ...(await sources.reports.saveReport(report)) };
 }

@@ -1,6 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import type { IdentityRuntime } from '../identity/run.js';
 import type { ReportSources } from './fanout.js';
 import type { SweepDeps } from './run.js';
 import type { ArmThrottle } from './throttle.js';
@@ -17,4 +18,6 @@ export interface SweepRuntime extends SweepDeps, ReportSources {
   queue: QueueClient;
   throttle: ArmThrottle;
   log: (line: string) => void;
+  /** identity validation, run by the monthly timer with the sweep (null/absent: not configured) */
+  identity?: () => Promise<IdentityRuntime | null>;
 }

@@ -6,9 +6,10 @@
 import { ArmError } from './arm.js';
 import type { Route } from './context.js';
 import { networkRoutes } from './providers/network/routes.js';
+import { policyInsightsRoutes } from './providers/policyinsights/routes.js';
 import { storageRoutes } from './providers/storage/routes.js';
 
-const ROUTES: Route[] = [...storageRoutes, ...networkRoutes];
+const ROUTES: Route[] = [...storageRoutes, ...networkRoutes, ...policyInsightsRoutes];
 
 export interface RouteMatch {
   route: Route;

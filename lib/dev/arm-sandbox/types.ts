@@ -68,6 +68,8 @@ export interface SandboxOptions {
   timeScale?: number;
   /** how long a long-running operation stays InProgress (scaled by timeScale); default 0 */
   lroDurationMs?: number;
+  /** Graph items per page before an @odata.nextLink; default 100 */
+  graphPageSize?: number;
   /** tenant id reported in events and tokens */
   tenantId?: string;
 }
@@ -96,11 +98,20 @@ export interface Scenario {
   subscriptions?: string[];
   /** storage accounts, blob containers, network security groups (security rules embedded in properties.securityRules) */
   resources: ScenarioResource[];
+  /** the Entra directory the sandbox's Microsoft Graph serves (under /graph) */
+  directory?: DirectorySpec;
+  /** Azure Policy compliance states the policyStates query API serves */
+  policyStates?: PolicyStateSpec[];
   /** ids the generator deliberately drifted (for benchmarks to check against) */
   drifted?: string[];
 }
 
 export type { ResourceKind } from '../../resources/kinds.js';
+export type { DirectorySpec } from './providers/graph/directory.js';
+export type { PolicyStateSpec } from './providers/policyinsights/states.js';
+
+import type { DirectorySpec } from './providers/graph/directory.js';
+import type { PolicyStateSpec } from './providers/policyinsights/states.js';
 
 /** An ARM resource body as the sandbox stores and returns it. */
 export interface ArmResource {

@@ -4,9 +4,11 @@
  *   container) and an NSG with an Internet→RDP allow rule next to a legitimate partner HTTPS rule.
  * - rg-telehealth: fully compliant (CMK, private network, TLS 1.2, no internet-facing rules).
  * - rg-scheduling: an older export account still accepting TLS 1.0.
+ * - the tenant (Graph) and Azure Policy states: demo-tenant.ts.
  * The shapes are ARM JSON as `az resource show` prints it (the sandbox scenario format).
  */
 import type { Scenario } from '../arm-sandbox/index.js';
+import { demoDirectory, demoPolicyStates } from './demo-tenant.js';
 
 export const DEMO_SUBSCRIPTION_ID = '00000000-0000-4000-8000-000000000001';
 export const DEMO_LOCATION = 'eastus2';
@@ -166,5 +168,8 @@ export function demoScenario(): Required<Scenario> {
       },
     ],
     drifted: [DEMO_IDS.patientAccount, DEMO_IDS.patientNsg, DEMO_IDS.schedulingAccount],
+    // the demo tenant (Graph) and the subscription's Azure Policy states: demo-tenant.ts
+    directory: demoDirectory(),
+    policyStates: demoPolicyStates(DEMO_SUBSCRIPTION_ID, DEMO_IDS),
   };
 }

@@ -1,0 +1,92 @@
+import { PolicyInsightsClient } from '@azure/arm-policyinsights';
+import type { ArmConnection } from '../azure/clients.js';
+
+/**
+ * Reads Azure Policy compliance states (`policyStates/latest`) through @azure/arm-policyinsights:
+ * one filtered query per subscription for the definitions our controls map to and the SOC 2
+ * Type 2 initiative, paged by the SDK (`@odata.nextLink`). Read only. Needs
+ * Microsoft.PolicyInsights/policyStates/queryResults/action (the app's custom role).
+ */
+
+/** One state, reduced to what the cross-check reads (GUIDs lower-cased). */
+export interface PolicyStateRow {
+  subscriptionId: string;
+  resourceId: string;
+  /** the built-in definition's GUID (last segment of policyDefinitionId) */
+  policyDefinitionName: string;
+  /** the initiative's GUID when assigned through one, else null */
+  policySetDefinitionName: string | null;
+  policyAssignmentId: string;
+  /** Compliant | NonCompliant | Exempt | Unknown ... as Azure reports it */
+  complianceState: string;
+  timestamp: string | null;
+}
+
+export interface PolicyStatesReader {
+  read(
+    subscriptionId: string,
+    definitionIds: readonly string[],
+    initiativeId: string | null,
+  ): Promise<PolicyStateRow[]>;
+}
+
+const lastSegment = (id: string | undefined) => (id ? id.slice(id.lastIndexOf('/') + 1).toLowerCase() : '');
+
+/** `$filter` naming the definitions and the initiative (Policy Insights matches names case-insensitively). */
+export function policyStatesFilter(definitionIds: readonly string[], initiativeId: string | null): string {
+  const clauses = [...new Set(definitionIds.map((id) => id.toLowerCase()))].map(
+    (id) => `policyDefinitionName eq '${id}'`,
+  );
+  if (initiativeId) clauses.push(`policySetDefinitionName eq '${initiativeId.toLowerCase()}'`);
+  return clauses.join(' or ');
+}
+
+export class ArmPolicyStatesReader implements PolicyStatesReader {
+  private readonly clients = new Map<string, PolicyInsightsClient>();
+
+  constructor(private readonly connection: ArmConnection) {}
+
+  private client(subscriptionId: string): PolicyInsightsClient {
+    let client = this.clients.get(subscriptionId.toLowerCase());
+    if (!client) {
+      client = new PolicyInsightsClient(this.connection.credential, subscriptionId, {
+        ...this.connection.clientOptions,
+        endpoint: this.connection.endpoint,
+      });
+      this.clients.set(subscriptionId.toLowerCase(), client);
+    }
+    return client;
+  }
+
+  async read(
+    subscriptionId: string,
+    definitionIds: readonly string[],
+    initiativeId: string | null,
+  ): Promise<PolicyStateRow[]> {
+    const filter = policyStatesFilter(definitionIds, initiativeId);
+    if (filter === '') return [];
+    const rows: PolicyStateRow[] = [];
+    const pages = this.client(subscriptionId).policyStates.listQueryResultsForSubscription(
+      'latest',
+      subscriptionId,
+      {
+        queryOptions: { filter },
+      },
+    );
+    for await (const state of pages) {
+      rows.push({
+        subscriptionId: (state.subscriptionId ?? subscriptionId).toLowerCase(),
+        resourceId: state.resourceId ?? '',
+        policyDefinitionName:
+          state.policyDefinitionName?.toLowerCase() ?? lastSegment(state.policyDefinitionId),
+        policySetDefinitionName: state.policySetDefinitionName
+          ? state.policySetDefinitionName.toLowerCase()
+          : null,
+        policyAssignmentId: state.policyAssignmentId ?? '',
+        complianceState: state.complianceState ?? (state.isCompliant === true ? 'Compliant' : 'Unknown'),
+        timestamp: state.timestamp ? state.timestamp.toISOString() : null,
+      });
+    }
+    return rows;
+  }
+}
