@@ -59,7 +59,7 @@ export class GraphClient {
   /** HTTP requests sent, retries included (the bench reports it) */
   requests = 0;
 
-  constructor(private readonly connection: GraphConnection) {
+  constructor(connection: GraphConnection) {
     this.base = connection.endpoint.replace(/\/+$/, '');
     this.pipeline = createPipelineFromOptions({
       retryOptions: { maxRetries: 5, maxRetryDelayInMs: 30_000, ...connection.retryOptions },
@@ -68,6 +68,7 @@ export class GraphClient {
     });
     this.pipeline.addPolicy(
       bearerTokenAuthenticationPolicy({ credential: connection.credential, scopes: GRAPH_SCOPE }),
+      { phase: 'Sign' },
     );
     this.pipeline.addPolicy(
       {
@@ -77,7 +78,8 @@ export class GraphClient {
           return next(request);
         },
       },
-      { phase: 'Retry', afterPhase: 'Retry' },
+      // after the retry policy: every attempt counts
+      { afterPhase: 'Retry' },
     );
   }
 
