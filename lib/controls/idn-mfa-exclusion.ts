@@ -1,13 +1,23 @@
-import { TENANT_SUBJECT_TYPES, tenantSubjectIds } from '../identity/snapshot.js';
+import {
+  type ConditionalAccessPolicy,
+  TENANT_SUBJECT_TYPES,
+  tenantSubjectIds,
+} from '../identity/snapshot.js';
 import { defineTenantControl } from './define-tenant.js';
 import { exclusionOf, mfaPoliciesForRole, privilegedRoles, roleHolders, templateOf } from './identity.js';
 
 /**
  * No silent MFA exemptions: a user holding a privileged role (active or PIM-eligible, directly or
  * through a role-assignable group) must not be excluded — by user, group or role — from every
- * policy that makes that role use MFA. Break-glass accounts are the legitimate case: they need an
+ * policy that makes that role use MFA (or covered only by a narrower one). Break-glass accounts are the legitimate case: they need an
  * exception scoped to the user's object id, so the exemption is approved, justified and expiring.
  */
+/** 2: all cloud apps; 1: Azure management only (the policies here cover one or the other). */
+const reach = (policy: ConditionalAccessPolicy) =>
+  (policy.conditions.applications?.includeApplications ?? []).some((app) => app.toLowerCase() === 'all')
+    ? 2
+    : 1;
+
 export const idnMfaExclusion = defineTenantControl({
   id: 'IDN-MFA-EXCLUSION',
   title: 'Privileged users must not be excluded from MFA policies',
@@ -36,8 +46,15 @@ export const idnMfaExclusion = defineTenantControl({
         if (policies.length === 0) continue; // no MFA policy at all: IDN-ADMIN-MFA's finding
         covered++;
         const reasons = policies.map((policy) => exclusionOf(policy, holder.userId, holder.roles, snapshot));
-        if (reasons.every((reason) => reason !== null)) {
-          const how = policies.map((policy, i) => `"${policy.displayName}" (${reasons[i]})`).join(', ');
+        // Covered as widely as the policies reach: an exclusion from an all-apps policy is not made
+        // good by a policy for Azure management only (the admin centres and Graph stay MFA-free).
+        const required = Math.max(...policies.map(reach));
+        const effective = Math.max(0, ...policies.filter((_, i) => reasons[i] === null).map(reach));
+        if (effective < required) {
+          const how = policies
+            .filter((_, i) => reasons[i] !== null)
+            .map((policy) => `"${policy.displayName}" (${reasons[policies.indexOf(policy)]})`)
+            .join(', ');
           problems.push(`${privileged.get(roleId)?.displayName ?? roleId}: excluded from ${how}`);
         }
       }

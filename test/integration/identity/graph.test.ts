@@ -17,7 +17,10 @@ describe('Graph adapter against the sandbox', () => {
     });
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ graphPageSize: 2, scenario: { resources: [], directory: demoDirectory() } });
+    sandbox = await startSandbox({
+      graphPageSize: 2,
+      scenario: { resources: [], directory: demoDirectory() },
+    });
   });
   afterAll(() => sandbox.stop());
 
