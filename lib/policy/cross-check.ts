@@ -1,6 +1,7 @@
 import { CONTROLS } from '../controls/catalog.js';
 import { isTenantControl } from '../controls/define-tenant.js';
 import type { EvidenceRecord, EvidenceStore, Outcome } from '../evidence/types.js';
+import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import { toError } from '../util/errors.js';
 import { type ControlPolicyMap, type OurVerdict, type PolicyReconciliation, reconcile } from './reconcile.js';
 import type { PolicyStateRow, PolicyStatesReader } from './states.js';
@@ -26,6 +27,7 @@ export const CONTROL_POLICY_MAP: readonly ControlPolicyMap[] = CONTROLS.filter(
   controlId: control.id,
   policyDefinitionIds: control.azurePolicyDefinitionIds,
   tenantLevel: isTenantControl(control),
+  resourceTypes: control.resourceKinds.map((kind) => ARM_TYPE_NAMES[kind]),
 }));
 
 export interface CrossCheckDeps {

@@ -15,6 +15,8 @@ export interface ControlPolicyMap {
   policyDefinitionIds: readonly string[];
   /** tenant-level controls judge the tenant: their verdict stands for every subscription's state */
   tenantLevel: boolean;
+  /** ARM types the control judges (a state about another type is not this control's to compare) */
+  resourceTypes: readonly string[];
 }
 
 export interface ReconcileInput {
@@ -118,6 +120,9 @@ export function reconcile(input: ReconcileInput): PolicyReconciliation {
     set.add(state.policyDefinitionName);
     seen.set(subscription, set);
     for (const control of controls) {
+      const type = state.resourceType.toLowerCase();
+      if (!control.tenantLevel && type && !control.resourceTypes.some((t) => t.toLowerCase() === type))
+        continue;
       const ours = control.tenantLevel
         ? input.tenantVerdict(control.controlId)
         : input.verdict(state.resourceId, control.controlId);

@@ -12,6 +12,8 @@ import type { ArmConnection } from '../azure/clients.js';
 export interface PolicyStateRow {
   subscriptionId: string;
   resourceId: string;
+  /** ARM type as Azure Policy reports it, e.g. Microsoft.Storage/storageAccounts */
+  resourceType: string;
   /** the built-in definition's GUID (last segment of policyDefinitionId) */
   policyDefinitionName: string;
   /** the initiative's GUID when assigned through one, else null */
@@ -77,6 +79,7 @@ export class ArmPolicyStatesReader implements PolicyStatesReader {
       rows.push({
         subscriptionId: (state.subscriptionId ?? subscriptionId).toLowerCase(),
         resourceId: state.resourceId ?? '',
+        resourceType: state.resourceType ?? '',
         policyDefinitionName:
           state.policyDefinitionName?.toLowerCase() ?? lastSegment(state.policyDefinitionId),
         policySetDefinitionName: state.policySetDefinitionName
