@@ -30,4 +30,7 @@ export const ARM_ACTIONS = [
   'Microsoft.Network/networkSecurityGroups/read',
   'Microsoft.Network/networkSecurityGroups/securityRules/read',
   'Microsoft.Network/networkSecurityGroups/securityRules/write',
+  // Azure Policy cross-check (lib/policy/states.ts): the query is a POST, its nextLink pages a GET
+  'Microsoft.PolicyInsights/policyStates/queryResults/action',
+  'Microsoft.PolicyInsights/policyStates/queryResults/read',
 ] as const;
