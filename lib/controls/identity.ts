@@ -157,7 +157,10 @@ export function roleHolders(snapshot: TenantSnapshot): Map<string, RoleHolder> {
     const role =
       templateById.get(assignment.roleDefinitionId.toLowerCase()) ??
       assignment.roleDefinitionId.toLowerCase();
-    if (assignment.principalType === 'user') add(assignment.principalId, nameOf(assignment), role);
+    // 'unknown': Graph did not expand the principal; judging it as a user is the safe side (a
+    // service principal is in no user exclusion, so it can only pass).
+    if (assignment.principalType === 'user' || assignment.principalType === 'unknown')
+      add(assignment.principalId, nameOf(assignment), role);
     else if (assignment.principalType === 'group') {
       for (const member of membersOf(snapshot, assignment.principalId)) add(member, member, role);
     }

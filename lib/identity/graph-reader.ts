@@ -141,3 +141,15 @@ export async function readTenantSnapshot(
     })),
   };
 }
+
+/**
+ * The Graph application permissions these reads need (infra/grant-graph-permissions.sh grants
+ * exactly these; the README documents them). /organization is read only without DW_TENANT_ID
+ * (infra always sets it).
+ */
+export const GRAPH_APPLICATION_PERMISSIONS = [
+  'Policy.Read.All', // /identity/conditionalAccess/policies
+  'RoleManagement.Read.Directory', // roleDefinitions, roleAssignments, roleEligibilitySchedules
+  'AccessReview.Read.All', // identityGovernance/accessReviews/definitions (+ instances)
+  'GroupMember.Read.All', // /groups/{id}/transitiveMembers
+] as const;
