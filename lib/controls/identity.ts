@@ -98,12 +98,31 @@ export function exclusionOf(
   const users = policy.conditions.users;
   if (hasId(users?.excludeUsers, userId)) return 'excluded by user';
   for (const groupId of users?.excludeGroups ?? []) {
-    if (hasId(membersOf(snapshot, groupId), userId)) return `excluded via group ${groupNames(groupId)}`;
+    if (memberSet(snapshot, groupId).has(userId.toLowerCase()))
+      return `excluded via group ${groupNames(groupId)}`;
   }
   for (const roleId of users?.excludeRoles ?? []) {
     if (hasId(userRoles, roleId)) return `excluded via role ${roleId}`;
   }
   return null;
+}
+
+const memberSets = new WeakMap<TenantSnapshot, Map<string, Set<string>>>();
+
+/** A group's members as a set of lower-cased ids, built once per snapshot and group (exclusion checks are hot). */
+function memberSet(snapshot: TenantSnapshot, groupId: string): Set<string> {
+  let byGroup = memberSets.get(snapshot);
+  if (!byGroup) {
+    byGroup = new Map();
+    memberSets.set(snapshot, byGroup);
+  }
+  const key = groupId.toLowerCase();
+  let set = byGroup.get(key);
+  if (!set) {
+    set = new Set(membersOf(snapshot, groupId).map((id) => id.toLowerCase()));
+    byGroup.set(key, set);
+  }
+  return set;
 }
 
 /** Transitive user members of a group, as read (case-insensitive lookup of the group id). */

@@ -81,12 +81,13 @@ export class Directory {
 
   clear(): void {
     this.spec = Directory.empty();
+    this.userIndex = null;
   }
 
   /** The principal as `$expand=principal` returns it (with its @odata.type), or null. */
   principal(id: string): Record<string, unknown> | null {
     const key = id.toLowerCase();
-    const user = this.spec.users.find((u) => u.id.toLowerCase() === key);
+    const user = this.userById(key);
     if (user) return { '@odata.type': '#microsoft.graph.user', ...user };
     const group = this.spec.groups.find((g) => g.id.toLowerCase() === key);
     if (group)
@@ -100,6 +101,19 @@ export class Directory {
     return this.spec.groups.find((g) => g.id.toLowerCase() === id.toLowerCase());
   }
 
+  /** users by lower-cased id, rebuilt when the user list changes (seeding) */
+  private userIndex: { count: number; byId: Map<string, DirectoryUser> } | null = null;
+
+  private userById(id: string): DirectoryUser | undefined {
+    if (this.userIndex?.count !== this.spec.users.length) {
+      this.userIndex = {
+        count: this.spec.users.length,
+        byId: new Map(this.spec.users.map((user) => [user.id.toLowerCase(), user])),
+      };
+    }
+    return this.userIndex.byId.get(id.toLowerCase());
+  }
+
   /** Users reached through the group and its nested groups (each once). */
   transitiveUsers(groupId: string): DirectoryUser[] {
     const seen = new Set<string>();
@@ -109,7 +123,7 @@ export class Directory {
       if (!group || seen.has(group.id.toLowerCase())) return;
       seen.add(group.id.toLowerCase());
       for (const member of group.members) {
-        const user = this.spec.users.find((u) => u.id.toLowerCase() === member.toLowerCase());
+        const user = this.userById(member);
         if (user) users.set(user.id.toLowerCase(), user);
         else visit(member);
       }
