@@ -162,7 +162,9 @@ describe('npm start (local mode), end to end', () => {
     const excluded = await remediations(info, { control: 'IDN-MFA-EXCLUSION', outcome: 'audit-only' });
     expect(excluded.map((item) => item.resourceId.split('/').pop())).toEqual([DEMO_TENANT.users.svcBackup]);
     const unreviewed = await remediations(info, { control: 'IDN-ACCESS-REVIEW', outcome: 'audit-only' });
-    expect(unreviewed.map((item) => item.resourceId.split('/').pop())).toEqual([DEMO_TENANT.roles.securityAdmin]);
+    expect(unreviewed.map((item) => item.resourceId.split('/').pop())).toEqual([
+      DEMO_TENANT.roles.securityAdmin,
+    ]);
     expect(local.output()).toMatch(/identity validation identity-\d{4}-\d{2}-\d{2}/);
   });
 
