@@ -186,6 +186,8 @@ function shortResource(id: string): string {
   let tail = parts.at(-1) || id;
   const ruleAt = parts.indexOf('securityRules');
   if (ruleAt > 0) tail = `${parts[ruleAt - 1] ?? ''}/${parts[ruleAt + 1] ?? ''}`;
+  // identity records: /tenants/<tid>/users/<oid> → "users / <oid>"
+  if (parts[1] === 'tenants' && parts[3]) return `${parts[3]} / ${tail}`;
   return (rg ? `${rg} / ` : '') + tail;
 }
 
