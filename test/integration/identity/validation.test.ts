@@ -1,13 +1,25 @@
 import { randomBytes } from 'node:crypto';
+import azureFunctions from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../../lib/app/app.js';
 import { loadConfig } from '../../../lib/config.js';
 import { type Sandbox, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
 import { DEMO_IDS, DEMO_SUBSCRIPTION_ID, demoScenario } from '../../../lib/dev/local/demo-scenario.js';
 import { DEMO_SESSION_APPS, DEMO_TENANT } from '../../../lib/dev/local/demo-tenant.js';
-import { type IdentityRuntime, runIdentityValidation, tenantChain } from '../../../lib/identity/run.js';
+import { timerInfo } from '../../../lib/dev/local/timer-scheduler.js';
+import { identityValidationHandler } from '../../../lib/identity/functions.js';
+import {
+  dailyRunId,
+  type IdentityRuntime,
+  runIdentityValidation,
+  tenantChain,
+} from '../../../lib/identity/run.js';
 import { crossCheckPolicy } from '../../../lib/policy/cross-check.js';
 import { ArmPolicyStatesReader } from '../../../lib/policy/states.js';
+import { monthlySweepHandler } from '../../../lib/sweep/functions.js';
+import { monthSweepId } from '../../../lib/sweep/run.js';
+
+const { InvocationContext } = azureFunctions;
 
 /**
  * The identity use case end to end with the real clients: the app's Graph adapter reads the demo
@@ -29,6 +41,8 @@ describe('identity validation and the Azure Policy cross-check on the sandbox + 
         DW_STORAGE: inject('azurite').connectionString,
         DW_EVIDENCE_TABLE: `idev${suffix}`,
         DW_EXCEPTIONS_TABLE: `idex${suffix}`,
+        DW_SWEEP_QUEUE: `idsweep-${suffix}`,
+        DW_REPORTS_CONTAINER: `idreports-${suffix}`,
         DW_SUBSCRIPTION_IDS: DEMO_SUBSCRIPTION_ID,
         DW_ARM_ENDPOINT: sandbox.url,
         DW_GRAPH_ENDPOINT: sandbox.graphUrl,
@@ -182,5 +196,39 @@ describe('identity validation and the Azure Policy cross-check on the sandbox + 
     ).items;
     expect(records.map((r) => r.exceptionId)).toEqual([exception.id]);
     await exceptions.revoke(exception.id, 'ciso@contoso.example');
+  });
+
+  it('the daily timer and the monthly sweep run the same validation under their own run ids', async () => {
+    const lines: string[] = [];
+    const context = new InvocationContext({
+      functionName: 'identityValidation',
+      logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
+    });
+    const timer = timerInfo(null, null, false);
+    await identityValidationHandler(async () => identity)(timer, context);
+    const daily = dailyRunId(now);
+    const evidence = await app.evidence();
+    const records = async (runId: string) =>
+      (await evidence.query({ control: 'IDN-ACCESS-REVIEW', limit: 100 })).items.filter(
+        (r) => r.sweepId === runId,
+      );
+    expect((await records(daily)).map((r) => r.outcome).sort()).toEqual(['audit-only', 'compliant']);
+    expect(lines.join('\n')).toMatch(/IDN-ACCESS-REVIEW .*Security Administrator/);
+
+    await monthlySweepHandler(async () => app.sweep())(
+      timer,
+      new InvocationContext({ functionName: 'monthlySweep' }),
+    );
+    expect(await records(monthSweepId(new Date(now.getTime() + tick)))).toHaveLength(2);
+
+    const off: string[] = [];
+    await identityValidationHandler(async () => null)(
+      timer,
+      new InvocationContext({
+        functionName: 'identityValidation',
+        logHandler: (_l, ...args) => off.push(String(args[0])),
+      }),
+    );
+    expect(off.join('')).toMatch(/DW_IDENTITY_ENABLED is false/);
   });
 });
