@@ -175,6 +175,10 @@ describe('identity validation and the Azure Policy cross-check on the sandbox + 
     ]);
     expect(result.gaps[0]?.missingDefinitions).toContain('931e118d-50a1-4457-a5e4-78550e086c52');
     expect(result.errors).toEqual([]);
+
+    // what the monthly report's assembly calls (App.sweep() wires it for assembleReport)
+    const wired = await sweep.policyCrossCheck?.([DEMO_SUBSCRIPTION_ID]);
+    expect(wired?.totals).toEqual(result.totals);
   });
   it('an exception scoped to the break-glass user’s object id exempts just that user', async () => {
     const exceptions = await app.exceptions();
