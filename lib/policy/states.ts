@@ -1,10 +1,10 @@
-import { PolicyInsightsClient } from '@azure/arm-policyinsights';
+import { PolicyInsightsClient, type PolicyState } from '@azure/arm-policyinsights';
 import type { ArmConnection } from '../azure/clients.js';
 
 /**
  * Reads Azure Policy compliance states (`policyStates/latest`) through @azure/arm-policyinsights:
- * one filtered query per subscription for the definitions our controls map to and the SOC 2
- * Type 2 initiative, paged by the SDK (`@odata.nextLink`). Read only. Needs
+ * per subscription, one filtered query for the definitions our controls map to (paged by the SDK,
+ * `@odata.nextLink`) and one `$top=1` probe for the SOC 2 Type 2 initiative's assignment. Read only. Needs
  * Microsoft.PolicyInsights/policyStates/queryResults/action (the app's custom role).
  */
 
@@ -43,6 +43,21 @@ export function policyStatesFilter(definitionIds: readonly string[], initiativeI
   return clauses.join(' or ');
 }
 
+function toRow(state: PolicyState, subscriptionId: string): PolicyStateRow {
+  return {
+    subscriptionId: (state.subscriptionId ?? subscriptionId).toLowerCase(),
+    resourceId: state.resourceId ?? '',
+    resourceType: state.resourceType ?? '',
+    policyDefinitionName: state.policyDefinitionName?.toLowerCase() ?? lastSegment(state.policyDefinitionId),
+    policySetDefinitionName: state.policySetDefinitionName
+      ? state.policySetDefinitionName.toLowerCase()
+      : null,
+    policyAssignmentId: state.policyAssignmentId ?? '',
+    complianceState: state.complianceState ?? (state.isCompliant === true ? 'Compliant' : 'Unknown'),
+    timestamp: state.timestamp ? state.timestamp.toISOString() : null,
+  };
+}
+
 export class ArmPolicyStatesReader implements PolicyStatesReader {
   private readonly clients = new Map<string, PolicyInsightsClient>();
 
@@ -65,30 +80,24 @@ export class ArmPolicyStatesReader implements PolicyStatesReader {
     definitionIds: readonly string[],
     initiativeId: string | null,
   ): Promise<PolicyStateRow[]> {
-    const filter = policyStatesFilter(definitionIds, initiativeId);
-    if (filter === '') return [];
+    const client = this.client(subscriptionId);
     const rows: PolicyStateRow[] = [];
-    const pages = this.client(subscriptionId).policyStates.listQueryResultsForSubscription(
-      'latest',
-      subscriptionId,
-      {
+    const filter = policyStatesFilter(definitionIds, null);
+    if (filter !== '') {
+      const states = client.policyStates.listQueryResultsForSubscription('latest', subscriptionId, {
         queryOptions: { filter },
-      },
-    );
-    for await (const state of pages) {
-      rows.push({
-        subscriptionId: (state.subscriptionId ?? subscriptionId).toLowerCase(),
-        resourceId: state.resourceId ?? '',
-        resourceType: state.resourceType ?? '',
-        policyDefinitionName:
-          state.policyDefinitionName?.toLowerCase() ?? lastSegment(state.policyDefinitionId),
-        policySetDefinitionName: state.policySetDefinitionName
-          ? state.policySetDefinitionName.toLowerCase()
-          : null,
-        policyAssignmentId: state.policyAssignmentId ?? '',
-        complianceState: state.complianceState ?? (state.isCompliant === true ? 'Compliant' : 'Unknown'),
-        timestamp: state.timestamp ? state.timestamp.toISOString() : null,
       });
+      for await (const state of states) rows.push(toRow(state, subscriptionId));
+    }
+    if (initiativeId) {
+      // Whether the initiative is assigned: one state of it is enough (it may hold thousands).
+      const pages = client.policyStates
+        .listQueryResultsForSubscription('latest', subscriptionId, {
+          queryOptions: { filter: policyStatesFilter([], initiativeId), top: 1 },
+        })
+        .byPage();
+      const first = await pages.next();
+      for (const state of first.done ? [] : first.value) rows.push(toRow(state, subscriptionId));
     }
     return rows;
   }

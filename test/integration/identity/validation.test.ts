@@ -129,6 +129,25 @@ describe('identity validation and the Azure Policy cross-check on the sandbox + 
         .map((e) => e.method)
         .slice(-2),
     ).toEqual(['POST', 'GET']);
+
+    // the SOC 2 initiative: one $top=1 probe, however many states it has
+    const other = 'cccccccc-0000-4000-8000-000000000003';
+    sandbox.seed({
+      resources: [],
+      policyStates: Array.from({ length: 7 }, (_, i) => ({
+        resourceId: `/subscriptions/${other}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st${i}`,
+        policyDefinitionId: `11111111-0000-4000-8000-00000000000${i}`,
+        policySetDefinitionId: app.config.soc2InitiativeId,
+        complianceState: 'Compliant',
+      })),
+    });
+    const probe = await reader.read(
+      other,
+      ['fe83a0eb-a853-422d-aac2-1bffd182c5d0'],
+      app.config.soc2InitiativeId,
+    );
+    expect(probe).toHaveLength(1);
+    expect(probe[0]?.policySetDefinitionName).toBe(app.config.soc2InitiativeId);
   });
 
   it('reconciles Azure Policy with driftwarden’s evidence: agreements, disagreements, missing assignments', async () => {
