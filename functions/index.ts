@@ -4,6 +4,7 @@ import './onResourceChange.js';
 import './monthlySweep.js';
 import './sweepSubscription.js';
 import './publishDigests.js';
+import './identityValidation.js';
 import './apiRemediations.js';
 import './apiRemediation.js';
 import './apiRemediationRestore.js';

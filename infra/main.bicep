@@ -114,6 +114,30 @@ param notificationSchema string = 'CloudEventSchemaV1_0'
 @description('NCRONTAB schedule of the monthly validation sweep (DW_SWEEP_SCHEDULE).')
 param sweepSchedule string = '0 0 3 1 * *'
 
+@description('NCRONTAB schedule of the daily identity validation (DW_IDENTITY_SCHEDULE).')
+param identitySchedule string = '0 0 4 * * *'
+
+@description('Identity validation over Microsoft Graph (DW_IDENTITY_ENABLED). Grant the Graph permissions first: infra/grant-graph-permissions.sh.')
+param identityEnabled bool = true
+
+@description('Microsoft Graph endpoint (DW_GRAPH_ENDPOINT); national clouds differ.')
+param graphEndpoint string = 'https://graph.microsoft.com'
+
+@description('Comma-separated privileged directory role template ids (DW_IDENTITY_PRIVILEGED_ROLES). Empty: Microsoft\'s admin role list.')
+param privilegedRoles string = ''
+
+@description('Highest sign-in frequency for admins and the session apps, in hours (DW_IDENTITY_SESSION_MAX_HOURS). Empty: 12.')
+param sessionMaxHours string = ''
+
+@description('Apps whose sessions must time out, "Patient portal=<appId>,Scheduling=<appId>" (DW_IDENTITY_SESSION_APPS).')
+param sessionApps string = ''
+
+@description('An access review of a privileged role must have completed within this many days (DW_IDENTITY_REVIEW_MAX_AGE_DAYS). Empty: 92.')
+param accessReviewMaxAgeDays string = ''
+
+@description('Azure Policy SOC 2 Type 2 regulatory compliance initiative id (DW_POLICY_SOC2_INITIATIVE_ID).')
+param soc2InitiativeId string = '4054785f-702b-4a98-9215-009cbd58b141'
+
 @description('Global switch: record findings, remediate nothing (DW_AUDIT_ONLY). Recommended for the first weeks.')
 param auditOnly bool = false
 
@@ -269,6 +293,14 @@ module functionApp 'modules/functionapp.bicep' = {
     monitoredSubscriptionIds: monitoredSubscriptionIds
     notifyTopicEndpoint: enableNotifications ? notifications!.outputs.endpoint : ''
     sweepSchedule: sweepSchedule
+    identitySchedule: identitySchedule
+    identityEnabled: identityEnabled
+    graphEndpoint: graphEndpoint
+    privilegedRoles: privilegedRoles
+    sessionMaxHours: sessionMaxHours
+    sessionApps: sessionApps
+    accessReviewMaxAgeDays: accessReviewMaxAgeDays
+    soc2InitiativeId: soc2InitiativeId
     auditOnly: auditOnly
     controlModes: controlModes
     phiTagName: phiTagName

@@ -35,6 +35,15 @@ export const SETTINGS = {
   digestContainer: 'DW_DIGEST_CONTAINER', // blob container (time-based immutability) holding the digests
   digestInterval: 'DW_DIGEST_INTERVAL', // seconds between digests (default 300)
   twoStepControls: 'DW_TWO_STEP_CONTROLS', // controls whose exceptions one person requests and another approves
+  graphEndpoint: 'DW_GRAPH_ENDPOINT', // default https://graph.microsoft.com (the sandbox's /graph in local mode)
+  identitySchedule: 'DW_IDENTITY_SCHEDULE', // NCRONTAB of the daily identity validation
+  identityEnabled: 'DW_IDENTITY_ENABLED', // false: no identity validation (e.g. Graph permissions not granted yet)
+  tenantId: 'DW_TENANT_ID', // optional: the Entra tenant; read from Graph /organization when unset
+  privilegedRoles: 'DW_IDENTITY_PRIVILEGED_ROLES', // comma-separated role template ids (default: Microsoft's admin list)
+  sessionMaxHours: 'DW_IDENTITY_SESSION_MAX_HOURS', // default 12
+  sessionApps: 'DW_IDENTITY_SESSION_APPS', // "Patient portal=<appId>,Scheduling=<appId>"
+  accessReviewMaxAgeDays: 'DW_IDENTITY_REVIEW_MAX_AGE_DAYS', // default 92
+  soc2InitiativeId: 'DW_POLICY_SOC2_INITIATIVE_ID', // Azure Policy SOC 2 Type 2 initiative (policy set) GUID
 } as const;
 
 export class ConfigError extends Error {
@@ -76,6 +85,16 @@ export interface Config {
   digestIntervalSeconds: number;
   /** exceptions for these controls are two-step (default NSG-MGMT-PORT; "none" for none) */
   twoStepControls: ControlId[];
+  graphEndpoint: string;
+  identitySchedule: string;
+  identityEnabled: boolean;
+  tenantId: string | null;
+  /** null: the default privileged role list (lib/controls/identity-settings.ts) */
+  privilegedRoles: string[] | null;
+  sessionMaxHours: number | null;
+  sessionApps: { name: string; appId: string }[];
+  accessReviewMaxAgeDays: number | null;
+  soc2InitiativeId: string;
 }
 
 export interface SigningKeyRef {
@@ -164,7 +183,7 @@ function signingKey(env: Env): SigningKeyRef | null {
   return { id, vaultUrl: url.origin, name: match[1], version: match[2] ?? null };
 }
 
-const CONTROL_ID = /^(STG|NSG)-[A-Z-]+$/;
+const CONTROL_ID = /^[A-Z]+-[A-Z-]+$/;
 
 function twoStep(env: Env): ControlId[] {
   const value = text(env, SETTINGS.twoStepControls);
@@ -174,6 +193,35 @@ function twoStep(env: Env): ControlId[] {
   const bad = ids.find((id) => !CONTROL_ID.test(id));
   if (bad) throw new ConfigError(SETTINGS.twoStepControls, `"${bad}" is not a control id (or use "none")`);
   return ids as ControlId[];
+}
+
+/** Azure Policy's built-in regulatory compliance initiative "SOC 2 Type 2". */
+export const SOC2_TYPE2_INITIATIVE_ID = '4054785f-702b-4a98-9215-009cbd58b141';
+
+function guid(env: Env, name: string): string | null {
+  const value = text(env, name);
+  if (value !== null && !GUID.test(value)) throw new ConfigError(name, `"${value}" is not a GUID`);
+  return value?.toLowerCase() ?? null;
+}
+
+function guids(env: Env, name: string): string[] | null {
+  const values = list(env, name);
+  if (values === null) return null;
+  for (const value of values) if (!GUID.test(value)) throw new ConfigError(name, `"${value}" is not a GUID`);
+  if (values.length === 0) throw new ConfigError(name, 'name at least one role template id');
+  return values.map((value) => value.toLowerCase());
+}
+
+/** "Patient portal=<appId>,Scheduling=<appId>" (a bare app id names itself). */
+function sessionApps(env: Env): { name: string; appId: string }[] {
+  return (list(env, SETTINGS.sessionApps) ?? []).map((entry) => {
+    const at = entry.lastIndexOf('=');
+    const name = at >= 0 ? entry.slice(0, at).trim() : entry;
+    const appId = (at >= 0 ? entry.slice(at + 1) : entry).trim();
+    if (!GUID.test(appId))
+      throw new ConfigError(SETTINGS.sessionApps, `"${entry}" must look like Name=<app id GUID>`);
+    return { name: name || appId, appId: appId.toLowerCase() };
+  });
 }
 
 /** Parses and validates configuration from an environment (default: process.env). */
@@ -249,5 +297,14 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     digestIntervalSeconds: int(env, SETTINGS.digestInterval, 5, 86_400) ?? 300,
     twoStepControls: twoStep(env),
+    graphEndpoint: httpsUri(env, SETTINGS.graphEndpoint) ?? 'https://graph.microsoft.com',
+    identitySchedule: text(env, SETTINGS.identitySchedule) ?? '0 0 4 * * *',
+    identityEnabled: bool(env, SETTINGS.identityEnabled, true),
+    tenantId: guid(env, SETTINGS.tenantId),
+    privilegedRoles: guids(env, SETTINGS.privilegedRoles),
+    sessionMaxHours: int(env, SETTINGS.sessionMaxHours, 1, 24 * 90),
+    sessionApps: sessionApps(env),
+    accessReviewMaxAgeDays: int(env, SETTINGS.accessReviewMaxAgeDays, 1, 366),
+    soc2InitiativeId: guid(env, SETTINGS.soc2InitiativeId) ?? SOC2_TYPE2_INITIATIVE_ID,
   };
 }

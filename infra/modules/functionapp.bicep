@@ -42,6 +42,30 @@ param monitoredSubscriptionIds string[]
 @description('Event Grid custom topic endpoint for notifications; empty when notifications are off.')
 param notifyTopicEndpoint string
 param sweepSchedule string
+
+@description('NCRONTAB schedule of the daily identity validation (DW_IDENTITY_SCHEDULE).')
+param identitySchedule string
+
+@description('Identity validation over Microsoft Graph on or off (DW_IDENTITY_ENABLED); needs the Graph permissions (infra/grant-graph-permissions.sh).')
+param identityEnabled bool
+
+@description('Microsoft Graph endpoint (DW_GRAPH_ENDPOINT).')
+param graphEndpoint string
+
+@description('Comma-separated privileged role template ids (DW_IDENTITY_PRIVILEGED_ROLES). Empty: built-in default.')
+param privilegedRoles string
+
+@description('Highest sign-in frequency for admins and the session apps, in hours (DW_IDENTITY_SESSION_MAX_HOURS). Empty: 12.')
+param sessionMaxHours string
+
+@description('Apps whose sessions must time out, "Name=<appId>,..." (DW_IDENTITY_SESSION_APPS).')
+param sessionApps string
+
+@description('An access review must have completed within this many days (DW_IDENTITY_REVIEW_MAX_AGE_DAYS). Empty: 92.')
+param accessReviewMaxAgeDays string
+
+@description('Azure Policy SOC 2 Type 2 initiative id for the cross-check (DW_POLICY_SOC2_INITIATIVE_ID).')
+param soc2InitiativeId string
 param auditOnly bool
 param controlModes string
 param phiTagName string
@@ -179,6 +203,16 @@ var appSettings = {
   DW_DIGEST_INTERVAL: string(digestIntervalSeconds)
   // one person requests an exception for a management port, another approves it
   DW_TWO_STEP_CONTROLS: 'NSG-MGMT-PORT'
+  // Identity governance (Microsoft Graph, audit only) and the Azure Policy cross-check
+  DW_IDENTITY_ENABLED: identityEnabled ? 'true' : 'false'
+  DW_IDENTITY_SCHEDULE: identitySchedule
+  DW_GRAPH_ENDPOINT: graphEndpoint
+  DW_TENANT_ID: tenant().tenantId
+  DW_IDENTITY_PRIVILEGED_ROLES: privilegedRoles
+  DW_IDENTITY_SESSION_MAX_HOURS: sessionMaxHours
+  DW_IDENTITY_SESSION_APPS: sessionApps
+  DW_IDENTITY_REVIEW_MAX_AGE_DAYS: accessReviewMaxAgeDays
+  DW_POLICY_SOC2_INITIATIVE_ID: soc2InitiativeId
 }
 
 // Only when the notification topic exists.

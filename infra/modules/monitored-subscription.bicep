@@ -12,7 +12,8 @@ param eventsResourceGroupName string
 param principalId string
 
 // Least privilege: reads for evaluation and the sweep's enumeration, writes to revert and restore.
-// Must equal ARM_ACTIONS (test/unit/infra checks it). No delete, no */action, no data actions.
+// Must equal ARM_ACTIONS (test/unit/infra checks it). No delete, no wildcard, no data actions; the
+// one action is the Policy Insights query (read-only, POST by API design).
 var armActions = [
   'Microsoft.Storage/storageAccounts/read'
   'Microsoft.Storage/storageAccounts/write'
@@ -26,6 +27,9 @@ var armActions = [
   'Microsoft.KeyVault/vaults/read'
   'Microsoft.KeyVault/vaults/keys/read'
   'Microsoft.Insights/diagnosticSettings/read'
+  // Azure Policy cross-check: read compliance states (the query is a POST; its nextLink pages a GET)
+  'Microsoft.PolicyInsights/policyStates/queryResults/action'
+  'Microsoft.PolicyInsights/policyStates/queryResults/read'
 ]
 
 resource remediatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { effectiveMode } from '../controls/catalog.js';
+import { isTenantControl } from '../controls/define-tenant.js';
 import type { ApiDeps } from './deps.js';
 import { json } from './http.js';
 
@@ -12,6 +13,8 @@ export async function listControls(_request: HttpRequest, deps: ApiDeps): Promis
     criteria: control.criteria,
     azurePolicyDefinitionIds: control.azurePolicyDefinitionIds,
     resourceKinds: control.resourceKinds,
+    // 'tenant': judged from Microsoft Graph (identity), not from an ARM resource
+    scope: isTenantControl(control) ? 'tenant' : 'resource',
     defaultMode: control.defaultMode,
     mode: effectiveMode(control.id, deps.config.modeOverrides, deps.config.auditOnly),
     remediationDescription: control.remediationDescription,

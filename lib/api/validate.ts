@@ -45,6 +45,9 @@ const AGE = /^(\d{1,5})([mhd])$/;
 const AGE_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const ARM_SCOPE =
   /^\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\/[^/\s]+)*$/i;
+// identity controls (IDN-*): a tenant subject path, or a bare object id (a break-glass user)
+const TENANT_SCOPE =
+  /^(\/tenants\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\/[^/\s]+)*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
@@ -149,7 +152,9 @@ export function parseEvidenceQuery(
     throw badRequest('since must not be after until.');
   const subscription = get('subscription');
   if (subscription !== undefined) {
-    if (!GUID.test(subscription)) throw badRequest('subscription must be a subscription id (GUID).');
+    // `tenant:<tenant id>`: the identity controls' records
+    if (!GUID.test(subscription.replace(/^tenant:/i, '')))
+      throw badRequest('subscription must be a subscription id (GUID) or tenant:<tenant id>.');
     result.subscription = subscription.toLowerCase();
   }
   const resource = get('resource');
@@ -222,9 +227,12 @@ export function parseNewException(
   const scopeValue = body.scope;
   if (typeof scopeValue !== 'string' || !scopeValue.trim()) throw badRequest('scope is required.');
   const scope = scopeValue.trim().replace(/\/+$/, '');
-  if (scope.length > 1024 || !ARM_SCOPE.test(scope)) {
+  const tenantLevel = controls.find((control) => control.id === controlId)?.resourceKinds.length === 0;
+  if (scope.length > 1024 || !(ARM_SCOPE.test(scope) || (tenantLevel && TENANT_SCOPE.test(scope)))) {
     throw badRequest(
-      'scope must be an Azure resource id, resource group or subscription ("/subscriptions/<guid>/...").',
+      tenantLevel
+        ? 'scope must be an object id (user, role, app) or a tenant path ("/tenants/<guid>/users/<id>").'
+        : 'scope must be an Azure resource id, resource group or subscription ("/subscriptions/<guid>/...").',
     );
   }
   const result: NewException = { controlId, scope, approvedBy, ...parseApproval(body, now, maxDays) };

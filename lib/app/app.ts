@@ -13,6 +13,7 @@ import { ArmResourceGateway } from '../azure/resources.js';
 import { createTableClient } from '../azure/tables.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
+import { identitySettingsFromConfig } from '../controls/identity-settings.js';
 import { evaluationSettingsFromConfig } from '../controls/settings.js';
 import type { EvaluationSettings } from '../controls/types.js';
 import { type HandleDeps, type HandleResult, handleResourceChange } from '../events/handle.js';
@@ -20,7 +21,11 @@ import { createEvidenceStore, TableEvidenceStore } from '../evidence/table-store
 import type { EvidenceRecord, EvidenceStore, VerifyResult } from '../evidence/types.js';
 import { createExceptionStore } from '../exceptions/table-store.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import { GraphClient, type GraphConnection } from '../identity/graph-client.js';
+import type { IdentityRuntime } from '../identity/run.js';
 import type { EventGridNotifierOptions } from '../notify/eventgrid.js';
+import { crossCheckPolicy } from '../policy/cross-check.js';
+import { ArmPolicyStatesReader } from '../policy/states.js';
 import { RemediationEngine } from '../remediation/engine.js';
 import { TableIntentStore } from '../remediation/intents.js';
 import { type ModeResolver, modeResolver } from '../remediation/modes.js';
@@ -73,6 +78,8 @@ export interface AppOverrides {
   armPollIntervalMs?: number;
   /** how the digest signer reaches Key Vault (local mode and tests: the stand-in's TLS agent) */
   keyVault?: KeyVaultConnection;
+  /** Graph connection parts (tests and local mode: the sandbox's TLS agent); endpoint defaults to DW_GRAPH_ENDPOINT */
+  graph?: Partial<GraphConnection>;
 }
 
 /** What the event path (and restore) runs with. */
@@ -114,6 +121,8 @@ export interface App {
   api(): Promise<ApiDeps>;
   /** period reports, samples and the report archive (CLI `report`/`audit`, the monthly timer, the API) */
   reports(): Promise<ReportService>;
+  /** identity validation over Microsoft Graph (null when DW_IDENTITY_ENABLED=false) */
+  identity(): Promise<IdentityRuntime | null>;
   /** on-call restore over the event path's gateway, stores and notifier */
   readonly restorer: Restorer;
   /** signed digests (null when DW_SIGNING_KEY_ID is not set) */
@@ -377,6 +386,46 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       publishDigest: () => publishDigest('sweep'),
       // the sweep month's chains against the digests: cost grows with the month, not the history
       verifyMonth: (sweepId) => verifyPeriod(monthPeriod(sweepId)),
+      identity,
+      // Azure Policy's view of the month, reconciled with the evidence of the month (and the last days of the previous one)
+      policyCrossCheck: async (subscriptions) => {
+        const since = new Date(clock().getTime() - 35 * 86_400_000);
+        const result = await crossCheckPolicy(
+          {
+            states: new ArmPolicyStatesReader(arm().connection),
+            evidence: evidenceStore,
+            soc2InitiativeId: config.soc2InitiativeId,
+          },
+          subscriptions,
+          { since },
+        );
+        for (const error of result.errors)
+          log(`policy cross-check: ${error.subscriptionId}: ${error.message}`);
+        return result;
+      },
+    };
+  });
+
+  const graph = onceSync(
+    () =>
+      new GraphClient({
+        credential,
+        endpoint: config.graphEndpoint,
+        ...overrides.graph,
+      }),
+  );
+  const identity = onceUntilFailure(async (): Promise<IdentityRuntime | null> => {
+    if (!config.identityEnabled) return null;
+    const [evidenceStore, exceptionStore] = await Promise.all([evidence(), exceptions()]);
+    return {
+      graph: graph(),
+      evidence: evidenceStore,
+      exceptions: exceptionStore,
+      settings: identitySettingsFromConfig(config),
+      modes,
+      tenantId: config.tenantId,
+      clock,
+      log,
     };
   });
 
@@ -448,6 +497,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     sweep,
     api,
     reports,
+    identity,
     restorer,
     anchoring,
     publishDigest,

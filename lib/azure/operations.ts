@@ -45,4 +45,7 @@ export const ARM_ACTIONS = [
   'Microsoft.KeyVault/vaults/keys/read',
   // DIAG-RESOURCE-LOGS: the diagnostic settings of accounts' blob services, vaults and NSGs
   'Microsoft.Insights/diagnosticSettings/read',
+  // Azure Policy cross-check (lib/policy/states.ts): the query is a POST, its nextLink pages a GET
+  'Microsoft.PolicyInsights/policyStates/queryResults/action',
+  'Microsoft.PolicyInsights/policyStates/queryResults/read',
 ] as const;

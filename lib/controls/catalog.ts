@@ -1,5 +1,9 @@
 import { RESOURCE_KINDS, type ResourceKind } from '../resources/kinds.js';
 import { diagResourceLogs } from './diag-resource-logs.js';
+import { idnAccessReview } from './idn-access-review.js';
+import { idnAdminMfa } from './idn-admin-mfa.js';
+import { idnMfaExclusion } from './idn-mfa-exclusion.js';
+import { idnSessionTimeout } from './idn-session-timeout.js';
 import { kvHsmKeyPhi } from './kv-hsm-key-phi.js';
 import { kvNetworkPhi } from './kv-network-phi.js';
 import { kvPurgeProtection } from './kv-purge-protection.js';
@@ -35,6 +39,11 @@ const CATALOG = [
   kvSoftDelete,
   kvNetworkPhi,
   kvHsmKeyPhi,
+  // tenant-level identity controls (define-tenant.ts): no resource kinds, judged from Graph
+  idnAdminMfa,
+  idnMfaExclusion,
+  idnSessionTimeout,
+  idnAccessReview,
 ] as const;
 
 /** The controls, as types: what lib/controls/resource-fields.ts derives field and write types from. */
@@ -88,6 +97,8 @@ export function effectiveMode(
   overrides: Partial<Record<ControlId, Mode>> = {},
   auditOnly = false,
 ): Mode {
-  const mode = overrides[id] ?? getControl(id).defaultMode;
-  return auditOnly && mode === 'remediate' ? 'audit' : mode;
+  const control = getControl(id);
+  const mode = overrides[id] ?? control.defaultMode;
+  // a control without resource kinds (the identity controls) has nothing it could write
+  return (auditOnly || control.resourceKinds.length === 0) && mode === 'remediate' ? 'audit' : mode;
 }

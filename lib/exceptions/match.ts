@@ -50,7 +50,13 @@ export function exceptionCovers(exception: ControlException, finding: Finding): 
     if (!finding.ruleName || exception.ruleName.toLowerCase() !== finding.ruleName.toLowerCase())
       return false;
   }
-  return isAncestorOrSelf(segments(exception.scope), subjectSegments(finding));
+  const scope = segments(exception.scope);
+  // A bare object id (no '/') scopes a tenant subject (identity controls: a break-glass user).
+  if (scope.length === 1 && !exception.scope.includes('/')) {
+    const subject = segments(finding.resourceId);
+    return subject[0] === 'tenants' && subject[subject.length - 1] === scope[0];
+  }
+  return isAncestorOrSelf(scope, subjectSegments(finding));
 }
 
 /**

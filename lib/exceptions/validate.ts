@@ -1,4 +1,6 @@
-import { isControlId } from '../controls/catalog.js';
+import { getControl, isControlId } from '../controls/catalog.js';
+import { isTenantControl } from '../controls/define-tenant.js';
+import type { ControlId } from '../controls/types.js';
 import type { NewException } from './types.js';
 
 export const DEFAULT_MAX_DAYS = 90;
@@ -33,6 +35,10 @@ export class ExceptionNotFoundError extends Error {
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 // Subscription id, then any ARM path below it (resource group, resource, rule), no empty segments.
 const ARM_SCOPE = /^\/subscriptions\/[^/\s]+(\/[^/]+)*\/?$/i;
+// Identity controls judge tenant subjects: /tenants/<tid>/users/<oid> etc., or a bare object id (GUID).
+const TENANT_SCOPE =
+  /^(\/tenants\/[^/\s]+(\/[^/\s]+)*\/?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+const isTenantControlId = (id: ControlId) => isTenantControl(getControl(id));
 
 function boundedText(field: keyof typeof LIMITS, value: unknown, { singleLine = true } = {}): string {
   if (typeof value !== 'string' || value.trim() === '')
@@ -55,8 +61,13 @@ export function validateNewException(
     typeof input.controlId === 'string' ? input.controlId.trim().toUpperCase() : input.controlId;
   if (!isControlId(controlId)) throw new ExceptionValidationError('controlId', 'is not a known control id');
   const scope = boundedText('scope', input.scope);
-  if (!ARM_SCOPE.test(scope)) {
-    throw new ExceptionValidationError('scope', 'must be an ARM id starting with /subscriptions/<id>');
+  if (!ARM_SCOPE.test(scope) && !(isTenantControlId(controlId) && TENANT_SCOPE.test(scope))) {
+    throw new ExceptionValidationError(
+      'scope',
+      isTenantControlId(controlId)
+        ? 'must be a user/role/app object id or a /tenants/<id>/... path'
+        : 'must be an ARM id starting with /subscriptions/<id>',
+    );
   }
   const ruleName =
     input.ruleName === undefined || input.ruleName === null

@@ -25,6 +25,10 @@ const PALETTE: Record<ControlId, string> = {
   'KV-SOFT-DELETE': '#3fb950',
   'KV-NETWORK-PHI': '#6e7781',
   'KV-HSM-KEY-PHI': '#bf3989',
+  'IDN-ADMIN-MFA': '#0550ae',
+  'IDN-MFA-EXCLUSION': '#a40e26',
+  'IDN-SESSION-TIMEOUT': '#953800',
+  'IDN-ACCESS-REVIEW': '#116329',
 };
 
 const STYLE = `

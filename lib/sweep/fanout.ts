@@ -3,6 +3,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { encodeQueueMessage } from '../azure/queue-message.js';
 import type { ControlException } from '../controls/types.js';
 import type { VerifyResult } from '../evidence/types.js';
+import type { CrossCheckResult } from '../policy/cross-check.js';
 import { toError } from '../util/errors.js';
 import { buildReport } from './report.js';
 import type { SweepReportStore } from './report-store.js';
@@ -111,6 +112,8 @@ export interface ReportSources {
   /** publishes a digest at the end of the sweep of a subscription (signed anchor of its chains) */
   publishDigest?: () => Promise<void>;
   now?: () => Date;
+  /** the Azure Policy cross-check for the report (lib/policy), when the app provides one */
+  policyCrossCheck?: (subscriptions: readonly string[]) => Promise<CrossCheckResult>;
 }
 
 /** Builds the report from the stored parts, the exception registry and a chain verification, and uploads it. */
@@ -120,11 +123,13 @@ export async function assembleReport(
   sources: ReportSources,
 ): Promise<{ report: SweepReport; blobs: string[]; revision: string | null }> {
   const parts = await sources.reports.readParts(sweepId, expectedSubscriptions);
-  const [exceptions, verification] = await Promise.all([
+  const [exceptions, verification, policyCrossCheck] = await Promise.all([
     sources.exceptions.list(),
     (sources.verifyMonth ? sources.verifyMonth(sweepId) : sources.evidence.verify()).catch(
       (thrown: unknown) => ({ ok: false as const, error: toError(thrown).message }),
     ),
+    // A cross-check that cannot run never holds the report back: its absence is visible.
+    sources.policyCrossCheck?.(expectedSubscriptions).catch(() => undefined),
   ]);
   const report = buildReport({
     sweepId,
@@ -134,6 +139,7 @@ export async function assembleReport(
     parts,
     exceptions,
     verification,
+    ...(policyCrossCheck ? { policyCrossCheck } : {}),
   });
   return { report, ...(await sources.reports.saveReport(report)) };
 }

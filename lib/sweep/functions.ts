@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { appFromEnvironment } from '../app/app.js';
 import type { FunctionDefinition } from '../host/registration.js';
+import { runIdentityValidation } from '../identity/run.js';
 import { previousMonth } from '../report/period.js';
 import { toError } from '../util/errors.js';
 import { enqueueSweep, processWorkItem } from './fanout.js';
@@ -31,6 +32,16 @@ export function monthlySweepHandler(getRuntime: RuntimeGetter = runtimeFromEnvir
     context.log(
       `monthly sweep ${sweepId}: enqueued ${enqueued} subscription work item(s) on "${runtime.queue.name}"${timer.isPastDue ? ' (timer was past due)' : ''}`,
     );
+    // The identity controls are part of the monthly validation: recorded under the sweep's id.
+    // A Graph failure is reported, never fails the sweep (the daily timer will try again).
+    const identity = await runtime.identity?.();
+    if (identity) {
+      try {
+        await runIdentityValidation(identity, { runId: sweepId, trigger: 'sweep' });
+      } catch (thrown) {
+        context.warn(`monthly sweep ${sweepId}: identity validation failed: ${toError(thrown).message}`);
+      }
+    }
     if (runtime.periodReports) {
       // The auditor's report of the month that just ended (its sweep ran on its 1st).
       const period = previousMonth(now);

@@ -1,5 +1,7 @@
 import type { ControlException, ControlId } from '../controls/types.js';
 import type { VerifyResult } from '../evidence/types.js';
+import type { CrossCheckResult } from '../policy/cross-check.js';
+import { renderPolicySection } from '../policy/render.js';
 import { COUNT_KEYS, summarize } from './counts.js';
 import type { Counts, ReportException, SubscriptionResult, SweepItem, SweepReport } from './types.js';
 
@@ -18,6 +20,7 @@ export interface BuildReportInput {
   parts: readonly SubscriptionResult[];
   exceptions: readonly ControlException[];
   verification: VerifyResult | { ok: false; error: string };
+  policyCrossCheck?: CrossCheckResult;
 }
 
 function toReportException(exception: ControlException): ReportException {
@@ -82,6 +85,7 @@ export function buildReport(input: BuildReportInput): SweepReport {
       revoked: exceptions.filter((e) => e.revokedOn),
     },
     verification: input.verification,
+    ...(input.policyCrossCheck ? { policyCrossCheck: input.policyCrossCheck } : {}),
   };
 }
 
@@ -344,6 +348,7 @@ export function renderHtml(report: SweepReport): string {
 <h2>Failures and open findings (${report.failures.length})</h2>${itemsTable(report.failures, 'No failures.')}
 <h2>Exempted findings (${report.exemptions.length})</h2>${itemsTable(report.exemptions, 'No exempted findings.')}
 <h2>Sweep errors (${report.errors.length})</h2>${errors}
+${renderPolicySection(report.policyCrossCheck, escapeHtml)}
 <h2>Exceptions in force (${report.exceptions.inForce.length})</h2>${exceptionsTable(report.exceptions.inForce, 'No exceptions in force.')}
 <h2>Expired exceptions (${report.exceptions.expired.length})</h2>${exceptionsTable(report.exceptions.expired, 'No expired exceptions.')}
 <h2>Revoked exceptions (${report.exceptions.revoked.length})</h2>${exceptionsTable(report.exceptions.revoked, 'No revoked exceptions.')}

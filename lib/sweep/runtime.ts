@@ -1,6 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
+import type { IdentityRuntime } from '../identity/run.js';
 import type { ReportService } from '../report/service.js';
 import type { ReportSources } from './fanout.js';
 import type { SweepDeps } from './run.js';
@@ -20,4 +21,6 @@ export interface SweepRuntime extends SweepDeps, ReportSources {
   log: (line: string) => void;
   /** period reports: the monthly timer writes the previous month's (absent in runtimes built by hand) */
   periodReports?: () => Promise<ReportService>;
+  /** identity validation, run by the monthly timer with the sweep (null/absent: not configured) */
+  identity?: () => Promise<IdentityRuntime | null>;
 }

@@ -1,5 +1,6 @@
 import type { ControlId, RelatedResources } from '../controls/types.js';
 import type { EvidenceInput, EvidenceRecord, Outcome, VerifyResult } from '../evidence/types.js';
+import type { CrossCheckResult } from '../policy/cross-check.js';
 
 /**
  * Counts per control / subscription. `fail` is drift found and not covered by an exception;
@@ -124,6 +125,8 @@ export interface SweepReport {
   errors: SweepError[];
   exceptions: { inForce: ReportException[]; expired: ReportException[]; revoked: ReportException[] };
   verification: VerifyResult | { ok: false; error: string };
+  /** Azure Policy's compliance states reconciled with driftwarden's verdicts (lib/policy), when configured */
+  policyCrossCheck?: CrossCheckResult;
 }
 
 export interface ReportException {

@@ -21,6 +21,7 @@ import type { LocalInfo } from '../../lib/cli/local-info.js';
 import { localInfoPath } from '../../lib/cli/local-info.js';
 import { sandboxCredential } from '../../lib/dev/arm-sandbox/index.js';
 import { DEMO, DEMO_IDS, DEMO_SUBSCRIPTION_ID } from '../../lib/dev/local/demo-scenario.js';
+import { DEMO_TENANT } from '../../lib/dev/local/demo-tenant.js';
 import { freePort } from '../../lib/util/net.js';
 import { RDP_FROM_INTERNET } from '../support/rules.js';
 import {
@@ -174,6 +175,16 @@ describe('npm start (local mode), end to end', () => {
     } finally {
       clients.close();
     }
+  });
+
+  it('validated the demo tenant’s identity governance at start-up: records like any control', async () => {
+    const excluded = await remediations(info, { control: 'IDN-MFA-EXCLUSION', outcome: 'audit-only' });
+    expect(excluded.map((item) => item.resourceId.split('/').pop())).toEqual([DEMO_TENANT.users.svcBackup]);
+    const unreviewed = await remediations(info, { control: 'IDN-ACCESS-REVIEW', outcome: 'audit-only' });
+    expect(unreviewed.map((item) => item.resourceId.split('/').pop())).toEqual([
+      DEMO_TENANT.roles.securityAdmin,
+    ]);
+    expect(local.output()).toMatch(/identity validation identity-\d{4}-\d{2}-\d{2}/);
   });
 
   it('reverts RDP opened through the sandbox with the SDK and records who did it', async () => {

@@ -310,6 +310,8 @@ function shortResource(id: string): string {
   const ruleAt = parts.findIndex((part) => part.toLowerCase() === 'securityrules');
   if (ruleAt > 0) tail = `${parts[ruleAt - 1] ?? ''}/${parts[ruleAt + 1] ?? ''}`;
   if (parts.length === 3 && parts[1] === 'subscriptions') tail = `subscription ${parts[2] ?? ''}`;
+  // identity records: /tenants/<tid>/users/<oid> → "users / <oid>"
+  if (parts[1] === 'tenants' && parts[3]) return `${parts[3]} / ${tail}`;
   return (rg ? `${rg} / ` : '') + tail;
 }
 

@@ -1,6 +1,7 @@
 /** The contract between the request pipeline and the providers' route handlers: what a handler gets and returns. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OperationTracker } from './lro.js';
+import type { PolicyStateStore } from './providers/policyinsights/states.js';
 import type { ResourceStore } from './state.js';
 import type { ArmResource } from './types.js';
 
@@ -29,6 +30,8 @@ export interface ArmReply {
 
 export interface SandboxCore {
   store: ResourceStore;
+  /** Azure Policy compliance states (Microsoft.PolicyInsights) */
+  policyStates: PolicyStateStore;
   operations: OperationTracker;
   pageSize(): number;
   /**

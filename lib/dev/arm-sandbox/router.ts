@@ -8,9 +8,16 @@ import type { Route } from './context.js';
 import { keyVaultRoutes } from './providers/keyvault/routes.js';
 import { monitorRoutes } from './providers/monitor/routes.js';
 import { networkRoutes } from './providers/network/routes.js';
+import { policyInsightsRoutes } from './providers/policyinsights/routes.js';
 import { storageRoutes } from './providers/storage/routes.js';
 
-const ROUTES: Route[] = [...storageRoutes, ...networkRoutes, ...monitorRoutes, ...keyVaultRoutes];
+const ROUTES: Route[] = [
+  ...storageRoutes,
+  ...networkRoutes,
+  ...monitorRoutes,
+  ...keyVaultRoutes,
+  ...policyInsightsRoutes,
+];
 
 export interface RouteMatch {
   route: Route;

@@ -23,6 +23,8 @@ export interface SandboxClientOptions {
 export interface Sandbox {
   /** https://127.0.0.1:PORT */
   url: string;
+  /** the Microsoft Graph root (DW_GRAPH_ENDPOINT): https://127.0.0.1:PORT/graph, serving /v1.0/... */
+  graphUrl: string;
   port: number;
   /** PEM file to trust from another process: NODE_EXTRA_CA_CERTS=<caCertPath> */
   caCertPath: string;
@@ -30,8 +32,9 @@ export interface Sandbox {
   clientOptions(): SandboxClientOptions;
   /** unsigned JWT credential with these claims (the sandbox reports them as the caller) */
   credential(claims?: CallerClaims): TokenCredential;
+  /** seeds ARM resources, and the scenario's directory (Graph) and policy states when present */
   seed(scenario: Scenario): void;
-  /** forgets all resources, pending operations and event logs (keeps webhook, faults, stats) */
+  /** forgets all resources, the directory, policy states, pending operations and event logs (keeps webhook, faults, stats) */
   reset(): void;
   /**
    * changes a container's public access the way the Blob service would (data plane): the

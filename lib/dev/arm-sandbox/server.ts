@@ -16,13 +16,17 @@ import { writeRecord } from './events.js';
 import { FaultInjector } from './faults.js';
 import { OperationTracker } from './lro.js';
 import { armPipeline } from './pipeline.js';
+import { Directory } from './providers/graph/directory.js';
+import { graphPipeline } from './providers/graph/pipeline.js';
+import { GRAPH_PREFIX } from './providers/graph/routes.js';
+import { PolicyStateStore } from './providers/policyinsights/states.js';
 import type { Sandbox } from './sandbox.js';
 import { seedScenario } from './scenario.js';
 import { ResourceStore } from './state.js';
 import { RequestStats } from './stats.js';
 import { Throttle } from './throttle.js';
 import { loadOrCreateCertificate } from './tls.js';
-import type { SandboxOptions } from './types.js';
+import type { SandboxOptions, Scenario } from './types.js';
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const seedValue = options.seed ?? 1;
@@ -30,6 +34,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tenantId = options.tenantId ?? SANDBOX_TENANT_ID;
   const certificate = await loadOrCreateCertificate(options.certDir);
   const store = new ResourceStore();
+  const directory = new Directory(tenantId);
+  const policyStates = new PolicyStateStore();
   const operations = new OperationTracker(() => (options.lroDurationMs ?? 0) * timeScale);
   const delivery = new EventDelivery(timeScale, seedValue);
   const faults = new FaultInjector(options.faults, seedValue);
@@ -41,6 +47,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const core: SandboxCore = {
     store,
+    policyStates,
     operations,
     pageSize: () => Math.max(1, options.pageSize ?? 100),
     eventsOnAccept: () => options.eventTiming === 'accept',
@@ -49,7 +56,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   };
 
-  if (options.scenario) seedScenario(store, options.scenario);
+  /** ARM resources, the directory Graph serves and the policy states: one scenario seeds all three */
+  const seed = (scenario: Scenario) => {
+    seedScenario(store, scenario);
+    if (scenario.directory) directory.seed(scenario.directory);
+    if (scenario.policyStates) policyStates.seed(scenario.policyStates);
+  };
+  if (options.scenario) seed(options.scenario);
 
   const sandbox: Sandbox = {
     url: '',
@@ -58,10 +71,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     caCertPem: certificate.cert,
     clientOptions: () => ({ endpoint: sandbox.url, agent }),
     credential: (claims) => sandboxCredential(claims, tenantId),
-    seed: (scenario) => seedScenario(store, scenario),
+    graphUrl: '',
+    seed,
     reset() {
       operations.clear();
       store.clear();
+      directory.clear();
+      policyStates.clear();
       delivery.clearLogs();
     },
     setContainerAccessFromDataPlane: (id, publicAccess) =>
@@ -100,12 +116,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     latencyMs: () => latencyMs,
     baseUrl: () => baseUrl,
   });
+  const graph = graphPipeline({
+    directory,
+    stats,
+    throttle,
+    faults,
+    latencyMs: () => latencyMs,
+    baseUrl: () => baseUrl,
+    pageSize: () => Math.max(1, options.graphPageSize ?? 100),
+  });
   const admin = adminApi(sandbox);
   const server = https.createServer(
     { key: certificate.key, cert: certificate.cert, keepAliveTimeout: 30_000 },
     (req, res) => {
       const url = new URL(req.url ?? '/', baseUrl);
-      const handled = url.pathname.startsWith(ADMIN_PREFIX) ? admin(req, res, url) : arm(req, res, url);
+      const handled = url.pathname.startsWith(ADMIN_PREFIX)
+        ? admin(req, res, url)
+        : url.pathname.startsWith(`${GRAPH_PREFIX}/`)
+          ? graph(req, res, url)
+          : arm(req, res, url);
       handled.catch(() => res.destroy());
     },
   );
@@ -119,6 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const port = (server.address() as AddressInfo).port;
   baseUrl = `https://127.0.0.1:${port}`;
   sandbox.url = baseUrl;
+  sandbox.graphUrl = `${baseUrl}${GRAPH_PREFIX}`;
   sandbox.port = port;
   if (options.webhook) {
     try {

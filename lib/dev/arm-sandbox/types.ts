@@ -77,6 +77,8 @@ export interface SandboxOptions {
    * (Azure's ResourceWriteSuccess can arrive that early)
    */
   eventTiming?: 'completion' | 'accept';
+  /** Graph items per page before an @odata.nextLink; default 100 */
+  graphPageSize?: number;
   /** tenant id reported in events and tokens */
   tenantId?: string;
 }
@@ -105,11 +107,20 @@ export interface Scenario {
   subscriptions?: string[];
   /** storage accounts, blob containers, network security groups (security rules embedded in properties.securityRules) */
   resources: ScenarioResource[];
+  /** the Entra directory the sandbox's Microsoft Graph serves (under /graph) */
+  directory?: DirectorySpec;
+  /** Azure Policy compliance states the policyStates query API serves */
+  policyStates?: PolicyStateSpec[];
   /** ids the generator deliberately drifted (for benchmarks to check against) */
   drifted?: string[];
 }
 
 export type { ResourceKind } from '../../resources/kinds.js';
+export type { DirectorySpec } from './providers/graph/directory.js';
+export type { PolicyStateSpec } from './providers/policyinsights/states.js';
+
+import type { DirectorySpec } from './providers/graph/directory.js';
+import type { PolicyStateSpec } from './providers/policyinsights/states.js';
 
 /** An ARM resource body as the sandbox stores and returns it. */
 export interface ArmResource {

@@ -1,5 +1,6 @@
 import { SETTINGS } from '../../config.js';
 import { DEMO_SUBSCRIPTION_ID } from './demo-scenario.js';
+import { DEMO_SESSION_APPS } from './demo-tenant.js';
 import type { IdentityEndpoint, LocalIdentity } from './identity-endpoint.js';
 
 /** driftwarden's identity in local mode (what its managed identity is in Azure): the loop guard compares against it. */
@@ -50,6 +51,10 @@ export function appEnvironment(input: AppEnvironmentInput): Record<string, strin
     [SETTINGS.blobServiceUri]: undefined,
     [SETTINGS.queueServiceUri]: undefined,
     [SETTINGS.armEndpoint]: input.armEndpoint,
+    // the sandbox serves Microsoft Graph under /graph on the same origin (the demo tenant)
+    [SETTINGS.graphEndpoint]: `${input.armEndpoint}/graph`,
+    [SETTINGS.identitySchedule]: keep(SETTINGS.identitySchedule, '0 0 4 * * *'),
+    [SETTINGS.sessionApps]: keep(SETTINGS.sessionApps, DEMO_SESSION_APPS),
     [SETTINGS.subscriptions]: DEMO_SUBSCRIPTION_ID,
     [SETTINGS.selfObjectId]: LOCAL_IDENTITY.objectId,
     [SETTINGS.selfAppId]: LOCAL_IDENTITY.appId,

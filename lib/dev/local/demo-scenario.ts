@@ -9,9 +9,11 @@
  *   default (LAW-RETENTION, remediated: once it is, the portal's DIAG-RESOURCE-LOGS holds too),
  *   and keeps its keys in a vault without purge protection that is open to every network.
  *   rg-telehealth's account encrypts with an RSA-HSM key from its own (compliant) vault.
+ * - the tenant (Graph) and Azure Policy states: demo-tenant.ts.
  * The shapes are ARM JSON as `az resource show` prints it (the sandbox scenario format).
  */
 import type { Scenario } from '../arm-sandbox/index.js';
+import { demoDirectory, demoPolicyStates } from './demo-tenant.js';
 
 export const DEMO_SUBSCRIPTION_ID = '00000000-0000-4000-8000-000000000001';
 export const DEMO_LOCATION = 'eastus2';
@@ -239,5 +241,8 @@ export function demoScenario(): Required<Scenario> {
       DEMO_IDS.patientWorkspace,
       DEMO_IDS.patientVault,
     ],
+    // the demo tenant (Graph) and the subscription's Azure Policy states: demo-tenant.ts
+    directory: demoDirectory(),
+    policyStates: demoPolicyStates(DEMO_SUBSCRIPTION_ID, DEMO_IDS),
   };
 }

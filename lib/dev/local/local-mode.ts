@@ -160,6 +160,15 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       }),
     );
 
+    // Start-up validation of the identity controls (the demo tenant, through the sandbox's Graph):
+    // the same timer function Azure runs daily. A failure is reported, never stops local mode.
+    log('validating the demo tenant’s identity governance (Microsoft Graph)…');
+    await phase('identity', () =>
+      host.runNow('identityValidation').catch((thrown: unknown) => {
+        log(`identity validation failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+      }),
+    );
+
     const info: LocalInfo = {
       armEndpoint: sandbox.url,
       caCertPath: sandbox.caCertPath,

@@ -3,6 +3,7 @@ import { devObjectIdFor, ROLES } from '../../../lib/api/auth.js';
 import type { ApiDeps } from '../../../lib/api/deps.js';
 import { MAX_BODY_BYTES } from '../../../lib/api/http.js';
 import { RestoreConflictError, RestoreUnavailableError } from '../../../lib/api/restorer.js';
+import { CONTROL_IDS } from '../../../lib/controls/catalog.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
 import { type ApiServer, call, principalHeader, startApiServer } from './harness.js';
 import { mixedRecords, nsgRemediation, SUB_A, SUB_B, storageRecord } from './seed.js';
@@ -197,10 +198,15 @@ describe('GET /api/controls', () => {
     const modes = Object.fromEntries(
       body.items.map((item: { id: string; mode: string }) => [item.id, item.mode]),
     );
-    expect(Object.keys(modes)).toHaveLength(14);
+    expect(Object.keys(modes)).toEqual([...CONTROL_IDS]); // every catalog control, in catalog order
     expect(modes['STG-PUBLIC-BLOB']).toBe('remediate');
     expect(modes['LAW-RETENTION']).toBe('remediate');
     expect(modes['KV-PURGE-PROTECTION']).toBe('audit');
+    expect(modes['IDN-MFA-EXCLUSION']).toBe('audit');
+    expect(body.items.find((item: { id: string }) => item.id === 'IDN-ADMIN-MFA')).toMatchObject({
+      scope: 'tenant',
+      resourceKinds: [],
+    });
     expect(modes['STG-CMK-PHI']).toBe('audit');
     expect(body.items[0]).not.toHaveProperty('evaluate');
 

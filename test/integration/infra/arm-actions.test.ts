@@ -5,6 +5,7 @@ import { listDiagnosticSettings } from '../../../lib/azure/related-reader.js';
 import { ArmResourceGateway } from '../../../lib/azure/resources.js';
 import type { RemediationPlan } from '../../../lib/controls/types.js';
 import { type Sandbox, type Scenario, startSandbox } from '../../../lib/dev/arm-sandbox/index.js';
+import { ArmPolicyStatesReader } from '../../../lib/policy/states.js';
 import type { ResourceSnapshot } from '../../../lib/remediation/types.js';
 import { normalizeResource } from '../../../lib/resources/normalize.js';
 import {
@@ -136,6 +137,19 @@ function scenario(): Scenario {
       { id: `${ACCOUNT}/blobServices/default/containers/leaflets`, properties: { publicAccess: 'Blob' } },
       { id: NSG2, location: 'westeurope', properties: { securityRules: [] } },
     ],
+    // two states: with page size 1 the cross-check follows a nextLink
+    policyStates: [
+      {
+        resourceId: ACCOUNT,
+        policyDefinitionId: 'fe83a0eb-a853-422d-aac2-1bffd182c5d0',
+        complianceState: 'NonCompliant',
+      },
+      {
+        resourceId: ACCOUNT2,
+        policyDefinitionId: 'fe83a0eb-a853-422d-aac2-1bffd182c5d0',
+        complianceState: 'Compliant',
+      },
+    ],
   };
 }
 
@@ -223,6 +237,13 @@ async function driveAdapters(): Promise<void> {
   await gateway.restoreState(rule.resourceId, rule.raw, (await fresh(rule)).etag);
   const partner = (nsg.raw.securityRules as Record<string, unknown>[]).find((r) => r.name === 'partner-api');
   await gateway.restoreState(NSG, partner, (await fresh(rule)).etag);
+  // the Azure Policy cross-check's reads (POST query, GET nextLink)
+  const states = await new ArmPolicyStatesReader(arm.connection).read(
+    SUB,
+    ['fe83a0eb-a853-422d-aac2-1bffd182c5d0'],
+    null,
+  );
+  expect(states).toHaveLength(2);
 }
 
 /** Every ARM request the adapters made (filled by the first describe's beforeAll). */
@@ -310,6 +331,10 @@ describe('ARM actions: the custom role is exactly what the adapters call', () =>
         'Microsoft.Insights/diagnosticSettings/read',
       [`GET ${S}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings`]:
         'Microsoft.Insights/diagnosticSettings/read',
+      'POST /subscriptions/{}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults':
+        'Microsoft.PolicyInsights/policyStates/queryResults/action',
+      'GET /subscriptions/{}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults':
+        'Microsoft.PolicyInsights/policyStates/queryResults/read',
     });
   });
 });

@@ -50,6 +50,8 @@ export async function startHarness(options: {
     DW_SUBSCRIPTION_IDS: options.subscriptions.join(','),
     DW_ARM_ENDPOINT: sandbox.url,
     DW_SELF_OBJECT_ID: SELF_OBJECT_ID,
+    // the identity controls have their own tests (test/integration/identity); here the sweep is ARM only
+    DW_IDENTITY_ENABLED: 'false',
     ...options.env,
   };
   const runtime = await createApp(loadConfig(settings), {

@@ -27,6 +27,10 @@ describe('what the catalog derives from the control modules', () => {
       'KV-SOFT-DELETE': ['enableSoftDelete'],
       'KV-NETWORK-PHI': ['publicNetworkAccess', 'networkDefaultAction'],
       'KV-HSM-KEY-PHI': ['encryptionKeySource', 'keyVaultUri', 'keyName'],
+      'IDN-ADMIN-MFA': [],
+      'IDN-MFA-EXCLUSION': [],
+      'IDN-SESSION-TIMEOUT': [],
+      'IDN-ACCESS-REVIEW': [],
     });
   });
 

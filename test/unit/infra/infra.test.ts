@@ -60,6 +60,15 @@ const CLASSIFICATION: Record<keyof typeof SETTINGS, 'required' | 'optional' | 'l
   digestContainer: 'optional',
   digestInterval: 'optional',
   twoStepControls: 'optional',
+  graphEndpoint: 'optional',
+  identitySchedule: 'optional',
+  identityEnabled: 'optional',
+  tenantId: 'optional',
+  privilegedRoles: 'optional',
+  sessionMaxHours: 'optional',
+  sessionApps: 'optional',
+  accessReviewMaxAgeDays: 'optional',
+  soc2InitiativeId: 'optional',
 };
 
 /** Read by the Functions host, not by lib/config.ts: identity-based connection "DW_STORAGE" (queue trigger). */
