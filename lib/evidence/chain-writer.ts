@@ -289,7 +289,8 @@ export class ChainWriter {
       let etag: string | undefined;
       try {
         const response = await this.client.submitTransaction(actions);
-        etag = response.getResponseForEntity(HEAD_ROW)?.etag;
+        // the head is the last action; its sub-response carries the new ETag (the SDK keeps a CR)
+        etag = response.subResponses.at(-1)?.etag?.trim() || undefined;
       } catch (error) {
         // 412: the head moved; 409: head created or key recorded by a concurrent writer. Re-read, retry.
         if (!isStatus(error, 409, 412) || attempt >= this.options.maxAttempts) throw error;
