@@ -65,6 +65,12 @@ export interface AppOverrides {
   leaseMs?: number;
   armOperationTimeoutMs?: number;
   armPollIntervalMs?: number;
+  /**
+   * how long the event path may reuse the exceptions it read (default 5 s; 0 = read per event).
+   * Writes through this app (API, CLI) invalidate at once. Default 0 when `exceptions` is given:
+   * tests sharing a store write through it directly.
+   */
+  exceptionsCacheMs?: number;
 }
 
 /** What the event path (and restore) runs with. */
@@ -177,6 +183,14 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     async (): Promise<ExceptionStore> =>
       overrides.exceptions ?? createExceptionStore(config, { clock, clientOptions: tableOptions }),
   );
+  // Every event would otherwise query the whole exceptions partition (expired rows included). One
+  // cached view serves the event path and the API, so an approval or revocation made here is seen
+  // by the next event; one made by another instance within the bound.
+  const exceptionsCacheMs = overrides.exceptionsCacheMs ?? (overrides.exceptions ? 0 : 5_000);
+  const sharedExceptions = onceUntilFailure(async (): Promise<ExceptionStore> => {
+    const store = await exceptions();
+    return exceptionsCacheMs > 0 ? new CachedExceptionStore(store, exceptionsCacheMs) : store;
+  });
   const intentsTable = onceSync(() =>
     createTableClient(config.storage, intentsTableName(config), tableOptions),
   );
@@ -224,7 +238,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const eventPath = onceUntilFailure(async (): Promise<Dependencies> => {
     const [evidenceStore, exceptionStore, intentStore, eventNotifier] = await Promise.all([
       evidence(),
-      exceptions(),
+      sharedExceptions(),
       intents(),
       notifier(),
     ]);
@@ -261,7 +275,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const sweep = onceUntilFailure(async (): Promise<SweepRuntime> => {
     const [evidenceStore, exceptionStore, intentStore, sweepNotifier] = await Promise.all([
       evidence(),
-      exceptions(),
+      sharedExceptions(),
       intents(),
       notifier(),
     ]);
@@ -297,7 +311,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
 
   const api = onceUntilFailure(async (): Promise<ApiDeps> => {
     const devPrincipal = config.devPrincipal ? parseDevPrincipal(config.devPrincipal) : null;
-    const [evidenceStore, exceptionStore] = await Promise.all([evidence(), exceptions()]);
+    const [evidenceStore, exceptionStore] = await Promise.all([evidence(), sharedExceptions()]);
     return {
       evidence: evidenceStore,
       exceptions: exceptionStore,
@@ -317,7 +331,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     throttle,
     arm,
     evidence,
-    exceptions,
+    exceptions: sharedExceptions,
     intents,
     eventPath,
     sweep,

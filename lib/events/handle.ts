@@ -1,5 +1,6 @@
 import type { EvidenceRecord } from '../evidence/types.js';
 import type { DecisionContext } from '../remediation/types.js';
+import { ResourceCoalescer } from './coalesce.js';
 import { MalformedEventError, parseResourceChange, type ResourceChange } from './parse.js';
 
 /**
@@ -18,6 +19,8 @@ import { MalformedEventError, parseResourceChange, type ResourceChange } from '.
  *   propagates, so the invocation fails and Event Grid redelivers.
  * - The event is a hint: storage account, container, NSG and rule events all re-read that
  *   resource (a Resource Notifications payload is not trusted for the write decision).
+ * - Coalesced per resource (coalesce.ts): events for a resource whose re-read is in flight share
+ *   the one next round, so an edit storm on one NSG costs two re-reads and at most one write.
  */
 
 export interface EventEngine {
@@ -31,6 +34,8 @@ export interface HandleDeps {
   log: (line: string) => void;
   /** completed event ids (shared per process); default: a module-level memory */
   recent?: RecentEvents;
+  /** per-resource coalescing (shared per process); default: a module-level one */
+  coalescer?: ResourceCoalescer;
 }
 
 export type HandleResult =
@@ -57,6 +62,7 @@ export class RecentEvents {
 }
 
 const processRecent = new RecentEvents();
+const processCoalescer = new ResourceCoalescer();
 
 function same(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && a.toLowerCase() === b.toLowerCase();
@@ -106,7 +112,10 @@ export async function handleResourceChange(event: unknown, deps: HandleDeps): Pr
     deps.log(`event skipped: ${where}: duplicate delivery`);
     return { status: 'duplicate', eventId: change.eventId };
   }
-  const records = await deps.engine.handleResourceId(change.resourceId, contextFor(change));
+  const coalescer = deps.coalescer ?? processCoalescer;
+  const records = await coalescer.run(change.resourceId.toLowerCase(), () =>
+    deps.engine.handleResourceId(change.resourceId, contextFor(change)),
+  );
   recent.add(seen);
   const summary =
     records.length === 0
