@@ -7,6 +7,7 @@ import type { ApiDeps } from '../api/deps.js';
 import type { Restorer } from '../api/restorer.js';
 import { ArmClients, type ArmConnection } from '../azure/clients.js';
 import { ArmResourceGateway } from '../azure/resources.js';
+import { TablePacer } from '../azure/table-pacing.js';
 import { createTableClient } from '../azure/tables.js';
 import { type Config, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
@@ -56,6 +57,8 @@ export interface AppOverrides {
   notifyOptions?: EventGridNotifierOptions;
   /** options for the evidence/exception/intent table clients (e.g. retry tuning) */
   tableClientOptions?: TableServiceClientOptions;
+  /** paces every Table request of the app against the account's targets (benches: a slower model) */
+  tablePacer?: TablePacer;
   /** already-built stores (tests that share one, or exercise failures) */
   evidence?: EvidenceStore;
   exceptions?: ExceptionStore;
@@ -159,7 +162,16 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const log = overrides.log ?? ((line: string) => console.log(line));
   const credential = overrides.credential ?? new DefaultAzureCredential();
   const throttle = overrides.throttle ?? new ArmThrottle();
-  const tableOptions = { ...overrides.tableClientOptions, credential };
+  // one pacer for the storage account: chains, log shards, claims, intents and exceptions share its targets
+  const tablePacer = overrides.tablePacer ?? new TablePacer();
+  const tableOptions = {
+    ...overrides.tableClientOptions,
+    credential,
+    additionalPolicies: [
+      ...(overrides.tableClientOptions?.additionalPolicies ?? []),
+      { policy: tablePacer.policy(), position: 'perRetry' as const },
+    ],
+  };
   const settings = evaluationSettingsFromConfig(config);
   const modes = modeResolver(config);
 
