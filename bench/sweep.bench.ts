@@ -36,7 +36,7 @@ const LATENCY_MS = 50;
 const TABLE_LATENCY_MS = 5;
 const PAGE_SIZE = 1000;
 const LIST_KINDS = new Set(['storageAccounts.list', 'networkSecurityGroups.list', 'containers.list']);
-const ESTATES = [
+export const ESTATES = [
   { label: '2k+2k', storageAccounts: 2_000, nsgs: 2_000, runs: 3 },
   { label: '10k+10k', storageAccounts: 10_000, nsgs: 10_000, runs: 1 },
 ];
@@ -103,7 +103,7 @@ interface RunFigures {
   drifted: number;
 }
 
-async function sweepOnce(
+export async function sweepOnce(
   azurite: AzuriteHandle,
   estate: (typeof ESTATES)[number],
   evidence: 'real' | 'memory',
