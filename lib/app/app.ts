@@ -74,6 +74,8 @@ export interface AppOverrides {
    * tests sharing a store write through it directly.
    */
   exceptionsCacheMs?: number;
+  /** sub-chains per subscription and month for new evidence (default 16; 1 = one chain, as before sub-chains) */
+  evidenceSubChains?: number;
 }
 
 /** What the event path (and restore) runs with. */
@@ -189,6 +191,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
         remediatorVersion: remediatorVersion(),
         clock,
         clientOptions: tableOptions,
+        ...(overrides.evidenceSubChains !== undefined ? { subChains: overrides.evidenceSubChains } : {}),
       }),
   );
   const exceptions = onceUntilFailure(
