@@ -19,15 +19,12 @@
  * (the median of the runs), then the detail lines. BENCH_SWEEP_RUNS (default 3 for 2k+2k, 1 for
  * 10k+10k) sets the runs; BENCH_SWEEP_ESTATES=2k+2k limits the estates.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createApp } from '../lib/app/app.js';
-import { TABLE_STORAGE_TARGETS, TablePacer } from '../lib/azure/table-pacing.js';
-import { loadConfig } from '../lib/config.js';
+import { fileURLToPath } from 'node:url';
+import { TABLE_STORAGE_TARGETS } from '../lib/azure/table-pacing.js';
 import { ARM_LIKE_THROTTLE, generateEstate, startSandbox } from '../lib/dev/arm-sandbox/index.js';
 import { type AzuriteHandle, startAzurite } from '../lib/dev/local/azurite.js';
-import { recordHash } from '../lib/evidence/hash.js';
-import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../lib/evidence/types.js';
-import { runSweep } from '../lib/sweep/run.js';
 
 export const name = 'sweep';
 
@@ -48,39 +45,6 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 };
 
-/** Isolates the store's cost: idempotent, hash-chained in memory (the CPU side, no I/O). */
-class MemoryEvidence implements Pick<EvidenceStore, 'append' | 'appendMany'> {
-  private readonly byKey = new Map<string, EvidenceRecord>();
-  private previousHash = '0'.repeat(64);
-  private sequence = 0;
-
-  async append(input: EvidenceInput): Promise<EvidenceRecord> {
-    const existing = this.byKey.get(input.idempotencyKey);
-    if (existing) return existing;
-    const sequence = ++this.sequence;
-    const unhashed = {
-      ...input,
-      recordId: `bench.${sequence}`,
-      time: new Date().toISOString(),
-      remediatorIdentity: 'bench',
-      remediatorVersion: '0',
-      chainId: 'bench',
-      sequence,
-      previousHash: this.previousHash,
-    };
-    const record: EvidenceRecord = { ...unhashed, hash: recordHash(unhashed) };
-    this.previousHash = record.hash;
-    this.byKey.set(input.idempotencyKey, record);
-    return record;
-  }
-
-  async appendMany(inputs: EvidenceInput[]): Promise<EvidenceRecord[]> {
-    const out: EvidenceRecord[] = [];
-    for (const input of inputs) out.push(await this.append(input));
-    return out;
-  }
-}
-
 interface RunFigures {
   wallS: number;
   boundS: number;
@@ -96,11 +60,56 @@ interface RunFigures {
   busiest: { partitionKey: string; share: number };
   partitions: number;
   peakRssMiB: number;
-  rssGrowthMiB: number;
+  peakHeapMiB: number;
+  baselineRssMiB: number;
   status: string;
   errors: number;
   firstError: string;
   drifted: number;
+}
+
+interface ChildFigures {
+  wallS: number;
+  decisions: number;
+  tableRequests: number;
+  tableOperations: number;
+  tableWaitS: number;
+  busiest: { partitionKey: string; share: number };
+  partitions: number;
+  peakRssMiB: number;
+  peakHeapMiB: number;
+  baselineRssMiB: number;
+  status: string;
+  errors: number;
+  firstError: string;
+}
+
+/** Runs bench/sweep-child.ts (the sweep, nothing else) and returns what it printed. */
+function runChild(args: Record<string, unknown>): Promise<ChildFigures> {
+  const script = fileURLToPath(new URL('./sweep-child.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    // BENCH_SWEEP_HEAP_MIB caps the child's old space: shows the live set, not V8's lazy collection
+    const heap = process.env.BENCH_SWEEP_HEAP_MIB
+      ? [`--max-old-space-size=${process.env.BENCH_SWEEP_HEAP_MIB}`]
+      : [];
+    const child = spawn(process.execPath, [...heap, '--import', 'tsx', script, JSON.stringify(args)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: String(args.caCertPath) },
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) reject(new Error(`sweep child exited ${code}: ${out.slice(-500)}`));
+      else {
+        if (process.env.BENCH_SWEEP_DEBUG) console.log(line);
+        resolve(JSON.parse(line) as ChildFigures);
+      }
+    });
+  });
 }
 
 export async function sweepOnce(
@@ -123,45 +132,18 @@ export async function sweepOnce(
     scenario,
   });
   try {
-    const suffix = randomBytes(4).toString('hex');
-    const config = loadConfig({
-      DW_STORAGE: azurite.connectionString,
-      DW_EVIDENCE_TABLE: `benchev${suffix}`,
-      DW_EXCEPTIONS_TABLE: `benchex${suffix}`,
-      DW_ARM_ENDPOINT: sandbox.url,
-      DW_SUBSCRIPTION_IDS: subscription,
-    });
-    const pacer = new TablePacer({ ...TABLE_STORAGE_TARGETS, addedLatencyMs: TABLE_LATENCY_MS });
-    const runtime = await createApp(config, {
-      armConnection: {
-        credential: sandbox.credential({ oid: 'bench-mi' }),
-        endpoint: sandbox.url,
-        clientOptions: sandbox.clientOptions(),
-      },
-      tablePacer: pacer,
-      ...(evidence === 'memory'
-        ? { evidence: new MemoryEvidence() as unknown as EvidenceStore } // the sweep path uses only append/appendMany
-        : {}),
-      log: () => {},
-    }).sweep();
+    // driftwarden runs in a child process, so its peak RSS is its own (the sandbox holds the estate here)
     sandbox.resetStats();
-    pacer.resetStats();
-    global.gc?.();
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 50);
-    const started = performance.now();
-    const result = await runSweep({
-      subscriptions: [subscription],
-      sweepId: '2026-11',
-      deps: runtime,
-      concurrency: 64,
+    const child = await runChild({
+      sandboxUrl: sandbox.url,
+      caCertPath: sandbox.caCertPath,
+      connectionString: azurite.connectionString,
+      subscription,
+      suffix: randomBytes(4).toString('hex'),
+      evidence,
+      tableLatencyMs: TABLE_LATENCY_MS,
     });
-    const wallS = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const wallS = child.wallS;
     const stats = sandbox.stats();
     const lists = Object.entries(stats.requests.byKind).filter(([kind]) => LIST_KINDS.has(kind));
     const enumerationReads = lists.reduce((sum, [, count]) => sum + count, 0);
@@ -190,26 +172,26 @@ export async function sweepOnce(
               floor,
               `enumeration floor (${pages} list pages × ${LATENCY_MS} ms; ${writes} writes and ${reads} reads fit the bursts)`,
             ];
-    const sub = result.subscriptions[0];
     return {
       wallS,
       boundS,
       boundKind,
-      decisions: result.totals.evaluated,
+      decisions: child.decisions,
       armReads: reads,
       enumerationReads,
       armWrites: writes,
       throttled429: stats.throttled,
-      tableRequests: pacer.stats.requests,
-      tableOperations: pacer.stats.operations,
-      tableWaitS: pacer.stats.waitedMs / 1000,
-      busiest: pacer.busiest(),
-      partitions: pacer.stats.byPartition.size,
-      peakRssMiB: peak / 2 ** 20,
-      rssGrowthMiB: (peak - baseline) / 2 ** 20,
-      status: sub?.status ?? 'none',
-      errors: sub?.errors.length ?? 0,
-      firstError: sub?.errors[0]?.message ?? '',
+      tableRequests: child.tableRequests,
+      tableOperations: child.tableOperations,
+      tableWaitS: child.tableWaitS,
+      busiest: child.busiest,
+      partitions: child.partitions,
+      peakRssMiB: child.peakRssMiB,
+      peakHeapMiB: child.peakHeapMiB,
+      baselineRssMiB: child.baselineRssMiB,
+      status: child.status,
+      errors: child.errors,
+      firstError: child.firstError,
       drifted: scenario.drifted?.length ?? 0,
     };
   } finally {
@@ -247,8 +229,12 @@ export async function run(): Promise<void> {
           `${last.partitions} partitions; busiest ${last.busiest.partitionKey} ${fmt(last.busiest.share * 100)}% of ops; waited for targets ${fmt(last.tableWaitS)} s`,
       );
       console.log(
-        `  peak RSS ${fmt(last.peakRssMiB, 0)} MiB for the whole bench process (ARM sandbox with the estate in it included), ` +
-          `growth during the sweep ${fmt(last.rssGrowthMiB, 0)} MiB (driftwarden's own share; goal ≤ 256 MiB)`,
+        `  peak RSS of driftwarden (the sweep's own process: app, engine, store, SDKs): ` +
+          `${figures.map((f) => fmt(f.peakRssMiB, 0)).join(' / ')} MiB (goal ≤ 256 MiB); before the sweep ` +
+          `${fmt(last.baselineRssMiB, 0)} MiB (Node, tsx, SDK code); peak JS heap ${figures.map((f) => fmt(f.peakHeapMiB, 0)).join(' / ')} MiB` +
+          (process.env.BENCH_SWEEP_HEAP_MIB
+            ? ` (old space capped at ${process.env.BENCH_SWEEP_HEAP_MIB} MiB)`
+            : ''),
       );
       if (estate.label === '2k+2k') {
         const memory = await sweepOnce(azurite, estate, 'memory');
