@@ -205,7 +205,10 @@ export class ChainWriter {
     let head: Head | null | undefined = prefetched ?? this.heads.get(chain.partitionKey);
     await Promise.resolve(); // let appends enqueued in the same tick (appendMany) join the first transaction
     while (lane.length > 0) {
-      const size = transactionChunks(lane.map((waiter) => waiter.item))[0]?.length ?? 1;
+      // only the head of the lane is measured: a long lane (sweep) is not re-serialised per transaction
+      const size =
+        transactionChunks(lane.slice(0, RECORDS_PER_TRANSACTION).map((waiter) => waiter.item))[0]?.length ??
+        1;
       const waiters = lane.splice(0, size);
       try {
         const unique = [...new Map(waiters.map((waiter) => [waiter.item.hash, waiter.item])).values()];
