@@ -24,7 +24,12 @@ import { MalformedEventError, parseResourceChange, type ResourceChange } from '.
  */
 
 export interface EventEngine {
-  handleResourceId(resourceId: string, ctx: DecisionContext): Promise<EvidenceRecord[]>;
+  /** `outcome.duplicate` is set when the key was already handled (no re-read was made) */
+  handleResourceId(
+    resourceId: string,
+    ctx: DecisionContext,
+    outcome?: { duplicate: boolean },
+  ): Promise<EvidenceRecord[]>;
 }
 
 export interface HandleDeps {
@@ -113,9 +118,16 @@ export async function handleResourceChange(event: unknown, deps: HandleDeps): Pr
     return { status: 'duplicate', eventId: change.eventId };
   }
   const coalescer = deps.coalescer ?? processCoalescer;
-  const records = await coalescer.run(change.resourceId.toLowerCase(), () =>
-    deps.engine.handleResourceId(change.resourceId, contextFor(change)),
-  );
+  // A coalesced round acts for the first of its events that is not already handled: a joined
+  // redelivery of a finished event must not make the round skip the re-read the others need.
+  const records = await coalescer.run(change.resourceId.toLowerCase(), change, async (changes) => {
+    for (const joined of [...new Map(changes.map((c) => [c.eventId, c])).values()]) {
+      const outcome = { duplicate: false };
+      const result = await deps.engine.handleResourceId(joined.resourceId, contextFor(joined), outcome);
+      if (!outcome.duplicate) return result;
+    }
+    return [];
+  });
   recent.add(seen);
   const summary =
     records.length === 0

@@ -74,10 +74,17 @@ export class RemediationEngine {
    * intent, notify. Returns the records written (empty for a duplicate or a compliant re-read).
    * Throws on transient failures (ARM 429/5xx/409, evidence store down) so the platform retries.
    */
-  async handleResourceId(resourceId: string, ctx: DecisionContext): Promise<EvidenceRecord[]> {
+  async handleResourceId(
+    resourceId: string,
+    ctx: DecisionContext,
+    outcome?: { duplicate: boolean },
+  ): Promise<EvidenceRecord[]> {
     const canonicalId = requireResourceId(resourceId).canonicalId;
     const intent = await this.leases.prior(ctx, canonicalId);
-    if (intent === 'duplicate') return [];
+    if (intent === 'duplicate') {
+      if (outcome) outcome.duplicate = true; // coalesced events: let the next one do the re-read
+      return [];
+    }
     const snapshot = await this.deps.gateway.read(canonicalId);
     const inputs =
       snapshot === null ? [goneInput(canonicalId, ctx)] : await this.decideSnapshot(snapshot, ctx, intent);
