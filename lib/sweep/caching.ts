@@ -45,14 +45,24 @@ export class CachedExceptionStore implements ExceptionStore {
     return this.inner.get(id);
   }
 
+  // Invalidated again once the write has landed: a read that started while it was in flight may
+  // hold the old registry, and must not be served for the next ttlMs.
   async create(input: NewException): Promise<ControlException> {
     this.cached = null;
-    return this.inner.create(input);
+    try {
+      return await this.inner.create(input);
+    } finally {
+      this.cached = null;
+    }
   }
 
   async revoke(id: string, revokedBy: string, reason?: string): Promise<ControlException> {
     this.cached = null;
-    return this.inner.revoke(id, revokedBy, reason);
+    try {
+      return await this.inner.revoke(id, revokedBy, reason);
+    } finally {
+      this.cached = null;
+    }
   }
 }
 
