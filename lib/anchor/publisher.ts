@@ -15,7 +15,7 @@
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { mapLimit } from '../evidence/concurrency.js';
-import { chainFromId, HEAD_ROW, invertedMs, LOG_PARTITION, REGISTRY_PARTITION } from '../evidence/layout.js';
+import { chainFromId, HEAD_ROW, invertedMs, logPartitions, REGISTRY_PARTITION } from '../evidence/layout.js';
 import { readEntity } from '../evidence/table-rows.js';
 import { toError } from '../util/errors.js';
 import {
@@ -176,13 +176,16 @@ export class DigestPublisher {
     }
     const since = Date.parse(previous.body.publishedAt) - (this.options.skewMs ?? 120_000);
     // log RowKeys are inverted ms: time >= since  <=>  RowKey < inverted(since - 1)
-    const filter = odata`PartitionKey eq ${LOG_PARTITION} and RowKey lt ${invertedMs(since - 1)}`;
-    const pages = table
-      .listEntities<{ chain: string }>({ queryOptions: { filter, select: ['chain'] } })
-      .byPage({ maxPageSize: 1000 });
-    for await (const page of pages) {
-      this.stats.tableOperations++;
-      for (const row of page) if (row.chain) chains.add(String(row.chain));
+    // one query per log shard (lib/evidence/layout.ts): each holds part of the interval's rows
+    for (const partition of logPartitions()) {
+      const filter = odata`PartitionKey eq ${partition} and RowKey lt ${invertedMs(since - 1)}`;
+      const pages = table
+        .listEntities<{ chain: string }>({ queryOptions: { filter, select: ['chain'] } })
+        .byPage({ maxPageSize: 1000 });
+      for await (const page of pages) {
+        this.stats.tableOperations++;
+        for (const row of page) if (row.chain) chains.add(String(row.chain));
+      }
     }
     return chains;
   }

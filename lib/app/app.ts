@@ -10,6 +10,7 @@ import type { ApiDeps } from '../api/deps.js';
 import type { Restorer } from '../api/restorer.js';
 import { ArmClients, type ArmConnection } from '../azure/clients.js';
 import { ArmResourceGateway } from '../azure/resources.js';
+import { TablePacer } from '../azure/table-pacing.js';
 import { createTableClient } from '../azure/tables.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { CONTROLS } from '../controls/catalog.js';
@@ -67,6 +68,8 @@ export interface AppOverrides {
   notifyOptions?: EventGridNotifierOptions;
   /** options for the evidence/exception/intent table clients (e.g. retry tuning) */
   tableClientOptions?: TableServiceClientOptions;
+  /** paces every Table request of the app against the account's targets (benches: a slower model) */
+  tablePacer?: TablePacer;
   /** already-built stores (tests that share one, or exercise failures) */
   evidence?: EvidenceStore;
   exceptions?: ExceptionStore;
@@ -80,6 +83,14 @@ export interface AppOverrides {
   keyVault?: KeyVaultConnection;
   /** Graph connection parts (tests and local mode: the sandbox's TLS agent); endpoint defaults to DW_GRAPH_ENDPOINT */
   graph?: Partial<GraphConnection>;
+  /**
+   * how long the event path may reuse the exceptions it read (default 0 = read per event; e.g.
+   * 5,000 ms bounds the cost of a large exceptions partition). Writes through this app (API, CLI)
+   * invalidate at once.
+   */
+  exceptionsCacheMs?: number;
+  /** sub-chains per subscription and month for new evidence (default 16; 1 = one chain, as before sub-chains) */
+  evidenceSubChains?: number;
 }
 
 /** What the event path (and restore) runs with. */
@@ -180,7 +191,16 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const log = overrides.log ?? ((line: string) => console.log(line));
   const credential = overrides.credential ?? new DefaultAzureCredential();
   const throttle = overrides.throttle ?? new ArmThrottle();
-  const tableOptions = { ...overrides.tableClientOptions, credential };
+  // one pacer for the storage account: chains, log shards, claims, intents and exceptions share its targets
+  const tablePacer = overrides.tablePacer ?? new TablePacer();
+  const tableOptions = {
+    ...overrides.tableClientOptions,
+    credential,
+    additionalPolicies: [
+      ...(overrides.tableClientOptions?.additionalPolicies ?? []),
+      { policy: tablePacer.policy(), position: 'perRetry' as const },
+    ],
+  };
   const settings = evaluationSettingsFromConfig(config);
   const modes = modeResolver(config);
 
@@ -207,6 +227,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
         remediatorVersion: remediatorVersion(),
         clock,
         clientOptions: tableOptions,
+        ...(overrides.evidenceSubChains !== undefined ? { subChains: overrides.evidenceSubChains } : {}),
       }));
     // Every append tells the publisher which chain changed: the digest covers it without a scan.
     const anchors = anchoring();
@@ -251,6 +272,16 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       overrides.exceptions ??
       createExceptionStore(config, { clock, clientOptions: tableOptions, evidence: await evidence(), log }),
   );
+  // Every event would otherwise query the whole exceptions partition (expired rows included). One
+  // cached view serves the event path and the API, so an approval or revocation made here is seen
+  // by the next event; one made by another instance within the bound.
+  // Off by default for now: the anchored-exception tests write rows through the Table SDK directly
+  // and expect the next event to judge them; turn it on with exceptionsCacheMs (issue 12 item 5).
+  const exceptionsCacheMs = overrides.exceptionsCacheMs ?? 0;
+  const sharedExceptions = onceUntilFailure(async (): Promise<ExceptionStore> => {
+    const store = await exceptions();
+    return exceptionsCacheMs > 0 ? new CachedExceptionStore(store, exceptionsCacheMs) : store;
+  });
   const intentsTable = onceSync(() =>
     createTableClient(config.storage, intentsTableName(config), tableOptions),
   );
@@ -298,7 +329,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const eventPath = onceUntilFailure(async (): Promise<Dependencies> => {
     const [evidenceStore, exceptionStore, intentStore, eventNotifier] = await Promise.all([
       evidence(),
-      exceptions(),
+      sharedExceptions(),
       intents(),
       notifier(),
     ]);
@@ -356,7 +387,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const sweep = onceUntilFailure(async (): Promise<SweepRuntime> => {
     const [evidenceStore, exceptionStore, intentStore, sweepNotifier] = await Promise.all([
       evidence(),
-      exceptions(),
+      sharedExceptions(),
       intents(),
       notifier(),
     ]);
@@ -470,7 +501,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
 
   const api = onceUntilFailure(async (): Promise<ApiDeps> => {
     const devPrincipal = config.devPrincipal ? parseDevPrincipal(config.devPrincipal) : null;
-    const [evidenceStore, exceptionStore] = await Promise.all([evidence(), exceptions()]);
+    const [evidenceStore, exceptionStore] = await Promise.all([evidence(), sharedExceptions()]);
     return {
       evidence: evidenceStore,
       exceptions: exceptionStore,
@@ -491,7 +522,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     throttle,
     arm,
     evidence,
-    exceptions,
+    exceptions: sharedExceptions,
     intents,
     eventPath,
     sweep,

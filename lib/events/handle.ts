@@ -1,6 +1,7 @@
 import { parseResourceId } from '../azure/resource-id.js';
 import type { EvidenceRecord } from '../evidence/types.js';
 import type { DecisionContext } from '../remediation/types.js';
+import { ResourceCoalescer } from './coalesce.js';
 import {
   IgnoredEventTypeError,
   MalformedEventError,
@@ -29,10 +30,17 @@ import {
  *   propagates, so the invocation fails and Event Grid redelivers.
  * - The event is a hint: storage account, container, NSG and rule events all re-read that
  *   resource (a Resource Notifications payload is not trusted for the write decision).
+ * - Coalesced per resource (coalesce.ts): events for a resource whose re-read is in flight share
+ *   the one next round, so an edit storm on one NSG costs two re-reads and at most one write.
  */
 
 export interface EventEngine {
-  handleResourceId(resourceId: string, ctx: DecisionContext): Promise<EvidenceRecord[]>;
+  /** `outcome.duplicate` is set when the key was already handled (no re-read was made) */
+  handleResourceId(
+    resourceId: string,
+    ctx: DecisionContext,
+    outcome?: { duplicate: boolean },
+  ): Promise<EvidenceRecord[]>;
 }
 
 /** The loop guard's view of the engine's write announcements. */
@@ -52,6 +60,8 @@ export interface HandleDeps {
   log: (line: string) => void;
   /** completed event ids (shared per process); default: a module-level memory */
   recent?: RecentEvents;
+  /** per-resource coalescing (shared per process); default: a module-level one */
+  coalescer?: ResourceCoalescer;
 }
 
 export type HandleResult =
@@ -78,6 +88,7 @@ export class RecentEvents {
 }
 
 const processRecent = new RecentEvents();
+const processCoalescer = new ResourceCoalescer();
 
 function same(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && a.toLowerCase() === b.toLowerCase();
@@ -150,7 +161,21 @@ export async function handleResourceChange(event: unknown, deps: HandleDeps): Pr
     deps.log(`event skipped: ${where}: duplicate delivery`);
     return { status: 'duplicate', eventId: change.eventId };
   }
-  const records = await deps.engine.handleResourceId(resourceToEvaluate(change), contextFor(change));
+  const coalescer = deps.coalescer ?? processCoalescer;
+  // A coalesced round acts for the first of its events that is not already handled: a joined
+  // redelivery of a finished event must not make the round skip the re-read the others need.
+  const records = await coalescer.run(resourceToEvaluate(change).toLowerCase(), change, async (changes) => {
+    for (const joined of [...new Map(changes.map((c) => [c.eventId, c])).values()]) {
+      const outcome = { duplicate: false };
+      const result = await deps.engine.handleResourceId(
+        resourceToEvaluate(joined),
+        contextFor(joined),
+        outcome,
+      );
+      if (!outcome.duplicate) return result;
+    }
+    return [];
+  });
   recent.add(seen);
   const summary =
     records.length === 0

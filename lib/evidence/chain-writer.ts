@@ -1,6 +1,7 @@
 /**
- * Appends evidence to its hash chain. A chain is per subscription per UTC month (chainId
- * `<sub>:<yyyy-mm>`), one partition each. Its `head` entity holds {sequence, hash} of the last
+ * Appends evidence to its hash chain. A chain is per subscription per UTC month, optionally split
+ * into sub-chains by a hash of the resource id (chainId `<sub>:<yyyy-mm>[~<nn>]`, layout.ts), one
+ * partition each. Its `head` entity holds {sequence, hash} of the last
  * record. An append is ONE entity-group transaction in that partition: insert the record row(s)
  * (RowKey from the sequence), insert their idempotency rows, and update the head with If-Match on
  * the ETag read (or insert the head for a new chain). A concurrent writer that read the same head
@@ -13,6 +14,12 @@
  * "written" is atomic with the record: a duplicate finds it (or its transaction conflicts, and the
  * retry finds it) and returns the first record without writing. findByIdempotencyKey is two point
  * reads (claim, index row) plus the record.
+ *
+ * One writer per chain per process. append and appendMany both queue into the chain's lane; the
+ * lane's drain loop is the only code in this process that writes that chain, and it carries the
+ * head (sequence, hash, ETag) from each committed transaction to the next, so a run of
+ * transactions on one chain costs no head re-reads and never conflicts with itself. Lanes of
+ * different chains (sub-chains, subscriptions) drain in parallel.
  *
  * appendMany (sweep). Claims are batched (claims.ts). Records are grouped by chain and written in
  * transactions of ≤ 49 records: 49 records + 49 idempotency rows + 1 head = 99 ≤ 100 operations,
@@ -38,6 +45,7 @@ import {
   REGISTRY_PARTITION,
   recordIdOf,
   recordRow,
+  subChainOf,
 } from './layout.js';
 import type { RecordReader } from './record-reader.js';
 import { isStatus, readEntity } from './table-rows.js';
@@ -65,11 +73,15 @@ export interface ChainWriterOptions {
   remediatorVersion: string;
   /** attempts per chain transaction when concurrent writers race for the head */
   maxAttempts: number;
+  /** sub-chains per subscription and month (1 = the plain monthly chain); see layout.ts */
+  subChains: number;
 }
 
 interface Pending {
   stored: StoredInput;
   hash: string;
+  /** sub-chain of the record's resource (null: one chain per subscription and month) */
+  subChain: number | null;
 }
 
 interface Waiter {
@@ -96,6 +108,8 @@ export class ChainWriter {
   private readonly registered = new Set<string>();
   /** chain partition -> appends waiting for the in-flight transaction (present while draining) */
   private readonly lanes = new Map<string, Waiter[]>();
+  /** chain partition -> head as our last commit left it (a guess: the ETag keeps it honest) */
+  private readonly heads = new Map<string, Head>();
 
   constructor(private readonly options: ChainWriterOptions) {
     this.client = options.client;
@@ -105,7 +119,7 @@ export class ChainWriter {
   /** One record; a new one costs (claim insert ‖ head read) plus the chain transaction. */
   async append(input: EvidenceInput): Promise<EvidenceRecord> {
     const item = this.prepare(input);
-    const candidate = chainFor(item.stored.subscriptionId, this.options.clock());
+    const candidate = chainFor(item.stored.subscriptionId, this.options.clock(), item.subChain);
     // Read the candidate chain's head while claiming: saves a round trip on the event path. The
     // head is only a starting guess; the ETag on the transaction keeps it honest.
     const [{ chain, fresh }, head] = await Promise.all([
@@ -121,26 +135,23 @@ export class ChainWriter {
     const items = inputs.map((input) => this.prepare(input));
     const unique = [...new Map(items.map((item) => [item.hash, item])).values()];
     const claims = await this.claims.claimMany(
-      unique.map((item) => ({ hash: item.hash, subscriptionId: item.stored.subscriptionId })),
+      unique.map((item) => ({
+        hash: item.hash,
+        subscriptionId: item.stored.subscriptionId,
+        subChain: item.subChain,
+      })),
       this.options.clock(),
     );
-    const byChain = new Map<string, { chain: ChainRef; items: Pending[] }>();
-    const fresh = new Set<string>();
-    for (const item of unique) {
-      const claim: Claim | undefined = claims.get(item.hash);
-      if (!claim) throw new Error('claim missing after claimMany'); // unreachable
-      if (claim.fresh) fresh.add(item.hash);
-      const group = byChain.get(claim.chain.partitionKey) ?? { chain: claim.chain, items: [] };
-      group.items.push(item);
-      byChain.set(claim.chain.partitionKey, group);
-    }
+    // Every item goes through its chain's lane: the lane writes ≤ 49 per transaction, in order,
+    // carrying the head; lanes of different chains (sub-chains, subscriptions) run in parallel.
     const results = new Map<string, EvidenceRecord>();
-    // Chains are independent partitions: write a few in parallel; chunks of one chain go in order.
-    await mapLimit([...byChain.values()], 4, async ({ chain, items: chainItems }) => {
-      for (const part of transactionChunks(chainItems)) {
-        for (const [hash, record] of await this.appendChunk(chain, part, fresh)) results.set(hash, record);
-      }
-    });
+    await Promise.all(
+      unique.map(async (item) => {
+        const claim: Claim | undefined = claims.get(item.hash);
+        if (!claim) throw new Error('claim missing after claimMany'); // unreachable
+        results.set(item.hash, await this.enqueue(claim.chain, { ...item, fresh: claim.fresh }));
+      }),
+    );
     return items.map((item) => {
       const record = results.get(item.hash);
       if (!record) throw new Error('appendMany finished without a record'); // unreachable
@@ -163,8 +174,9 @@ export class ChainWriter {
       throw new TypeError('evidence input needs a subscriptionId (it selects the chain)');
     }
     const stored = normalizeInput(input);
-    chainFor(stored.subscriptionId, new Date(0)); // throws KeyTooLongError now rather than mid-batch
-    return { stored, hash: keyHashOf(input.idempotencyKey) };
+    const subChain = subChainOf(stored.resourceId, this.options.subChains);
+    chainFor(stored.subscriptionId, new Date(0), subChain); // throws KeyTooLongError now rather than mid-batch
+    return { stored, hash: keyHashOf(input.idempotencyKey), subChain };
   }
 
   /**
@@ -191,25 +203,33 @@ export class ChainWriter {
 
   private async drain(chain: ChainRef, prefetched?: Head | null): Promise<void> {
     const lane = this.lanes.get(chain.partitionKey) ?? [];
-    let head = prefetched;
+    // a fresh read (event path) beats our memory; our memory beats a read (sweep: no round trip)
+    let head: Head | null | undefined = prefetched ?? this.heads.get(chain.partitionKey);
+    await Promise.resolve(); // let appends enqueued in the same tick (appendMany) join the first transaction
     while (lane.length > 0) {
-      const size = transactionChunks(lane.map((waiter) => waiter.item))[0]?.length ?? 1;
+      // only the head of the lane is measured: a long lane (sweep) is not re-serialised per transaction
+      const size =
+        transactionChunks(lane.slice(0, RECORDS_PER_TRANSACTION).map((waiter) => waiter.item))[0]?.length ??
+        1;
       const waiters = lane.splice(0, size);
       try {
         const unique = [...new Map(waiters.map((waiter) => [waiter.item.hash, waiter.item])).values()];
         const fresh = new Set(
           waiters.filter((waiter) => waiter.item.fresh).map((waiter) => waiter.item.hash),
         );
-        const done = await this.appendChunk(chain, unique, fresh, head);
+        const { done, head: next } = await this.appendChunk(chain, unique, fresh, head);
+        head = next; // the head our commit left (undefined: unknown, read it next time)
         for (const waiter of waiters) {
           const record = done.get(waiter.item.hash);
           if (record) waiter.resolve(record);
           else waiter.reject(new Error('evidence append finished without a record')); // unreachable
         }
       } catch (error) {
+        head = undefined;
         for (const waiter of waiters) waiter.reject(error); // every caller fails its invocation: redelivery retries
       }
-      head = undefined; // our own commit moved it
+      if (head) this.heads.set(chain.partitionKey, head);
+      else this.heads.delete(chain.partitionKey);
     }
     this.lanes.delete(chain.partitionKey); // synchronous after the last check: no waiter can be stranded
   }
@@ -224,7 +244,7 @@ export class ChainWriter {
     items: Pending[],
     fresh: ReadonlySet<string>,
     prefetchedHead?: Head | null,
-  ): Promise<Map<string, EvidenceRecord>> {
+  ): Promise<{ done: Map<string, EvidenceRecord>; head?: Head }> {
     const done = new Map<string, EvidenceRecord>();
     let pending = items;
     for (let attempt = 1; ; attempt++) {
@@ -239,7 +259,7 @@ export class ChainWriter {
       ]);
       for (const [hash, record] of existing) done.set(hash, record);
       pending = pending.filter((item) => !done.has(item.hash));
-      if (pending.length === 0) return done;
+      if (pending.length === 0) return head ? { done, head } : { done };
       if (!head) await this.register(chain);
 
       const time = this.options.clock().toISOString();
@@ -273,8 +293,11 @@ export class ChainWriter {
         firstTime: head?.firstTime ?? time,
       };
       actions.push(head ? ['update', headEntity, 'Replace', { etag: head.etag }] : ['create', headEntity]);
+      let etag: string | undefined;
       try {
-        await this.client.submitTransaction(actions);
+        const response = await this.client.submitTransaction(actions);
+        // the head is the last action; its sub-response carries the new ETag (the SDK keeps a CR)
+        etag = response.subResponses.at(-1)?.etag?.trim() || undefined;
       } catch (error) {
         // 412: the head moved; 409: head created or key recorded by a concurrent writer. Re-read, retry.
         if (!isStatus(error, 409, 412) || attempt >= this.options.maxAttempts) throw error;
@@ -285,7 +308,9 @@ export class ChainWriter {
       this.options.stats.chainTransactions++;
       this.options.stats.recordsWritten += built.length;
       for (const [hash, record] of built) done.set(hash, record);
-      return done;
+      return etag
+        ? { done, head: { sequence, hash: previousHash, etag, firstTime: head?.firstTime ?? time } }
+        : { done };
     }
   }
 

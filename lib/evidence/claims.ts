@@ -27,8 +27,9 @@ export interface ClaimStats {
 export interface ClaimRequest {
   /** sha256 of the idempotency key (layout.keyHash) */
   hash: string;
-  /** selects the candidate chain */
+  /** select the candidate chain */
   subscriptionId: string;
+  subChain: number | null;
 }
 
 export class IdempotencyClaims {
@@ -69,7 +70,10 @@ export class IdempotencyClaims {
     }
     const batches = [...byPartition.values()].flatMap((group) => chunk(group, MAX_TRANSACTION_OPERATIONS));
     await mapLimit(batches, 4, async (batch) => {
-      const candidates = batch.map((item) => ({ item, chain: chainFor(item.subscriptionId, now) }));
+      const candidates = batch.map((item) => ({
+        item,
+        chain: chainFor(item.subscriptionId, now, item.subChain),
+      }));
       try {
         await this.client.submitTransaction(
           candidates.map(({ item, chain }) => ['create', claimEntity(item.hash, chain)]),

@@ -2,19 +2,33 @@
  * Where evidence lives inside the one evidence table. Every key below is built from encoded parts
  * (keys.ts), so hostile subscription ids cannot break or collide keys.
  *
- *   chain partition  c~<sub>~<yyyy-mm>   head                 {sequence, hash}  ETag-guarded
+ *   chain partition  c~<sub>~<yyyy-mm>[~<nn>]  head            {sequence, hash}  ETag-guarded
  *                                        r~<sequence:10>      the record
  *                                        i~<sha256(key)>      idempotency index -> sequence
  *   claim partition  k~<h>               <sha256(key)>        which chain partition owns the key
- *   chain registry   chains              <chain partition>    {chainId}           (for verify)
- *   log index        log                 <inverted ms:13>~<recordId>  filter fields (for query)
+ *   chain registry   chains              <chain partition>    {chainId}  every chain and sub-chain
+ *   log index        log~<h>  (16)       <inverted ms:13>~<recordId>  filter fields (for query)
+ *                    log      (legacy)   same rows, written before the index was sharded (read only)
+ *
+ * Chain ids. A chain is per subscription per UTC month, split into `subChains` sub-chains by a
+ * hash of the resource id (ARCHITECTURE.md, "Evidence at scale"): chainId `<sub>:<yyyy-mm>~<nn>`
+ * (nn = 00..subChains-1, two digits). With one sub-chain the id is the plain `<sub>:<yyyy-mm>`
+ * (every chain written before sub-chains existed). chainFor/chainFromId are the only code that
+ * builds or parses chain ids, and every chain, whatever its id, is listed in the registry
+ * partition when first written: that registry is the one list of chains (verify, digests).
  */
 import { createHash } from 'node:crypto';
 import { encodeKey, joinKey } from './keys.js';
 
 export const HEAD_ROW = 'head';
 export const REGISTRY_PARTITION = 'chains';
-export const LOG_PARTITION = 'log';
+/** The log index before sharding: still read (old rows stay queryable), never written. */
+export const LEGACY_LOG_PARTITION = 'log';
+/** Log index shards: 16 partitions, so no one partition takes every record's index row. */
+export const LOG_SHARDS = 16;
+/** Default sub-chains per subscription and month (sha256(resource id) mod 16). */
+export const DEFAULT_SUB_CHAINS = 16;
+export const MAX_SUB_CHAINS = 100;
 const SEQUENCE_WIDTH = 10;
 const MAX_MS = 9_999_999_999_999;
 
@@ -23,21 +37,49 @@ export interface ChainRef {
   partitionKey: string;
 }
 
-/** Chains are per subscription per UTC month: bounded partitions, and a month is verifiable on its own. */
-export function chainFor(subscriptionId: string, at: Date): ChainRef {
+/**
+ * Chains are per subscription per UTC month (bounded partitions, a month is verifiable on its
+ * own), and optionally per sub-chain (`subChain` from subChainOf; null = the plain monthly chain).
+ */
+export function chainFor(subscriptionId: string, at: Date, subChain: number | null = null): ChainRef {
   const month = at.toISOString().slice(0, 7);
+  if (subChain === null) {
+    return {
+      chainId: `${subscriptionId}:${month}`,
+      partitionKey: joinKey('c', encodeKey(subscriptionId), month),
+    };
+  }
+  const lane = subChainLabel(subChain);
   return {
-    chainId: `${subscriptionId}:${month}`,
-    partitionKey: joinKey('c', encodeKey(subscriptionId), month),
+    chainId: `${subscriptionId}:${month}~${lane}`,
+    partitionKey: joinKey('c', encodeKey(subscriptionId), month, lane),
   };
 }
 
-/** Inverse of chainFor on the chain id (the subscription part may itself contain ':'). */
+function subChainLabel(subChain: number): string {
+  if (!Number.isInteger(subChain) || subChain < 0 || subChain >= MAX_SUB_CHAINS)
+    throw new RangeError(`sub-chain ${subChain} out of range 0..${MAX_SUB_CHAINS - 1}`);
+  return String(subChain).padStart(2, '0');
+}
+
+/**
+ * Which sub-chain a resource's records go to: a stable hash of the lower-cased resource id, so
+ * one resource's history stays in one sub-chain (totally ordered) while different resources of a
+ * subscription append in parallel. null when the subscription has a single chain.
+ */
+export function subChainOf(resourceId: string, subChains: number): number | null {
+  if (subChains <= 1) return null;
+  const digest = createHash('sha256').update(resourceId.toLowerCase(), 'utf8').digest();
+  return digest.readUInt32BE(0) % Math.min(subChains, MAX_SUB_CHAINS);
+}
+
+/** Inverse of chainFor on the chain id (the subscription part may itself contain ':' and '~'). */
 export function chainFromId(chainId: string): ChainRef | null {
-  const match = /^(.*):(\d{4}-\d{2})$/s.exec(chainId);
+  const match = /^(.*):(\d{4}-\d{2})(?:~(\d{2}))?$/s.exec(chainId);
   if (!match?.[1] || !match[2]) return null;
   try {
-    return { chainId, partitionKey: joinKey('c', encodeKey(match[1]), match[2]) };
+    const parts = [encodeKey(match[1]), match[2], ...(match[3] ? [match[3]] : [])];
+    return { chainId, partitionKey: joinKey('c', ...parts) };
   } catch {
     return null;
   }
@@ -77,6 +119,16 @@ export function parseRecordId(recordId: string): { chain: ChainRef; sequence: nu
   const chain = chainFromId(Buffer.from(match[1], 'base64url').toString('utf8'));
   if (!chain || recordIdOf(chain.chainId, Number(match[2])) !== recordId) return null;
   return { chain, sequence: Number(match[2]) };
+}
+
+/** The log shard of a record: one hex digit of sha256(recordId), 16 partitions. */
+export function logPartition(recordId: string): string {
+  return `log~${createHash('sha256').update(recordId, 'utf8').digest('hex').slice(0, 1)}`;
+}
+
+/** Every partition the log index may hold rows in: the 16 shards, then the legacy one. */
+export function logPartitions(): string[] {
+  return [...Array.from({ length: LOG_SHARDS }, (_, i) => `log~${i.toString(16)}`), LEGACY_LOG_PARTITION];
 }
 
 /** Log RowKeys sort newest first: inverted epoch milliseconds, then the record id. */

@@ -16,6 +16,7 @@ import type { TableClient } from '@azure/data-tables';
 import { createTableClient, ensureTable, type TableClientOptions } from '../azure/tables.js';
 import type { Config } from '../config.js';
 import { ChainWriter, type ChainWriterStats } from './chain-writer.js';
+import { DEFAULT_SUB_CHAINS } from './layout.js';
 import { LogIndex, type LogIndexStats } from './log-index.js';
 import { RecordReader } from './record-reader.js';
 import type {
@@ -37,6 +38,11 @@ export interface TableEvidenceStoreOptions {
   clock?: () => Date;
   /** attempts per chain transaction when concurrent writers race for the head (default 200) */
   maxAttempts?: number;
+  /**
+   * sub-chains per subscription and month (default 1: one chain per subscription and month;
+   * createEvidenceStore, i.e. production, uses DEFAULT_SUB_CHAINS). See layout.ts.
+   */
+  subChains?: number;
 }
 
 export type EvidenceStoreStats = ChainWriterStats & LogIndexStats;
@@ -67,6 +73,7 @@ export class TableEvidenceStore implements EvidenceStore {
       remediatorIdentity: options.remediatorIdentity,
       remediatorVersion: options.remediatorVersion,
       maxAttempts: options.maxAttempts ?? 200,
+      subChains: options.subChains ?? 1,
     });
     this.log = new LogIndex(options.client, this.records, this.stats);
     this.scan = new VerifyScan(options.client, this.log);
@@ -134,6 +141,12 @@ export interface CreateEvidenceStoreOptions {
   remediatorVersion: string;
   clock?: () => Date;
   clientOptions?: TableClientOptions;
+  /**
+   * Sub-chains per subscription-month. Default 1 (one chain, as before) until the digests, verify
+   * and the period report are sub-chain aware; DEFAULT_SUB_CHAINS (16) removes head contention
+   * between resources of one subscription (createApp's evidenceSubChains override).
+   */
+  subChains?: number;
 }
 
 /** Store over the configured evidence table (created if missing). */
@@ -142,7 +155,7 @@ export async function createEvidenceStore(
   options: CreateEvidenceStoreOptions,
 ): Promise<TableEvidenceStore> {
   const client = createTableClient(config.storage, config.evidenceTable, options.clientOptions);
-  const store = new TableEvidenceStore({ client, ...options });
+  const store = new TableEvidenceStore({ client, subChains: 1, ...options }); // see subChains above
   await store.ensureTable();
   return store;
 }

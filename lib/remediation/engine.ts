@@ -1,5 +1,6 @@
 import { requireResourceId } from '../azure/resource-id.js';
 import type { ControlId, EvaluationSettings, Finding, Mode, NormalizedResource } from '../controls/types.js';
+import { mapLimit } from '../evidence/concurrency.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
@@ -114,10 +115,17 @@ export class RemediationEngine {
    * intent, notify. Returns the records written (empty for a duplicate or a compliant re-read).
    * Throws on transient failures (ARM 429/5xx/409, evidence store down) so the platform retries.
    */
-  async handleResourceId(resourceId: string, ctx: DecisionContext): Promise<EvidenceRecord[]> {
+  async handleResourceId(
+    resourceId: string,
+    ctx: DecisionContext,
+    outcome?: { duplicate: boolean },
+  ): Promise<EvidenceRecord[]> {
     const canonicalId = requireResourceId(resourceId).canonicalId;
     const intent = await this.leases.prior(ctx, canonicalId);
-    if (intent === 'duplicate') return [];
+    if (intent === 'duplicate') {
+      if (outcome) outcome.duplicate = true; // coalesced events: let the next one do the re-read
+      return [];
+    }
     const snapshot = await this.deps.gateway.read(canonicalId);
     const inputs =
       snapshot === null ? [goneInput(canonicalId, ctx)] : await this.decideSnapshot(snapshot, ctx, intent);
@@ -173,7 +181,8 @@ export class RemediationEngine {
       await Promise.all(closing.map((key) => this.leases.release(key)));
       throw error;
     }
-    for (const key of closing) await this.leases.close(key);
+    // intents live in 256 partitions (independent rows): close a chunk's intents together
+    await mapLimit(closing, 16, (key) => this.leases.close(key));
     await this.notify(records);
     return records;
   }

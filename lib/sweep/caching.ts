@@ -48,19 +48,33 @@ export class CachedExceptionStore implements ExceptionStore {
     return this.inner.get(id);
   }
 
+  // Invalidated again once the write has landed: a read that started while it was in flight may
+  // hold the old registry, and must not be served for the next ttlMs.
   async create(input: NewException): Promise<ControlException> {
     this.cached = null;
-    return this.inner.create(input);
+    try {
+      return await this.inner.create(input);
+    } finally {
+      this.cached = null;
+    }
   }
 
   async revoke(id: string, revokedBy: string, options?: RevokeOptions): Promise<ControlException> {
     this.cached = null;
-    return this.inner.revoke(id, revokedBy, options);
+    try {
+      return await this.inner.revoke(id, revokedBy, options);
+    } finally {
+      this.cached = null;
+    }
   }
 
   async approve(id: string, approval: Approval): Promise<ControlException> {
     this.cached = null;
-    return this.inner.approve(id, approval);
+    try {
+      return await this.inner.approve(id, approval);
+    } finally {
+      this.cached = null;
+    }
   }
 }
 

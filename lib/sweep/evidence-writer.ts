@@ -4,16 +4,18 @@ import type { EvidenceInput, EvidenceRecord } from '../evidence/types.js';
 export type StoreEvidence = (inputs: EvidenceInput[]) => Promise<EvidenceRecord[]>;
 
 /**
- * Feeds sweep evidence to the store in chunks as decisions arrive, one chunk in flight at a time,
- * so memory stays bounded (about 2 chunks) however large the subscription is. The store does the
- * table batching (≤ 100 entities, one partition per batch) and the idempotency. One resource's
- * decisions always travel in the same chunk, so its write intent is closed only once all of its
- * evidence is stored.
+ * Feeds sweep evidence to the store in chunks as decisions arrive, with up to `maxInFlight`
+ * chunks in flight (pipelined: while one chunk waits on a round trip the next is being written,
+ * and the store spreads them over sub-chains and shards), so memory stays bounded (about
+ * maxInFlight + 1 chunks) however large the subscription is. The store does the table batching
+ * (≤ 100 entities, one partition per batch) and the idempotency; chunks of one chain are ordered
+ * by the store's per-chain lane, not here. One resource's decisions always travel in the same
+ * chunk, so its write intent is closed only once all of its evidence is stored.
  */
 export class EvidenceWriter {
   private groups: EvidenceInput[][] = [];
   private buffered = 0;
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   private failure: Error | null = null;
   /** inputs that could not be stored because a chunk failed */
   dropped = 0;
@@ -22,6 +24,7 @@ export class EvidenceWriter {
     private readonly store: StoreEvidence,
     private readonly onRecords: (records: EvidenceRecord[]) => void,
     private readonly chunkSize = 500,
+    private readonly maxInFlight = 4,
   ) {}
 
   get error(): Error | null {
@@ -38,27 +41,31 @@ export class EvidenceWriter {
     this.groups.push(inputs);
     this.buffered += inputs.length;
     while (this.buffered >= this.chunkSize && !this.failure) {
-      const current = this.inFlight;
-      await current;
-      // another caller may have started the next chunk while we waited: wait for that one instead
-      if (this.inFlight !== current) continue;
-      if (this.buffered < this.chunkSize) break;
-      this.inFlight = this.write(this.takeChunk());
+      if (this.inFlight.size < this.maxInFlight) {
+        this.start(this.takeChunk());
+        continue;
+      }
+      await Promise.race(this.inFlight);
     }
   }
 
   /** Stores what is left; resolves when everything is stored (or the first failure is known). */
   async close(): Promise<void> {
-    await this.inFlight;
     while (this.buffered > 0 && !this.failure) {
-      this.inFlight = this.write(this.takeChunk());
-      await this.inFlight;
+      if (this.inFlight.size < this.maxInFlight) this.start(this.takeChunk());
+      else await Promise.race(this.inFlight);
     }
+    await Promise.all(this.inFlight);
     if (this.failure) {
       this.dropped += this.buffered;
       this.groups = [];
       this.buffered = 0;
     }
+  }
+
+  private start(chunk: EvidenceInput[]): void {
+    const running: Promise<void> = this.write(chunk).finally(() => this.inFlight.delete(running));
+    this.inFlight.add(running);
   }
 
   private takeChunk(): EvidenceInput[] {
@@ -75,7 +82,7 @@ export class EvidenceWriter {
     try {
       this.onRecords(await this.store(chunk));
     } catch (error) {
-      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
       this.dropped += chunk.length;
     }
   }

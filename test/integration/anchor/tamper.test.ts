@@ -15,7 +15,7 @@ import {
   chainFromId,
   claimPartition,
   HEAD_ROW,
-  LOG_PARTITION,
+  logPartitions,
   REGISTRY_PARTITION,
   recordRow,
 } from '../../../lib/evidence/layout.js';
@@ -123,10 +123,11 @@ async function deleteRecords(table: TableClient, pk: string, chainId: string, se
       await table.deleteEntity(claimPartition(hash), hash).catch(() => {});
     }
   }
-  for (const row of await allRows(table, `PartitionKey eq '${LOG_PARTITION}'`)) {
-    if (row.chain === chainId && sequences.has(Number(String(row.recordId).split('.').at(-1))))
-      await table.deleteEntity(LOG_PARTITION, String(row.rowKey));
-  }
+  for (const partition of logPartitions())
+    for (const row of await allRows(table, `PartitionKey eq '${partition}'`)) {
+      if (row.chain === chainId && sequences.has(Number(String(row.recordId).split('.').at(-1))))
+        await table.deleteEntity(partition, String(row.rowKey));
+    }
 }
 
 async function wipe(table: TableClient) {
@@ -254,9 +255,10 @@ describe('tamper matrix: verify names every attack by its class', () => {
     for (const row of await allRows(world.evidenceTable, `PartitionKey eq '${pk}'`))
       await world.evidenceTable.deleteEntity(pk, String(row.rowKey));
     await world.evidenceTable.deleteEntity(REGISTRY_PARTITION, pk);
-    for (const row of await allRows(world.evidenceTable, `PartitionKey eq '${LOG_PARTITION}'`))
-      if (row.chain === a[0]?.chainId)
-        await world.evidenceTable.deleteEntity(LOG_PARTITION, String(row.rowKey));
+    for (const partition of logPartitions())
+      for (const row of await allRows(world.evidenceTable, `PartitionKey eq '${partition}'`))
+        if (row.chain === a[0]?.chainId)
+          await world.evidenceTable.deleteEntity(partition, String(row.rowKey));
     const out = await verifyCli(world);
     expect(out.code).toBe(1);
     // the exception's row now names a record that is gone: it is not honoured either

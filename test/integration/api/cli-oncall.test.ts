@@ -174,7 +174,10 @@ describe('log', () => {
 
   beforeAll(async () => {
     env = freshEnv();
-    const store = await createApp(loadConfig(env), { clock: steppingClock() }).evidence();
+    const store = await createApp(loadConfig(env), {
+      clock: steppingClock(),
+      evidenceSubChains: 1,
+    }).evidence();
     // One sweep batch: one chain, one time stamp, sequences 1..12 (ids ending .1 … .12).
     batch = await store.appendMany(
       Array.from({ length: 12 }, (_, index) => nsgRemediation(index, { actor: `u${index}@contoso.org` })),
@@ -192,7 +195,10 @@ describe('log', () => {
   });
 
   it('--follow prints oldest first, in columns that do not move between polls (item 5)', async () => {
-    const store = await createApp(loadConfig(env), { clock: steppingClock(1) }).evidence();
+    const store = await createApp(loadConfig(env), {
+      clock: steppingClock(1),
+      evidenceSubChains: 1,
+    }).evidence();
     const run = driftwarden(['log', '--follow', '--interval', '0.3', '--polls', '4'], env);
     await new Promise((resolve) => setTimeout(resolve, 450));
     const late = await store.append(
@@ -236,7 +242,7 @@ describe('restore', () => {
   it('refuses to restore an already restored record, naming the restore in force (item 2)', async () => {
     const env = freshEnv();
     const config = loadConfig(env);
-    const store = await createApp(config, { clock: steppingClock() }).evidence();
+    const store = await createApp(config, { clock: steppingClock(), evidenceSubChains: 1 }).evidence();
     const exceptions = await createApp(config).exceptions();
     const remediated = await store.append(nsgRemediation(4242));
     const exception = await exceptions.create({

@@ -47,7 +47,7 @@ describe('driftwarden log', () => {
 
   beforeAll(async () => {
     env = freshEnv();
-    store = await createApp(loadConfig(env), { clock: steppingClock() }).evidence();
+    store = await createApp(loadConfig(env), { clock: steppingClock(), evidenceSubChains: 1 }).evidence();
     seeded = [];
     for (const input of mixedRecords(12)) seeded.push(await store.append(input));
   });
@@ -141,7 +141,10 @@ describe('driftwarden log', () => {
 describe('driftwarden verify', () => {
   it('exit 0 on intact evidence; exit 1 listing every edited and deleted record', async () => {
     const env = freshEnv();
-    const store = await createApp(loadConfig(env), { clock: steppingClock() }).evidence();
+    const store = await createApp(loadConfig(env), {
+      clock: steppingClock(),
+      evidenceSubChains: 1,
+    }).evidence();
     await store.appendMany(mixedRecords(6).map((input) => ({ ...input, subscriptionId: SUB_B })));
     const intact = await driftwarden(['verify'], env);
     expect(intact.code).toBe(0);

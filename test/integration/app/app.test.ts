@@ -51,6 +51,37 @@ describe('createApp: one composition root', () => {
     expect((await app.sweep()).throttle).toBe(app.throttle);
   });
 
+  it('caches exceptions on the event path for a short bound; writes through the app invalidate', async () => {
+    const fresh = loadConfig({
+      DW_STORAGE: inject('azurite').connectionString,
+      DW_EVIDENCE_TABLE: `appev${suffix}c`,
+      DW_EXCEPTIONS_TABLE: `appex${suffix}c`,
+    });
+    const app = createApp(fresh, { credential, log: () => {}, exceptionsCacheMs: 5_000 });
+    const [events, api] = await Promise.all([app.eventPath(), app.api()]);
+    const raw = await createApp(fresh, { credential, log: () => {}, exceptionsCacheMs: 0 }).exceptions();
+    const now = new Date();
+    expect(await events.exceptions.active(now)).toEqual([]);
+    const expiresOn = new Date(Date.now() + 86_400_000).toISOString();
+    const exception = {
+      controlId: 'NSG-MGMT-PORT' as const,
+      scope: '/subscriptions/00000000-0000-4000-8000-0000000000aa',
+      justification: 'vendor maintenance window',
+      ticket: 'CHG-1',
+      approvedBy: 'carol@contoso.example',
+      expiresOn,
+    };
+    // approved by another instance: not seen within the bound (one table query per 5 s, not per event)
+    await raw.create(exception);
+    expect(await events.exceptions.active(now)).toEqual([]);
+    // approved through this app (API): seen by the very next event
+    const mine = await api.exceptions.create({ ...exception, ticket: 'CHG-2' });
+    const active = await events.exceptions.active(now);
+    expect(active.map((e) => e.ticket).sort()).toEqual(['CHG-1', 'CHG-2']);
+    await api.exceptions.revoke(mine.id, 'carol@contoso.example', { reason: 'done' });
+    expect((await events.exceptions.active(now)).map((e) => e.ticket)).toEqual(['CHG-1']);
+  });
+
   it('does not cache a failed build: a fixed setting recovers', async () => {
     const broken = loadConfig({
       DW_STORAGE: 'UseDevelopmentStorage=true;TableEndpoint=http://127.0.0.1:1/x',

@@ -67,8 +67,10 @@ async function setUp(): Promise<{ h: Harness; server: ApiServer }> {
     overrides: { clock },
   });
   harness = h;
-  // the production Restorer, reaching ARM as driftwarden itself (so the loop guard sees its write)
+  // the production Restorer, reaching ARM as driftwarden itself (so the loop guard sees its write);
+  // one process serves both paths, so it shares the event path's exceptions (and their cache)
   const { restorer } = createApp(h.deps.config, {
+    exceptions: h.deps.exceptions,
     armConnection: {
       credential: sandbox.credential(SELF),
       endpoint: sandbox.url,

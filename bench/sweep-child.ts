@@ -1,0 +1,118 @@
+/**
+ * The sweep half of bench/sweep.bench.ts, in its own process so its peak RSS is driftwarden's
+ * alone (the ARM sandbox, holding the generated estate, stays in the parent). Argument: JSON
+ * {sandboxUrl, caCertPath, connectionString, subscription, suffix, evidence, tableLatencyMs};
+ * prints one JSON line of figures. Not a bench module itself (no `.bench.ts`).
+ */
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { createApp } from '../lib/app/app.js';
+import { TABLE_STORAGE_TARGETS, TablePacer } from '../lib/azure/table-pacing.js';
+import { loadConfig } from '../lib/config.js';
+import { sandboxCredential } from '../lib/dev/arm-sandbox/index.js';
+import { recordHash } from '../lib/evidence/hash.js';
+import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../lib/evidence/types.js';
+import { runSweep } from '../lib/sweep/run.js';
+
+interface Args {
+  sandboxUrl: string;
+  caCertPath: string;
+  connectionString: string;
+  subscription: string;
+  suffix: string;
+  evidence: 'real' | 'memory';
+  tableLatencyMs: number;
+}
+
+/** Isolates the store's cost: idempotent, hash-chained in memory (the CPU side, no I/O). */
+class MemoryEvidence implements Pick<EvidenceStore, 'append' | 'appendMany'> {
+  private readonly byKey = new Map<string, EvidenceRecord>();
+  private previousHash = '0'.repeat(64);
+  private sequence = 0;
+
+  async append(input: EvidenceInput): Promise<EvidenceRecord> {
+    const existing = this.byKey.get(input.idempotencyKey);
+    if (existing) return existing;
+    const sequence = ++this.sequence;
+    const unhashed = {
+      ...input,
+      recordId: `bench.${sequence}`,
+      time: new Date().toISOString(),
+      remediatorIdentity: 'bench',
+      remediatorVersion: '0',
+      chainId: 'bench',
+      sequence,
+      previousHash: this.previousHash,
+    };
+    const record: EvidenceRecord = { ...unhashed, hash: recordHash(unhashed) };
+    this.previousHash = record.hash;
+    this.byKey.set(input.idempotencyKey, record);
+    return record;
+  }
+
+  async appendMany(inputs: EvidenceInput[]): Promise<EvidenceRecord[]> {
+    const out: EvidenceRecord[] = [];
+    for (const input of inputs) out.push(await this.append(input));
+    return out;
+  }
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const config = loadConfig({
+  DW_STORAGE: args.connectionString,
+  DW_EVIDENCE_TABLE: `benchev${args.suffix}`,
+  DW_EXCEPTIONS_TABLE: `benchex${args.suffix}`,
+  DW_ARM_ENDPOINT: args.sandboxUrl,
+  DW_SUBSCRIPTION_IDS: args.subscription,
+});
+const pacer = new TablePacer({ ...TABLE_STORAGE_TARGETS, addedLatencyMs: args.tableLatencyMs });
+const agent = new https.Agent({ ca: readFileSync(args.caCertPath), keepAlive: true });
+const runtime = await createApp(config, {
+  armConnection: {
+    credential: sandboxCredential({ oid: 'bench-mi' }),
+    endpoint: args.sandboxUrl,
+    clientOptions: { agent },
+  },
+  tablePacer: pacer,
+  ...(args.evidence === 'memory'
+    ? { evidence: new MemoryEvidence() as unknown as EvidenceStore } // the sweep path uses only append/appendMany
+    : {}),
+  log: () => {},
+}).sweep();
+pacer.resetStats();
+const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
+let peakHeapMiB = 0;
+const sampler = setInterval(() => {
+  peakHeapMiB = Math.max(peakHeapMiB, process.memoryUsage().heapUsed / 2 ** 20);
+}, 100);
+const started = performance.now();
+const result = await runSweep({
+  subscriptions: [args.subscription],
+  sweepId: '2026-11',
+  deps: runtime,
+  concurrency: 64,
+});
+const wallS = (performance.now() - started) / 1000;
+clearInterval(sampler);
+const sub = result.subscriptions[0];
+const busiest = pacer.busiest();
+console.log(
+  JSON.stringify({
+    wallS,
+    decisions: result.totals.evaluated,
+    tableRequests: pacer.stats.requests,
+    tableOperations: pacer.stats.operations,
+    tableWaitS: pacer.stats.waitedMs / 1000,
+    busiest: { partitionKey: busiest.partitionKey, share: busiest.share },
+    partitions: pacer.stats.byPartition.size,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
+    externalMiB: process.memoryUsage().external / 2 ** 20,
+    baselineRssMiB,
+    peakHeapMiB,
+    status: sub?.status ?? 'none',
+    errors: sub?.errors.length ?? 0,
+    firstError: sub?.errors[0]?.message ?? '',
+  }),
+);
+process.exit(0);
