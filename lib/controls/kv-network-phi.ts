@@ -1,6 +1,7 @@
 import { defineControl } from './define.js';
 import { text } from './fields.js';
-import { isPhi, notPhiMessage, sameText } from './support.js';
+import { judgePublicNetwork } from './public-network.js';
+import { isPhi, notPhiMessage } from './support.js';
 
 /**
  * A vault holding PHI keys must not accept connections from every network. Absent values are the
@@ -23,20 +24,6 @@ export const kvNetworkPhi = defineControl({
   writes: {},
   evaluate(resource, settings, verdict) {
     if (!isPhi(resource, settings)) return [verdict.notApplicable(notPhiMessage(settings))];
-    const publicEnabled =
-      resource.publicNetworkAccess === null || sameText(resource.publicNetworkAccess, 'enabled');
-    const allowAll =
-      resource.networkDefaultAction === null || sameText(resource.networkDefaultAction, 'allow');
-    if (publicEnabled && allowAll) {
-      return [
-        verdict.fail(
-          'PHI vault accepts connections from all networks (public network access enabled, default action Allow).',
-        ),
-      ];
-    }
-    const why = publicEnabled
-      ? 'firewall default action is Deny'
-      : `public network access is ${resource.publicNetworkAccess}`;
-    return [verdict.pass(`Network access is restricted: ${why}.`)];
+    return [judgePublicNetwork(resource, verdict, 'vault')];
   },
 });
