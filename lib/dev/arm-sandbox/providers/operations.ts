@@ -27,6 +27,45 @@ export function startOperation(
   );
 }
 
+/** ARM's 400 for a create without a location (every tracked resource needs one). */
+export function requireLocation(body: { location?: unknown }): void {
+  if (typeof body.location !== 'string')
+    throw new ArmError(
+      400,
+      'InvalidRequestContent',
+      'The request content is missing required property: location.',
+    );
+}
+
+/**
+ * A create answered 202 as the RP does: `created` is stored already (in its transitional state) and
+ * the operation sets it Succeeded and publishes the write event when it completes; `what` names the
+ * resource in the cancellation error if it is deleted first.
+ */
+export function acceptCreate(
+  ctx: RequestContext,
+  core: SandboxCore,
+  provider: Provider,
+  created: ArmResource,
+  change: { type: string; what: string; operation: string },
+): ArmReply {
+  const operation = startOperation(
+    ctx,
+    core,
+    provider,
+    created,
+    () => {
+      const current = core.store.get(created.id);
+      if (!current) throw operationCanceled(`The ${change.what} was deleted before its creation completed.`);
+      current.properties.provisioningState = 'Succeeded';
+      core.recordChange(ctx, 'write', change.type, current.id, current);
+      return current;
+    },
+    change.operation,
+  );
+  return { status: 202, headers: { location: operationResultUrl(ctx.baseUrl, operation) } };
+}
+
 /**
  * The network RP's answer to a write while another operation holds the resource: 429
  * RetryableError with a RetryableErrorDueToAnotherOperation detail and Retry-After (as recorded

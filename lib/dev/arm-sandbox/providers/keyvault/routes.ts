@@ -6,10 +6,9 @@
 import { ArmError, notFound } from '../../arm.js';
 import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
 import { vaultId } from '../../ids.js';
-import { operationResultUrl } from '../../lro.js';
 import type { ArmResource } from '../../types.js';
 import { type ResourceInput, resourceInput, routeParams } from '../input.js';
-import { operationCanceled, operationOf, startOperation, unfinishedPoll } from '../operations.js';
+import { acceptCreate, operationOf, requireLocation, unfinishedPoll } from '../operations.js';
 import { page } from '../paging.js';
 import {
   buildKey,
@@ -57,31 +56,15 @@ function putVault(ctx: RequestContext, core: SandboxCore): ArmReply {
     return { status: 200, body: next };
   }
   validateVaultName(v);
-  if (typeof body.location !== 'string') {
-    throw new ArmError(
-      400,
-      'InvalidRequestContent',
-      'The request content is missing required property: location.',
-    );
-  }
+  requireLocation(body);
   const created = buildVault(id, v, body, true, tenantOf(ctx));
   created.properties.provisioningState = 'RegisteringDns';
   core.store.put('keyVault', created);
-  const operation = startOperation(
-    ctx,
-    core,
-    PROVIDER,
-    created,
-    () => {
-      const current = core.store.get(id);
-      if (!current) throw operationCanceled('The vault was deleted before its creation completed.');
-      current.properties.provisioningState = 'Succeeded';
-      core.recordChange(ctx, 'write', VAULT_TYPE, current.id, current);
-      return current;
-    },
-    'PutVaultOperation',
-  );
-  return { status: 202, headers: { location: operationResultUrl(ctx.baseUrl, operation) } };
+  return acceptCreate(ctx, core, PROVIDER, created, {
+    type: VAULT_TYPE,
+    what: 'vault',
+    operation: 'PutVaultOperation',
+  });
 }
 
 function patchVault(ctx: RequestContext, core: SandboxCore): ArmReply {

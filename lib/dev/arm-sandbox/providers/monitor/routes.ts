@@ -7,10 +7,9 @@
 import { ArmError, checkPreconditions, notFound } from '../../arm.js';
 import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
 import { diagnosticSettingId, workspaceId } from '../../ids.js';
-import { operationResultUrl } from '../../lro.js';
 import type { ArmResource } from '../../types.js';
 import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
-import { operationCanceled, operationOf, startOperation, unfinishedPoll } from '../operations.js';
+import { acceptCreate, operationOf, requireLocation, unfinishedPoll } from '../operations.js';
 import {
   buildDiagnosticSetting,
   buildWorkspace,
@@ -54,30 +53,14 @@ function putWorkspace(ctx: RequestContext, core: SandboxCore): ArmReply {
     return { status: 200, body: next };
   }
   validateWorkspaceName(w);
-  if (typeof body.location !== 'string') {
-    throw new ArmError(
-      400,
-      'InvalidRequestContent',
-      'The request content is missing required property: location.',
-    );
-  }
+  requireLocation(body);
   const created = buildWorkspace(id, w, body, 'Creating');
   core.store.put('logAnalyticsWorkspace', created);
-  const operation = startOperation(
-    ctx,
-    core,
-    PROVIDER,
-    created,
-    () => {
-      const current = core.store.get(id);
-      if (!current) throw operationCanceled('The workspace was deleted before its creation completed.');
-      current.properties.provisioningState = 'Succeeded';
-      core.recordChange(ctx, 'write', WORKSPACE_TYPE, current.id, current);
-      return current;
-    },
-    'PutDiagnosticSettingOperation',
-  );
-  return { status: 202, headers: { location: operationResultUrl(ctx.baseUrl, operation) } };
+  return acceptCreate(ctx, core, PROVIDER, created, {
+    type: WORKSPACE_TYPE,
+    what: 'workspace',
+    operation: 'CreateWorkspaceOperation',
+  });
 }
 
 function patchWorkspace(ctx: RequestContext, core: SandboxCore): ArmReply {
