@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import type { TableServiceClientOptions } from '@azure/data-tables';
 import { DefaultAzureCredential } from '@azure/identity';
@@ -42,6 +41,7 @@ import { createReportsContainerClient, createSweepQueueClient } from '../sweep/s
 import { ArmThrottle } from '../sweep/throttle.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { onceUntilFailure } from '../util/once.js';
+import { packageVersion } from '../util/package-version.js';
 
 /**
  * The composition root: everything a process needs, built once from validated configuration.
@@ -144,20 +144,9 @@ export interface App {
   verifyPeriod(period: { from?: Date | null; to?: Date | null }): Promise<VerifyResult>;
 }
 
-/** package.json version (sources: two levels up; build output: three). */
+/** The version evidence records name (package.json, wherever the running bundle or source is). */
 export function remediatorVersion(): string {
-  for (const path of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
-      if (pkg.name === 'driftwarden' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // try the next location
-    }
-  }
-  return 'unknown';
+  return packageVersion();
 }
 
 /** Intent table next to the evidence table (`<evidence>Intents`, within the 63-character limit). */

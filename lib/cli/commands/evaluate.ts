@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, SETTINGS } from '../../config.js';
@@ -9,6 +8,7 @@ import { evaluateDocument, nothingToEvaluate } from '../../evaluate.js';
 import { parseScope } from '../../iac/types.js';
 import { toSarif } from '../../report/sarif.js';
 import { InvalidResourceError } from '../../resources/normalize.js';
+import { packageVersion } from '../../util/package-version.js';
 import { parseCommandArgs } from '../args.js';
 import { parseExceptionList } from '../exceptions-file.js';
 import { parseJson, readInput } from '../input.js';
@@ -206,13 +206,4 @@ function artifactUri(file: string): string {
   if (relativePath !== '' && !relativePath.startsWith('..') && !isAbsolute(relativePath))
     return relativePath.split(sep).map(encodeURIComponent).join('/');
   return pathToFileURL(absolute).href;
-}
-
-function packageVersion(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-    return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }
