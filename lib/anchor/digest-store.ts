@@ -6,7 +6,7 @@
  * overwrite each other — the loser gets 409 and re-reads the latest digest.
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import { isRestError } from '../util/errors.js';
+import { blobAlreadyExists } from '../azure/blobs.js';
 import { type Digest, type DigestBlob, parseDigest, sequenceFromBlobName } from './digest.js';
 
 export interface DigestStoreStats {
@@ -93,8 +93,7 @@ export class DigestStore {
         metadata: { publishedat: publishedAt },
       });
     } catch (error) {
-      if (isRestError(error) && (error.statusCode === 409 || error.statusCode === 412))
-        throw new DigestExistsError(name);
+      if (blobAlreadyExists(error)) throw new DigestExistsError(name);
       throw error;
     }
   }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
+import { blobAlreadyExists, containerOnce } from '../azure/blobs.js';
 import { isRestError } from '../util/errors.js';
 
 /**
@@ -61,21 +62,11 @@ export function parseBlobName(name: string): { id: string; kind: ReportEntry['ki
   return null;
 }
 
-function alreadyExists(error: unknown): boolean {
-  return isRestError(error) && (error.statusCode === 409 || error.statusCode === 412);
-}
-
 export class ReportArchive {
-  private ensured: Promise<unknown> | null = null;
+  private readonly ensureContainer: () => Promise<unknown>;
 
-  constructor(readonly container: ContainerClient) {}
-
-  private ensureContainer(): Promise<unknown> {
-    this.ensured ??= this.container.createIfNotExists().catch((error: unknown) => {
-      this.ensured = null;
-      throw error;
-    });
-    return this.ensured;
+  constructor(readonly container: ContainerClient) {
+    this.ensureContainer = containerOnce(container);
   }
 
   /**
@@ -104,7 +95,7 @@ export class ReportArchive {
             },
           });
         } catch (error) {
-          if (!alreadyExists(error)) throw error; // a file of an interrupted upload: keep the first
+          if (!blobAlreadyExists(error)) throw error; // a file of an interrupted upload: keep the first
         }
       }
       return candidate;

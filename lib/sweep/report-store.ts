@@ -1,4 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
+import { blobAlreadyExists, containerOnce } from '../azure/blobs.js';
 import { isRestError } from '../util/errors.js';
 import { REPORT_FORMATS, type ReportFormat } from './report.js';
 import type { SubscriptionResult, SweepReport } from './types.js';
@@ -22,22 +23,11 @@ export function reportBlobName(sweepId: string, format: ReportFormat, revision?:
     : `reports/${sweepId}/report.${format}`;
 }
 
-/** 409 BlobAlreadyExists / 412 (If-None-Match) / immutability refusals: the blob is already there. */
-function alreadyExists(error: unknown): boolean {
-  return isRestError(error) && (error.statusCode === 409 || error.statusCode === 412);
-}
-
 export class SweepReportStore {
-  private ensured: Promise<unknown> | null = null;
+  private readonly ensureContainer: () => Promise<unknown>;
 
-  constructor(readonly container: ContainerClient) {}
-
-  private ensureContainer(): Promise<unknown> {
-    this.ensured ??= this.container.createIfNotExists().catch((error: unknown) => {
-      this.ensured = null;
-      throw error;
-    });
-    return this.ensured;
+  constructor(readonly container: ContainerClient) {
+    this.ensureContainer = containerOnce(container);
   }
 
   /** Writes `text` unless the blob exists; true when this call created it. */
@@ -50,7 +40,7 @@ export class SweepReportStore {
       });
       return true;
     } catch (error) {
-      if (alreadyExists(error)) return false;
+      if (blobAlreadyExists(error)) return false;
       throw error;
     }
   }
