@@ -1,4 +1,4 @@
-// Function App on Flex Consumption (Linux, Node 20) running as the user-assigned identity.
+// Function App on Flex Consumption (Linux, Node 22 LTS: Node 20 left support in April 2026; the bundle targets node20, so it runs on both) running as the user-assigned identity.
 // App settings are named exactly as lib/config.ts reads them (checked by test/unit/infra).
 // No FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION: Flex takes the runtime from
 // functionAppConfig and rejects those settings. No shared keys: every storage connection is
@@ -148,7 +148,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
   }

@@ -466,7 +466,7 @@ describeCompiled('infra: Function App hosting and App Service Authentication', (
   const functionApp = module(main(infra), 'functionApp');
   const site = one(functionApp, 'site');
 
-  it('runs on Flex Consumption (Linux, Node 20) as the user-assigned identity, HTTPS only', () => {
+  it('runs on Flex Consumption (Linux, Node 22) as the user-assigned identity, HTTPS only', () => {
     const plan = one(functionApp, 'plan');
     expect(plan.evaluated.sku).toEqual({ name: 'FC1', tier: 'FlexConsumption' });
     expect(props(plan).reserved).toBe(true);
@@ -482,7 +482,7 @@ describeCompiled('infra: Function App hosting and App Service Authentication', (
     };
     expect(properties.httpsOnly).toBe(true);
     expect(properties.siteConfig).toMatchObject({ minTlsVersion: '1.2', ftpsState: 'Disabled' });
-    expect(properties.functionAppConfig.runtime).toEqual({ name: 'node', version: '20' });
+    expect(properties.functionAppConfig.runtime).toEqual({ name: 'node', version: '22' });
     expect(properties.functionAppConfig.scaleAndConcurrency).toEqual({
       instanceMemoryMB: infra.exampleParameters.instanceMemoryMB,
       maximumInstanceCount: infra.exampleParameters.maximumInstanceCount,
