@@ -155,9 +155,14 @@ const filterFields = FILTERS.map((name) => {
   return { name, node };
 });
 
-// A key in the page's own URL is passed on (test harnesses and older links); nothing driftwarden
-// prints carries one any more: local mode signs in with a one-time URL and a session cookie.
-const code = new URLSearchParams(location.search).get('code');
+// Credentials never travel in URLs: in Azure the App Service Authentication session cookie, in
+// local mode the session cookie of the one-time sign-in link. A key left in the address bar by an
+// old link is dropped from it (history, bookmarks, shared links) and never passed on.
+if (new URLSearchParams(location.search).has('code')) {
+  const clean = new URL(location.href);
+  clean.searchParams.delete('code');
+  history.replaceState(null, '', clean.href);
+}
 const state = {
   items: [] as RemediationItem[],
   ids: new Set<string>(),
@@ -194,7 +199,6 @@ function apiUrl(path: string, params?: URLSearchParams): string {
   params?.forEach((value, key) => {
     url.searchParams.set(key, value);
   });
-  if (code) url.searchParams.set('code', code);
   return url.toString();
 }
 
@@ -336,7 +340,7 @@ function filterParams(): URLSearchParams {
   return params;
 }
 
-/** Writes the view and filters into the address bar (keeping the key and an open record). */
+/** Writes the view and filters into the address bar (keeping an open record). */
 function writeUrl(): void {
   const url = new URL(location.href);
   for (const { name } of filterFields) url.searchParams.delete(name);
@@ -360,7 +364,6 @@ function writeUrl(): void {
     [ui.tabExceptions, 'exceptions'],
   ] as const) {
     const target = new URL(location.pathname, location.href);
-    if (code) target.searchParams.set('code', code);
     if (view === 'exceptions') target.searchParams.set('view', 'exceptions');
     tab.href = target.href;
   }
