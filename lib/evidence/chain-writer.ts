@@ -39,6 +39,7 @@ import { GENESIS_HASH, recordHash } from './hash.js';
 import {
   type ChainRef,
   chainFor,
+  claimKeyOf,
   HEAD_ROW,
   idempotencyRow,
   keyHash,
@@ -80,6 +81,8 @@ export interface ChainWriterOptions {
 interface Pending {
   stored: StoredInput;
   hash: string;
+  /** sha256 of the claim key (layout.claimKeyOf): a sweep's records of one resource share it */
+  claimHash: string;
   /** sub-chain of the record's resource (null: one chain per subscription and month) */
   subChain: number | null;
 }
@@ -100,6 +103,10 @@ interface Head {
 
 function keyHashOf(idempotencyKey: string): string {
   return keyHash(wellFormed(idempotencyKey));
+}
+
+function claimHashOf(idempotencyKey: string): string {
+  return keyHash(claimKeyOf(wellFormed(idempotencyKey)));
 }
 
 export class ChainWriter {
@@ -123,7 +130,7 @@ export class ChainWriter {
     // Read the candidate chain's head while claiming: saves a round trip on the event path. The
     // head is only a starting guess; the ETag on the transaction keeps it honest.
     const [{ chain, fresh }, head] = await Promise.all([
-      this.claims.claim(item.hash, candidate),
+      this.claims.claim(item.claimHash, candidate),
       this.readHead(candidate),
     ]);
     const prefetched = chain.partitionKey === candidate.partitionKey ? head : undefined;
@@ -134,9 +141,10 @@ export class ChainWriter {
   async appendMany(inputs: EvidenceInput[]): Promise<EvidenceRecord[]> {
     const items = inputs.map((input) => this.prepare(input));
     const unique = [...new Map(items.map((item) => [item.hash, item])).values()];
+    const groups = [...new Map(unique.map((item) => [item.claimHash, item])).values()];
     const claims = await this.claims.claimMany(
-      unique.map((item) => ({
-        hash: item.hash,
+      groups.map((item) => ({
+        hash: item.claimHash,
         subscriptionId: item.stored.subscriptionId,
         subChain: item.subChain,
       })),
@@ -147,7 +155,7 @@ export class ChainWriter {
     const results = new Map<string, EvidenceRecord>();
     await Promise.all(
       unique.map(async (item) => {
-        const claim: Claim | undefined = claims.get(item.hash);
+        const claim: Claim | undefined = claims.get(item.claimHash);
         if (!claim) throw new Error('claim missing after claimMany'); // unreachable
         results.set(item.hash, await this.enqueue(claim.chain, { ...item, fresh: claim.fresh }));
       }),
@@ -161,7 +169,7 @@ export class ChainWriter {
 
   async findByIdempotencyKey(key: string): Promise<EvidenceRecord | null> {
     const hash = keyHashOf(key);
-    const chain = await this.claims.owner(hash);
+    const chain = await this.claims.owner(claimHashOf(key));
     if (!chain) return null;
     return (await this.readExisting(chain, [hash])).get(hash) ?? null;
   }
@@ -176,7 +184,12 @@ export class ChainWriter {
     const stored = normalizeInput(input);
     const subChain = subChainOf(stored.resourceId, this.options.subChains);
     chainFor(stored.subscriptionId, new Date(0), subChain); // throws KeyTooLongError now rather than mid-batch
-    return { stored, hash: keyHashOf(input.idempotencyKey), subChain };
+    return {
+      stored,
+      hash: keyHashOf(input.idempotencyKey),
+      claimHash: claimHashOf(input.idempotencyKey),
+      subChain,
+    };
   }
 
   /**

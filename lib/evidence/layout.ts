@@ -5,7 +5,7 @@
  *   chain partition  c~<sub>~<yyyy-mm>[~<nn>]  head            {sequence, hash}  ETag-guarded
  *                                        r~<sequence:10>      the record
  *                                        i~<sha256(key)>      idempotency index -> sequence
- *   claim partition  k~<h>               <sha256(key)>        which chain partition owns the key
+ *   claim partition  k~<h>               <sha256(claim key)>  which chain partition owns the key
  *   chain registry   chains              <chain partition>    {chainId}  every chain and sub-chain
  *   log index        log~<h>  (16)       <inverted ms:13>~<recordId>  filter fields (for query)
  *                    log      (legacy)   same rows, written before the index was sharded (read only)
@@ -101,6 +101,23 @@ export function keyHash(idempotencyKey: string): string {
 
 export function idempotencyRow(hash: string): string {
   return `i~${hash}`;
+}
+
+/**
+ * The key a record's chain is claimed under (claims.ts). A sweep's records of one resource share
+ * one claim: they always land in the same sub-chain (the resource's), so one claim row per
+ * resource and sweep fixes their chain, instead of one per control decision (a sweep decides
+ * ~3-4 controls per resource; each claim row is a Table operation). Their idempotency rows stay
+ * per key, so dedup is unchanged. Sweep keys are `sweep:<sweepId>:<resource id>:...`
+ * (remediation/records.ts); the group is the key up to the end of the resource id (ARM ids hold
+ * no ':'). Every other key is its own claim.
+ */
+export function claimKeyOf(idempotencyKey: string): string {
+  if (!idempotencyKey.startsWith('sweep:')) return idempotencyKey;
+  const resourceAt = idempotencyKey.indexOf(':/subscriptions/');
+  if (resourceAt < 0) return idempotencyKey;
+  const end = idempotencyKey.indexOf(':', resourceAt + 1);
+  return end < 0 ? idempotencyKey : `claim-group:${idempotencyKey.slice(0, end)}`;
 }
 
 /** 16 claim partitions: spreads load, and still lets appendMany batch claims. */

@@ -104,6 +104,62 @@ describe('TableEvidenceStore append', () => {
     expect((await store.query({ limit: 500 })).items).toHaveLength(260);
   });
 
+  it('a sweep claims once per resource, not once per decision, and stays idempotent per key', async () => {
+    const { store, client } = await newStore();
+    const resources = Array.from(
+      { length: 5 },
+      (_, i) =>
+        `/subscriptions/${SUB_A}/resourcegroups/rg/providers/microsoft.network/networksecuritygroups/nsg${i}`,
+    );
+    const controls = ['NSG-OPEN-INBOUND', 'NSG-MGMT-PORT', 'DIAG-RESOURCE-LOGS'] as const;
+    const inputs = resources.flatMap((resourceId) =>
+      controls.map((controlId) =>
+        input({
+          idempotencyKey: `sweep:2026-11:${resourceId}:${controlId}:state1`,
+          trigger: 'sweep',
+          eventId: null,
+          sweepId: '2026-11',
+          resourceId,
+          resourceType: 'Microsoft.Network/networkSecurityGroups',
+          controlId,
+          outcome: 'compliant',
+        }),
+      ),
+    );
+    const records = await store.appendMany(inputs);
+    expect(records).toHaveLength(15);
+    const claimRows = async () => {
+      let rows = 0;
+      for await (const row of client.listEntities({
+        queryOptions: { filter: "PartitionKey ge 'k~' and PartitionKey lt 'k~~'" },
+      }))
+        if (row.partitionKey?.startsWith('k~')) rows++;
+      return rows;
+    };
+    expect(await claimRows()).toBe(5); // one per resource (was 15: one per decision)
+    // the resource's decisions share its sub-chain
+    for (const resourceId of resources)
+      expect(new Set(records.filter((r) => r.resourceId === resourceId).map((r) => r.chainId)).size).toBe(1);
+
+    // a re-run (redelivered sweep message) writes nothing; each key still finds its own record
+    const before = store.stats.recordsWritten;
+    const again = await store.appendMany(inputs);
+    expect(again).toEqual(records);
+    expect(store.stats.recordsWritten).toBe(before);
+    const one = inputs[7] as (typeof inputs)[0];
+    expect(await store.findByIdempotencyKey(one.idempotencyKey)).toEqual(records[7]);
+    expect(await store.append(one)).toEqual(records[7]);
+    // a new decision for a resource already claimed this sweep joins the claimed chain
+    const later = input({
+      ...one,
+      idempotencyKey: `sweep:2026-11:${one.resourceId}:NSG-OPEN-INBOUND:state2`,
+    });
+    const added = await store.append(later);
+    expect(added.chainId).toBe(records[7]?.chainId);
+    expect(await claimRows()).toBe(5);
+    expect(await store.verify()).toMatchObject({ ok: true, records: 16 });
+  });
+
   it('stores huge states as a bounded marker and still verifies', async () => {
     const { store } = await newStore();
     const big = {
