@@ -50,6 +50,12 @@ export class CachedExceptionStore implements ExceptionStore {
     );
   }
 
+  /** Drops the cached view and reads again (the engine's check before it reverts anything). */
+  activeUncached(now: Date): Promise<ControlException[]> {
+    this.cached = null;
+    return this.active(now);
+  }
+
   list(): Promise<ControlException[]> {
     return this.inner.list();
   }
