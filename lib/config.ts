@@ -1,4 +1,5 @@
 import type { ControlId, Mode } from './controls/types.js';
+import { DEFAULT_SUB_CHAINS, MAX_SUB_CHAINS } from './evidence/layout.js';
 
 /**
  * The one place that reads the environment. Names are the Function App settings (infra/ sets
@@ -34,6 +35,8 @@ export const SETTINGS = {
   signingKeyId: 'DW_SIGNING_KEY_ID',
   digestContainer: 'DW_DIGEST_CONTAINER', // blob container (time-based immutability) holding the digests
   digestInterval: 'DW_DIGEST_INTERVAL', // seconds between digests (default 300)
+  evidenceSubChains: 'DW_EVIDENCE_SUB_CHAINS', // sub-chains per subscription-month for new evidence (default 16)
+  exceptionsCacheMs: 'DW_EXCEPTIONS_CACHE_MS', // how long the event path reuses the exceptions it read (default 5000)
   twoStepControls: 'DW_TWO_STEP_CONTROLS', // controls whose exceptions one person requests and another approves
   graphEndpoint: 'DW_GRAPH_ENDPOINT', // default https://graph.microsoft.com (the sandbox's /graph in local mode)
   identitySchedule: 'DW_IDENTITY_SCHEDULE', // NCRONTAB of the daily identity validation
@@ -83,6 +86,17 @@ export interface Config {
   signingKey: SigningKeyRef | null;
   digestContainer: string;
   digestIntervalSeconds: number;
+  /**
+   * sub-chains per subscription and UTC month for new evidence (default 16; 1 = one chain per
+   * subscription-month, as before sub-chains). Existing chains stay readable whatever the value.
+   */
+  evidenceSubChains: number;
+  /**
+   * how long (ms) the event path and the API may reuse the exceptions they read (default 5000;
+   * 0 = read per event). Writes through this process invalidate at once; another instance's
+   * write is seen within this bound.
+   */
+  exceptionsCacheMs: number;
   /** exceptions for these controls are two-step (default NSG-MGMT-PORT; "none" for none) */
   twoStepControls: ControlId[];
   graphEndpoint: string;
@@ -106,6 +120,9 @@ export interface SigningKeyRef {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** A revocation made on another instance is honoured here for at most this long. */
+const MAX_EXCEPTIONS_CACHE_MS = 60_000;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -296,6 +313,8 @@ export function loadConfig(env: Env = process.env): Config {
       'container',
     ),
     digestIntervalSeconds: int(env, SETTINGS.digestInterval, 5, 86_400) ?? 300,
+    evidenceSubChains: int(env, SETTINGS.evidenceSubChains, 1, MAX_SUB_CHAINS) ?? DEFAULT_SUB_CHAINS,
+    exceptionsCacheMs: int(env, SETTINGS.exceptionsCacheMs, 0, MAX_EXCEPTIONS_CACHE_MS) ?? 5_000,
     twoStepControls: twoStep(env),
     graphEndpoint: httpsUri(env, SETTINGS.graphEndpoint) ?? 'https://graph.microsoft.com',
     identitySchedule: text(env, SETTINGS.identitySchedule) ?? '0 0 4 * * *',

@@ -201,6 +201,10 @@ var appSettings = {
   DW_SIGNING_KEY_ID: signingKeyId
   DW_DIGEST_CONTAINER: digestContainer
   DW_DIGEST_INTERVAL: string(digestIntervalSeconds)
+  // 16 sub-chains per subscription-month: concurrent events on one subscription spread over 16 heads
+  DW_EVIDENCE_SUB_CHAINS: '16'
+  // the event path reuses the exceptions it read for 5 s (our own writes invalidate at once)
+  DW_EXCEPTIONS_CACHE_MS: '5000'
   // one person requests an exception for a management port, another approves it
   DW_TWO_STEP_CONTROLS: 'NSG-MGMT-PORT'
   // Identity governance (Microsoft Graph, audit only) and the Azure Policy cross-check

@@ -19,7 +19,14 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { mapLimit } from '../evidence/concurrency.js';
 import { fromEntity } from '../evidence/entity.js';
-import { chainFromId, HEAD_ROW, REGISTRY_PARTITION, recordIdOf, sequenceOfRow } from '../evidence/layout.js';
+import {
+  chainFromId,
+  HEAD_ROW,
+  parseChainId,
+  REGISTRY_PARTITION,
+  recordIdOf,
+  sequenceOfRow,
+} from '../evidence/layout.js';
 import type { ChainProblem, ProblemKind, VerifyResult } from '../evidence/types.js';
 import { verifyChainRows } from '../evidence/verify.js';
 import { toError } from '../util/errors.js';
@@ -71,8 +78,9 @@ interface Anchor extends DigestChain {
   digestSequence: number;
 }
 
+/** Whether the chain's month (plain chain or sub-chain alike) overlaps [from, to]. */
 function monthsOverlap(chainId: string, from: Date | null, to: Date | null): boolean {
-  const month = /:(\d{4}-\d{2})$/.exec(chainId)?.[1];
+  const month = parseChainId(chainId)?.month;
   if (!month) return false;
   const start = Date.parse(`${month}-01T00:00:00Z`);
   const end = new Date(start);

@@ -84,12 +84,12 @@ export interface AppOverrides {
   /** Graph connection parts (tests and local mode: the sandbox's TLS agent); endpoint defaults to DW_GRAPH_ENDPOINT */
   graph?: Partial<GraphConnection>;
   /**
-   * how long the event path may reuse the exceptions it read (default 0 = read per event; e.g.
-   * 5,000 ms bounds the cost of a large exceptions partition). Writes through this app (API, CLI)
-   * invalidate at once.
+   * how long the event path and the API may reuse the exceptions they read (default
+   * config.exceptionsCacheMs, 5,000 ms; 0 = read per event). Writes through this app (API, CLI,
+   * restore) invalidate at once.
    */
   exceptionsCacheMs?: number;
-  /** sub-chains per subscription and month for new evidence (default 16; 1 = one chain, as before sub-chains) */
+  /** sub-chains per subscription and month for new evidence (default config.evidenceSubChains, 16; 1 = one chain) */
   evidenceSubChains?: number;
 }
 
@@ -216,7 +216,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
         remediatorVersion: remediatorVersion(),
         clock,
         clientOptions: tableOptions,
-        ...(overrides.evidenceSubChains !== undefined ? { subChains: overrides.evidenceSubChains } : {}),
+        subChains: overrides.evidenceSubChains ?? config.evidenceSubChains,
       }));
     // Every append tells the publisher which chain changed: the digest covers it without a scan.
     const anchors = anchoring();
@@ -262,11 +262,10 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       createExceptionStore(config, { clock, clientOptions: tableOptions, evidence: await evidence(), log }),
   );
   // Every event would otherwise query the whole exceptions partition (expired rows included). One
-  // cached view serves the event path and the API, so an approval or revocation made here is seen
-  // by the next event; one made by another instance within the bound.
-  // Off by default for now: the anchored-exception tests write rows through the Table SDK directly
-  // and expect the next event to judge them; turn it on with exceptionsCacheMs (issue 12 item 5).
-  const exceptionsCacheMs = overrides.exceptionsCacheMs ?? 0;
+  // cached view serves the event path, restore, the API and the CLI (app.exceptions()), so an
+  // approval or revocation made through this app is seen by the next event; one made by another
+  // instance (or a row changed behind the app's back) within the bound (default 5 s).
+  const exceptionsCacheMs = overrides.exceptionsCacheMs ?? config.exceptionsCacheMs;
   const sharedExceptions = onceUntilFailure(async (): Promise<ExceptionStore> => {
     const store = await exceptions();
     return exceptionsCacheMs > 0 ? new CachedExceptionStore(store, exceptionsCacheMs) : store;

@@ -10,12 +10,13 @@
  *   log index        log~<h>  (16)       <inverted ms:13>~<recordId>  filter fields (for query)
  *                    log      (legacy)   same rows, written before the index was sharded (read only)
  *
- * Chain ids. A chain is per subscription per UTC month, split into `subChains` sub-chains by a
- * hash of the resource id (ARCHITECTURE.md, "Evidence at scale"): chainId `<sub>:<yyyy-mm>~<nn>`
- * (nn = 00..subChains-1, two digits). With one sub-chain the id is the plain `<sub>:<yyyy-mm>`
- * (every chain written before sub-chains existed). chainFor/chainFromId are the only code that
- * builds or parses chain ids, and every chain, whatever its id, is listed in the registry
- * partition when first written: that registry is the one list of chains (verify, digests).
+ * Chain ids. A chain is per subscription per UTC month, split into `subChains` sub-chains (default
+ * 16) by a hash of the resource id (ARCHITECTURE.md, "Evidence at scale"): chainId
+ * `<sub>:<yyyy-mm>~<nn>` (nn = 00..subChains-1, two digits). With one sub-chain the id is the plain
+ * `<sub>:<yyyy-mm>` (every chain written before sub-chains existed: still read and verified).
+ * chainFor/parseChainId/chainFromId are the only code that builds or parses chain ids, and every
+ * chain, whatever its id, is listed in the registry partition when first written: that registry
+ * is the one list of chains (verify, digests, the period report).
  */
 import { createHash } from 'node:crypto';
 import { encodeKey, joinKey } from './keys.js';
@@ -26,7 +27,7 @@ export const REGISTRY_PARTITION = 'chains';
 export const LEGACY_LOG_PARTITION = 'log';
 /** Log index shards: 16 partitions, so no one partition takes every record's index row. */
 export const LOG_SHARDS = 16;
-/** Default sub-chains per subscription and month (sha256(resource id) mod 16). */
+/** Default sub-chains per subscription and month (sha256(top-level resource id) mod 16). */
 export const DEFAULT_SUB_CHAINS = 16;
 export const MAX_SUB_CHAINS = 100;
 const SEQUENCE_WIDTH = 10;
@@ -63,23 +64,51 @@ function subChainLabel(subChain: number): string {
 }
 
 /**
- * Which sub-chain a resource's records go to: a stable hash of the lower-cased resource id, so
- * one resource's history stays in one sub-chain (totally ordered) while different resources of a
- * subscription append in parallel. null when the subscription has a single chain.
+ * Which sub-chain a resource's records go to: a stable hash of the lower-cased top-level resource
+ * (`/subscriptions/…/resourceGroups/…/providers/<ns>/<type>/<name>`), so one resource's history,
+ * with its child resources' (containers, rules, diagnostic settings), stays in one sub-chain
+ * (totally ordered: a `resource-gone` of an account follows its containers' records) while
+ * different resources of a subscription append in parallel. Other ids (tenant-level records) hash
+ * whole. null when the subscription has a single chain.
  */
 export function subChainOf(resourceId: string, subChains: number): number | null {
   if (subChains <= 1) return null;
-  const digest = createHash('sha256').update(resourceId.toLowerCase(), 'utf8').digest();
+  const id = resourceId.toLowerCase();
+  const topLevel = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+/.exec(
+    id,
+  )?.[0];
+  const digest = createHash('sha256')
+    .update(topLevel ?? id, 'utf8')
+    .digest();
   return digest.readUInt32BE(0) % Math.min(subChains, MAX_SUB_CHAINS);
 }
 
-/** Inverse of chainFor on the chain id (the subscription part may itself contain ':' and '~'). */
-export function chainFromId(chainId: string): ChainRef | null {
+/** What a chain id names: its subscription, UTC month and sub-chain (null: the plain monthly chain). */
+export interface ChainParts {
+  subscriptionId: string;
+  /** YYYY-MM */
+  month: string;
+  subChain: number | null;
+}
+
+/**
+ * Parses a chain id, `<sub>:<yyyy-mm>` or `<sub>:<yyyy-mm>~<nn>` (the subscription part may itself
+ * contain ':' and '~'). The one parser: verify, the digests and the period report select chains
+ * by month through it, so a sub-chain is never mistaken for "not a chain".
+ */
+export function parseChainId(chainId: string): ChainParts | null {
   const match = /^(.*):(\d{4}-\d{2})(?:~(\d{2}))?$/s.exec(chainId);
   if (!match?.[1] || !match[2]) return null;
+  return { subscriptionId: match[1], month: match[2], subChain: match[3] ? Number(match[3]) : null };
+}
+
+/** Inverse of chainFor on the chain id. */
+export function chainFromId(chainId: string): ChainRef | null {
+  const parts = parseChainId(chainId);
+  if (!parts) return null;
   try {
-    const parts = [encodeKey(match[1]), match[2], ...(match[3] ? [match[3]] : [])];
-    return { chainId, partitionKey: joinKey('c', ...parts) };
+    const lane = parts.subChain === null ? [] : [subChainLabel(parts.subChain)];
+    return { chainId, partitionKey: joinKey('c', encodeKey(parts.subscriptionId), parts.month, ...lane) };
   } catch {
     return null;
   }

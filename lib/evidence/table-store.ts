@@ -16,7 +16,7 @@ import type { TableClient } from '@azure/data-tables';
 import { createTableClient, ensureTable, type TableClientOptions } from '../azure/tables.js';
 import type { Config } from '../config.js';
 import { ChainWriter, type ChainWriterStats } from './chain-writer.js';
-import { DEFAULT_SUB_CHAINS } from './layout.js';
+import { DEFAULT_SUB_CHAINS, MAX_SUB_CHAINS } from './layout.js';
 import { LogIndex, type LogIndexStats } from './log-index.js';
 import { RecordReader } from './record-reader.js';
 import type {
@@ -39,8 +39,8 @@ export interface TableEvidenceStoreOptions {
   /** attempts per chain transaction when concurrent writers race for the head (default 200) */
   maxAttempts?: number;
   /**
-   * sub-chains per subscription and month (default 1: one chain per subscription and month;
-   * createEvidenceStore, i.e. production, uses DEFAULT_SUB_CHAINS). See layout.ts.
+   * sub-chains per subscription and month for new records (default DEFAULT_SUB_CHAINS, 16; 1 = one
+   * chain per subscription and month, the ids written before sub-chains). See layout.ts.
    */
   subChains?: number;
 }
@@ -63,6 +63,9 @@ export class TableEvidenceStore implements EvidenceStore {
   private readonly appendListeners: Array<(chainIds: Set<string>) => void> = [];
 
   constructor(options: TableEvidenceStoreOptions) {
+    const subChains = options.subChains ?? DEFAULT_SUB_CHAINS;
+    if (!Number.isInteger(subChains) || subChains < 1 || subChains > MAX_SUB_CHAINS)
+      throw new RangeError(`subChains must be a whole number from 1 to ${MAX_SUB_CHAINS}, got ${subChains}`);
     this.client = options.client;
     this.records = new RecordReader(options.client);
     this.chains = new ChainWriter({
@@ -73,7 +76,7 @@ export class TableEvidenceStore implements EvidenceStore {
       remediatorIdentity: options.remediatorIdentity,
       remediatorVersion: options.remediatorVersion,
       maxAttempts: options.maxAttempts ?? 200,
-      subChains: options.subChains ?? 1,
+      subChains,
     });
     this.log = new LogIndex(options.client, this.records, this.stats);
     this.scan = new VerifyScan(options.client, this.log);
@@ -142,9 +145,9 @@ export interface CreateEvidenceStoreOptions {
   clock?: () => Date;
   clientOptions?: TableClientOptions;
   /**
-   * Sub-chains per subscription-month. Default 1 (one chain, as before) until the digests, verify
-   * and the period report are sub-chain aware; DEFAULT_SUB_CHAINS (16) removes head contention
-   * between resources of one subscription (createApp's evidenceSubChains override).
+   * Sub-chains per subscription-month for new records (default DEFAULT_SUB_CHAINS, 16: no head
+   * contention between resources of one subscription; Config.evidenceSubChains). Chains already
+   * written, whatever their number, stay readable and verifiable: a key's claim pins its chain.
    */
   subChains?: number;
 }
@@ -155,7 +158,7 @@ export async function createEvidenceStore(
   options: CreateEvidenceStoreOptions,
 ): Promise<TableEvidenceStore> {
   const client = createTableClient(config.storage, config.evidenceTable, options.clientOptions);
-  const store = new TableEvidenceStore({ client, subChains: 1, ...options }); // see subChains above
+  const store = new TableEvidenceStore({ client, ...options });
   await store.ensureTable();
   return store;
 }

@@ -38,6 +38,11 @@ export interface ExceptionStore {
   list(): Promise<ControlException[]>;
   /** Exceptions not revoked and not expired at `now` (evaluation filters further by scope). */
   active(now: Date): Promise<ControlException[]>;
+  /**
+   * active(now) read from the table now, never from a cache (a cached store refreshes itself);
+   * absent = active() is never cached. The engine asks before it reverts anything.
+   */
+  activeUncached?(now: Date): Promise<ControlException[]>;
   /** Records the revocation (revokedOn/revokedBy, who by object id, optional reason); never deletes. */
   revoke(id: string, revokedBy: string, options?: RevokeOptions): Promise<ControlException>;
   /**

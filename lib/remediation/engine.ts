@@ -1,5 +1,12 @@
 import { requireResourceId } from '../azure/resource-id.js';
-import type { ControlId, EvaluationSettings, Finding, Mode, NormalizedResource } from '../controls/types.js';
+import type {
+  ControlException,
+  ControlId,
+  EvaluationSettings,
+  Finding,
+  Mode,
+  NormalizedResource,
+} from '../controls/types.js';
 import { mapLimit } from '../evidence/concurrency.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../evidence/types.js';
 import type { ExceptionStore } from '../exceptions/types.js';
@@ -250,17 +257,24 @@ export class RemediationEngine {
     }
     if (!resource) return { kind: 'done', inputs: [], intent: held };
     const related = ctx.related ?? (await this.deps.gateway.related?.(resource));
-    const decision = decideResource({
-      snapshot,
-      resource,
-      ctx,
-      settings: this.deps.settings,
-      exceptions: await this.deps.exceptions.active(now),
-      now,
-      modes: this.deps.modes,
-      recovered: held,
-      ...(related ? { related } : {}),
-    });
+    const decide = (exceptions: readonly ControlException[]) =>
+      decideResource({
+        snapshot,
+        resource,
+        ctx,
+        settings: this.deps.settings,
+        exceptions,
+        now,
+        modes: this.deps.modes,
+        recovered: held,
+        ...(related ? { related } : {}),
+      });
+    let decision = decide(await this.deps.exceptions.active(now));
+    // A cached view of the exceptions may predate one approved a moment ago on another instance
+    // (a restore's exception, created just before its ARM write raised this event): never revert
+    // on it. Writes are rare, so the fresh read costs little; exempting stays within the bound.
+    if (decision.writes.length > 0 && this.deps.exceptions.activeUncached)
+      decision = decide(await this.deps.exceptions.activeUncached(now));
     const inputs = [...decision.records];
     if (decision.writes.length === 0) return { kind: 'done', inputs, intent: held };
 

@@ -6,8 +6,8 @@ import { PeriodAggregator } from './aggregate.js';
 import { renderPeriodHtml } from './html.js';
 import { monthsOf, type Period, periodReportId } from './period.js';
 import { type FileEntry, openPopulationWriters, POPULATIONS } from './populations.js';
-import type { EvidenceSource } from './source.js';
-import type { AnchorLookup, PeriodReport } from './types.js';
+import type { EvidenceSource, PeriodChain } from './source.js';
+import type { AnchorLookup, AnchorRef, PeriodReport } from './types.js';
 
 /**
  * Builds a period report into a directory: streams the period's chains through the aggregator
@@ -79,13 +79,8 @@ export async function generatePeriodReport(input: GenerateInput): Promise<Period
   const files: FileEntry[] = [];
   for (const writer of Object.values(writers)) files.push(await writer.close());
   const verification = { ...partial.verification };
-  if (input.anchors) {
-    // The newest chain's last position anchored implies every earlier one (digests sign chain heads).
-    const last = chains.at(-1);
-    const head = last ? await input.source.head(last) : null;
-    if (last && head)
-      verification.anchoredThrough = await input.anchors.anchorFor(last.chainId, head.sequence);
-  }
+  if (input.anchors)
+    verification.anchoredThrough = await anchoredThrough(chains, input.source, input.anchors);
   const withoutHtml: PeriodReport = { ...partial, verification, files };
   const html = renderPeriodHtml(withoutHtml);
   await writeFile(join(input.dir, 'report.html'), html);
@@ -93,6 +88,28 @@ export async function generatePeriodReport(input: GenerateInput): Promise<Period
   const report: PeriodReport = { ...withoutHtml, files };
   await writeFile(join(input.dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+/**
+ * The digest through which every chain of the period (each sub-chain of each subscription-month)
+ * is anchored up to its head: the latest of the first digests anchoring each head, or null when
+ * any head is not (yet) anchored. One chain's anchored head says nothing of another's, so every
+ * head is looked up.
+ */
+async function anchoredThrough(
+  chains: readonly PeriodChain[],
+  source: EvidenceSource,
+  anchors: AnchorLookup,
+): Promise<AnchorRef | null> {
+  let through: AnchorRef | null = null;
+  for (const chain of chains) {
+    const head = await source.head(chain);
+    if (!head || head.sequence === 0) continue;
+    const anchor = await anchors.anchorFor(chain.chainId, head.sequence);
+    if (!anchor) return null;
+    if (!through || Date.parse(anchor.signedAt) > Date.parse(through.signedAt)) through = anchor;
+  }
+  return through;
 }
 
 function fileEntry(file: string, text: string): FileEntry {

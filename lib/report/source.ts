@@ -1,14 +1,23 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { fromEntity } from '../evidence/entity.js';
-import { chainFromId, HEAD_ROW, REGISTRY_PARTITION, recordRow, sequenceOfRow } from '../evidence/layout.js';
+import {
+  chainFromId,
+  HEAD_ROW,
+  parseChainId,
+  REGISTRY_PARTITION,
+  recordRow,
+  sequenceOfRow,
+} from '../evidence/layout.js';
 import { readEntity } from '../evidence/table-rows.js';
 import type { EvidenceRecord } from '../evidence/types.js';
 
 /**
- * Evidence read for a period, chain by chain: a chain is one subscription's UTC month (layout.ts),
- * so a period is the chains of its months, each read in sequence order as a RowKey range —
- * records arrive oldest first per subscription, with their chain position, one page (≤ 1000
- * entities) at a time. Nothing is loaded whole: memory is one page, whatever the period's size.
+ * Evidence read for a period, chain by chain: a chain is one subscription's UTC month, or one of
+ * its sub-chains (layout.ts), so a period is the chains of its months (every sub-chain, from the
+ * registry), each read in sequence order as a RowKey range — records arrive oldest first per
+ * chain, with their chain position, one page (≤ 1000 entities) at a time. A resource and its
+ * children always share a sub-chain, so each one's history still arrives in order. Nothing is
+ * loaded whole: memory is one page, whatever the period's size.
  */
 
 export interface PeriodChain {
@@ -16,6 +25,17 @@ export interface PeriodChain {
   subscriptionId: string;
   /** YYYY-MM */
   month: string;
+  /** the sub-chain (null or absent: the plain monthly chain, written before sub-chains) */
+  subChain?: number | null;
+}
+
+/** By month, then subscription, then sub-chain (the plain chain first). */
+export function comparePeriodChains(a: PeriodChain, b: PeriodChain): number {
+  return (
+    a.month.localeCompare(b.month) ||
+    a.subscriptionId.localeCompare(b.subscriptionId) ||
+    (a.subChain ?? -1) - (b.subChain ?? -1)
+  );
 }
 
 export interface ChainHead {
@@ -38,11 +58,6 @@ export interface EvidenceSource {
   head(chain: PeriodChain): Promise<ChainHead | null>;
 }
 
-export function splitChainId(chainId: string): { subscriptionId: string; month: string } | null {
-  const match = /^(.*):(\d{4}-\d{2})$/s.exec(chainId);
-  return match?.[1] && match[2] ? { subscriptionId: match[1], month: match[2] } : null;
-}
-
 export class TableEvidenceSource implements EvidenceSource {
   constructor(private readonly client: TableClient) {}
 
@@ -53,12 +68,16 @@ export class TableEvidenceSource implements EvidenceSource {
       queryOptions: { filter: odata`PartitionKey eq ${REGISTRY_PARTITION}`, select: ['chainId'] },
     })) {
       const chainId = String(row.chainId);
-      const parts = splitChainId(chainId);
-      if (parts && wanted.has(parts.month) && chainFromId(chainId)) found.set(chainId, { chainId, ...parts });
+      const parts = parseChainId(chainId);
+      if (parts && wanted.has(parts.month) && chainFromId(chainId))
+        found.set(chainId, {
+          chainId,
+          subscriptionId: parts.subscriptionId,
+          month: parts.month,
+          subChain: parts.subChain,
+        });
     }
-    return [...found.values()].sort(
-      (a, b) => a.month.localeCompare(b.month) || a.subscriptionId.localeCompare(b.subscriptionId),
-    );
+    return [...found.values()].sort(comparePeriodChains);
   }
 
   async *records(chain: PeriodChain): AsyncIterable<PositionedRecord> {

@@ -16,12 +16,22 @@ import { isRestError } from '../util/errors.js';
  */
 export class CachedExceptionStore implements ExceptionStore {
   private cached: { at: number; value: Promise<ControlException[]> } | null = null;
+  // verify (judged), the honoured view and the expiry records pass through: the app hands this
+  // store out as app.exceptions(), and without them `driftwarden verify` would skip the rows.
+  readonly judged?: ExceptionStore['judged'];
+  readonly honoured?: ExceptionStore['honoured'];
+  readonly recordExpiries?: ExceptionStore['recordExpiries'];
 
   constructor(
     private readonly inner: ExceptionStore,
     private readonly ttlMs = 60_000,
     private readonly clock: () => number = () => Date.now(),
-  ) {}
+  ) {
+    const { judged, honoured, recordExpiries } = inner;
+    if (judged) this.judged = judged.bind(inner);
+    if (honoured) this.honoured = honoured.bind(inner);
+    if (recordExpiries) this.recordExpiries = recordExpiries.bind(inner);
+  }
 
   async active(now: Date): Promise<ControlException[]> {
     const at = this.clock();
@@ -38,6 +48,12 @@ export class CachedExceptionStore implements ExceptionStore {
     return (await this.cached.value).filter(
       (e) => !e.revokedOn && e.state !== 'requested' && Date.parse(e.expiresOn) > t,
     );
+  }
+
+  /** Drops the cached view and reads again (the engine's check before it reverts anything). */
+  activeUncached(now: Date): Promise<ControlException[]> {
+    this.cached = null;
+    return this.active(now);
   }
 
   list(): Promise<ControlException[]> {

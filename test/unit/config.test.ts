@@ -11,6 +11,22 @@ describe('loadConfig', () => {
     expect(config.auditOnly).toBe(false);
     expect(config.armEndpoint).toBe('https://management.azure.com');
     expect(config.exceptionMaxDays).toBe(90);
+    expect(config.evidenceSubChains).toBe(16);
+    expect(config.exceptionsCacheMs).toBe(5_000);
+  });
+
+  it('reads the evidence sub-chains and the exceptions cache bound, and rejects values out of range', () => {
+    const config = loadConfig({ ...base, DW_EVIDENCE_SUB_CHAINS: '1', DW_EXCEPTIONS_CACHE_MS: '0' });
+    expect(config.evidenceSubChains).toBe(1);
+    expect(config.exceptionsCacheMs).toBe(0);
+    for (const value of ['0', '101', '2.5', 'sixteen'])
+      expect(() => loadConfig({ ...base, DW_EVIDENCE_SUB_CHAINS: value })).toThrowError(
+        `Configuration error in DW_EVIDENCE_SUB_CHAINS: expected a whole number from 1 to 100, got "${value}"`,
+      );
+    for (const value of ['-1', '60001', '5s'])
+      expect(() => loadConfig({ ...base, DW_EXCEPTIONS_CACHE_MS: value })).toThrowError(
+        `Configuration error in DW_EXCEPTIONS_CACHE_MS: expected a whole number from 0 to 60000, got "${value}"`,
+      );
   });
 
   it('prefers the identity-based table uri over a connection string', () => {

@@ -38,7 +38,10 @@ export function steppingClock(hoursAgo = 6): Clock {
   };
 }
 
-export function createWorld(keyVault: KeyVaultStandIn, options: { clock?: Clock } = {}): World {
+export function createWorld(
+  keyVault: KeyVaultStandIn,
+  options: { clock?: Clock; exceptionsCacheMs?: number } = {},
+): World {
   const { connectionString } = inject('azurite');
   const suffix = randomBytes(6).toString('hex');
   const env = {
@@ -53,6 +56,7 @@ export function createWorld(keyVault: KeyVaultStandIn, options: { clock?: Clock 
     clock: options.clock ?? steppingClock(),
     keyVault: { credential: sandboxCredential(), clientOptions: { agent: keyVault.agent } },
     log: () => {},
+    ...(options.exceptionsCacheMs !== undefined ? { exceptionsCacheMs: options.exceptionsCacheMs } : {}),
   });
   const dir = mkdtempSync(join(tmpdir(), 'dw-anchor-'));
   const publicKeyPath = join(dir, 'digest-key.pem');

@@ -1,34 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, recordHash } from '../../../lib/evidence/hash.js';
+import { parseChainId } from '../../../lib/evidence/layout.js';
 import { RECORDS_PER_TRANSACTION, TableEvidenceStore } from '../../../lib/evidence/table-store.js';
-import { input, manualClock, newStore, SUB_A, SUB_B } from './helpers.js';
+import { chainIdFor, input, manualClock, newStore, oneResource, SUB_A, SUB_B } from './helpers.js';
 
 describe('TableEvidenceStore append', () => {
-  it('appends, links and reads back by id and by idempotency key', async () => {
-    const { store } = await newStore({ clock: () => new Date('2026-11-03T10:00:00.000Z') });
-    const first = await store.append(input());
-    const second = await store.append(input({ before: { nested: { z: 1, a: [1, 'x'] } }, after: null }));
-    expect(first).toMatchObject({
-      sequence: 1,
-      previousHash: GENESIS_HASH,
-      chainId: `${SUB_A}:2026-11`,
-      time: '2026-11-03T10:00:00.000Z',
-      remediatorIdentity: 'mi-test',
-      remediatorVersion: '0.0.0-test',
-      sweepId: null,
-      ruleName: null,
-    });
-    expect(second.sequence).toBe(2);
-    expect(second.previousHash).toBe(first.hash);
-    expect(recordHash(second)).toBe(second.hash);
-    expect(await store.get(first.recordId)).toEqual(first);
-    expect(await store.get(second.recordId)).toEqual(second);
-    expect(await store.findByIdempotencyKey(second.idempotencyKey)).toEqual(second);
-    expect(await store.findByIdempotencyKey('event:never:-')).toBeNull();
-    expect(await store.get('not-an-id')).toBeNull();
-    expect(await store.get(`${first.recordId.split('.')[0]}.99`)).toBeNull();
-    expect((await store.verify()).ok).toBe(true);
-  });
+  // 16 sub-chains (the default): the chain of the resource's sub-chain; 1: the plain monthly chain
+  // (the id of every chain written before sub-chains)
+  it.each([
+    [undefined, `${SUB_A}:2026-11~`],
+    [1, `${SUB_A}:2026-11`],
+  ])(
+    'appends, links and reads back by id and by idempotency key (subChains %s)',
+    async (subChains, prefix) => {
+      const at = new Date('2026-11-03T10:00:00.000Z');
+      const { store } = await newStore({ clock: () => at, ...(subChains ? { subChains } : {}) });
+      const resourceId = oneResource();
+      const first = await store.append(input({ resourceId }));
+      const second = await store.append(
+        input({ resourceId, before: { nested: { z: 1, a: [1, 'x'] } }, after: null }),
+      );
+      const chainId = chainIdFor(SUB_A, resourceId, at, subChains ?? 16);
+      expect(chainId.startsWith(prefix)).toBe(true);
+      expect(first).toMatchObject({
+        sequence: 1,
+        previousHash: GENESIS_HASH,
+        chainId,
+        time: '2026-11-03T10:00:00.000Z',
+        remediatorIdentity: 'mi-test',
+        remediatorVersion: '0.0.0-test',
+        sweepId: null,
+        ruleName: null,
+      });
+      expect(second.sequence).toBe(2);
+      expect(second.previousHash).toBe(first.hash);
+      expect(recordHash(second)).toBe(second.hash);
+      expect(await store.get(first.recordId)).toEqual(first);
+      expect(await store.get(second.recordId)).toEqual(second);
+      expect(await store.findByIdempotencyKey(second.idempotencyKey)).toEqual(second);
+      expect(await store.findByIdempotencyKey('event:never:-')).toBeNull();
+      expect(await store.get('not-an-id')).toBeNull();
+      expect(await store.get(`${first.recordId.split('.')[0]}.99`)).toBeNull();
+      expect((await store.verify()).ok).toBe(true);
+    },
+  );
 
   it('is idempotent: the same key twice gives one record and writes nothing', async () => {
     const { store } = await newStore();
@@ -44,19 +59,22 @@ describe('TableEvidenceStore append', () => {
   it('a redelivery next month still finds the record (claim pins the chain)', async () => {
     const time = manualClock('2026-11-30T23:59:59.900Z');
     const { store } = await newStore({ clock: time.clock });
-    const data = input();
+    const resourceId = oneResource();
+    const data = input({ resourceId });
     const first = await store.append(data);
+    expect(parseChainId(first.chainId)?.month).toBe('2026-11');
     time.set('2026-12-01T00:00:05.000Z');
     const again = await store.append(data);
     expect(again).toEqual(first);
-    const next = await store.append(input());
-    expect(next.chainId).toBe(`${SUB_A}:2026-12`);
+    const next = await store.append(input({ resourceId }));
+    expect(next.chainId).toBe(chainIdFor(SUB_A, resourceId, new Date('2026-12-01T00:00:05.000Z')));
     expect((await store.verify()).chains).toBe(2);
   });
 
   it('20 concurrent appenders on one chain give one unbroken chain of 20', async () => {
     const { store, client } = await newStore();
-    const inputs = Array.from({ length: 20 }, () => input());
+    // one resource: one sub-chain, one head for all 20 to race for
+    const inputs = Array.from({ length: 20 }, () => input({ resourceId: oneResource() }));
     // separate store instances = separate function instances sharing the table
     const writers = inputs.map(
       () =>
@@ -69,7 +87,7 @@ describe('TableEvidenceStore append', () => {
     expect(result).toEqual({ ok: true, chains: 1, records: 20, problems: [] });
     expect(writers.reduce((sum, writer) => sum + writer.stats.conflicts, 0)).toBeGreaterThan(0); // they did race
     // concurrent duplicates of the same key: still one record
-    const dup = input();
+    const dup = input({ resourceId: oneResource() });
     const same = await Promise.all(writers.slice(0, 8).map((writer) => writer.append(dup)));
     expect(new Set(same.map((record) => record.recordId)).size).toBe(1);
     expect((await store.verify()).records).toBe(21);
@@ -78,11 +96,17 @@ describe('TableEvidenceStore append', () => {
   it('appendMany: 250 inputs in transactions of ≤ 49 records, duplicates skipped', async () => {
     const { store } = await newStore();
     const inputs = [
+      // one resource per subscription (e.g. an account's containers): one sub-chain each
       ...Array.from({ length: 200 }, () =>
-        input({ trigger: 'sweep', sweepId: '2026-11', outcome: 'compliant' }),
+        input({ trigger: 'sweep', sweepId: '2026-11', outcome: 'compliant', resourceId: oneResource() }),
       ),
       ...Array.from({ length: 50 }, () =>
-        input({ subscriptionId: SUB_B, trigger: 'sweep', sweepId: '2026-11' }),
+        input({
+          subscriptionId: SUB_B,
+          trigger: 'sweep',
+          sweepId: '2026-11',
+          resourceId: oneResource(SUB_B),
+        }),
       ),
     ];
     const records = await store.appendMany(inputs);
@@ -95,7 +119,9 @@ describe('TableEvidenceStore append', () => {
     expect(await store.verify()).toEqual({ ok: true, chains: 2, records: 250, problems: [] });
 
     // re-run of the same sweep plus 10 new ones: only the new ones are written
-    const more = Array.from({ length: 10 }, () => input({ trigger: 'sweep', sweepId: '2026-11' }));
+    const more = Array.from({ length: 10 }, () =>
+      input({ trigger: 'sweep', sweepId: '2026-11', resourceId: oneResource() }),
+    );
     const before = store.stats.recordsWritten;
     const rerun = await store.appendMany([...inputs, ...more, inputs[0] as (typeof inputs)[0]]);
     expect(rerun.slice(0, 250)).toEqual(records);
@@ -179,8 +205,11 @@ describe('TableEvidenceStore append', () => {
       remediatorIdentity: 'mi-test',
       remediatorVersion: '0.0.0-test',
     });
-    const sweep = Array.from({ length: 120 }, () => input({ trigger: 'sweep', sweepId: '2026-11' }));
-    const events = Array.from({ length: 15 }, () => input());
+    // one resource: the sweep batch and the events race for one sub-chain's head
+    const sweep = Array.from({ length: 120 }, () =>
+      input({ trigger: 'sweep', sweepId: '2026-11', resourceId: oneResource() }),
+    );
+    const events = Array.from({ length: 15 }, () => input({ resourceId: oneResource() }));
     const [batch, singles] = await Promise.all([
       store.appendMany(sweep),
       Promise.all(events.map((data) => other.append(data))),
@@ -192,7 +221,7 @@ describe('TableEvidenceStore append', () => {
 
   it('concurrent appends in one instance are group-committed without head conflicts', async () => {
     const { store } = await newStore();
-    const inputs = Array.from({ length: 30 }, () => input());
+    const inputs = Array.from({ length: 30 }, () => input({ resourceId: oneResource() }));
     const records = await Promise.all(
       [...inputs, inputs[0] as (typeof inputs)[0]].map((data) => store.append(data)),
     );

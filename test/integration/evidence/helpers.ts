@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { inject } from 'vitest';
 import { createTableClient, ensureTable } from '../../../lib/azure/tables.js';
+import { chainFor, DEFAULT_SUB_CHAINS, subChainOf } from '../../../lib/evidence/layout.js';
 import { TableEvidenceStore, type TableEvidenceStoreOptions } from '../../../lib/evidence/table-store.js';
 import type { EvidenceInput } from '../../../lib/evidence/types.js';
 
@@ -67,4 +68,22 @@ export function manualClock(start: string) {
       now += ms;
     },
   };
+}
+
+/**
+ * One storage account of `subscriptionId`: records of one resource always land in one sub-chain,
+ * so tests of one chain's mechanics (links, group commit, head races) give every input this id.
+ */
+export function oneResource(subscriptionId = SUB_A, name = 'saone'): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/${name}`;
+}
+
+/** The chain id a record of `resourceId` gets in the month of `at` (layout.ts, default sub-chains). */
+export function chainIdFor(
+  subscriptionId: string,
+  resourceId: string,
+  at: Date,
+  subChains = DEFAULT_SUB_CHAINS,
+): string {
+  return chainFor(subscriptionId, at, subChainOf(resourceId, subChains)).chainId;
 }

@@ -10,7 +10,7 @@ import {
 } from '../../../lib/evidence/layout.js';
 import { TableEvidenceStore } from '../../../lib/evidence/table-store.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
-import { input, manualClock, newStore, SUB_A, SUB_B } from './helpers.js';
+import { input, manualClock, newStore, oneResource, SUB_A, SUB_B } from './helpers.js';
 
 /** Every page of a query, following continuation tokens. */
 async function allPages(store: TableEvidenceStore, query: Parameters<TableEvidenceStore['query']>[0]) {
@@ -100,37 +100,40 @@ describe('evidence at scale: sub-chains', () => {
     expect(subChainOf(id, 1)).toBeNull();
     const lanes = new Set(Array.from({ length: 200 }, (_, i) => subChainOf(`${id}${i}`, 16)));
     expect(lanes.size).toBe(16);
+    // a child resource (a rule, a container) shares its parent's sub-chain
+    expect(subChainOf(`${id}/securityRules/ssh`, 16)).toBe(subChainOf(id, 16));
+    const account = `/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa1`;
+    expect(subChainOf(`${account}/blobServices/default/containers/c1`, 16)).toBe(subChainOf(account, 16));
+    // an id that is no ARM resource (tenant-level records) hashes whole, still stably
+    expect(subChainOf('tenant:t1/users/u1', 16)).toBe(subChainOf('TENANT:T1/users/U1', 16));
   });
 
   it('concurrent appenders on one subscription, on several instances, never fork or gap a chain', async () => {
-    const { store, client } = await newStore({ subChains: 16 });
-    // 48 events on 24 resources (two per resource) from 12 "instances", plus a sweep batch racing them
+    // the default store: 16 sub-chains per subscription-month (no subChains option anywhere here)
+    const { store, client } = await newStore();
+    // 50 events on 25 resources (two per resource) from 10 "instances", all at once, plus a sweep
+    // batch of the resources' children racing them
     const resources = Array.from(
-      { length: 24 },
+      { length: 25 },
       (_, i) =>
         `/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n${i}`,
     );
     const events = [...resources, ...resources].map((resourceId) => input({ resourceId }));
     const instances = Array.from(
-      { length: 12 },
+      { length: 10 },
       () =>
-        new TableEvidenceStore({
-          client,
-          remediatorIdentity: 'mi-test',
-          remediatorVersion: '0.0.0-test',
-          subChains: 16,
-        }),
+        new TableEvidenceStore({ client, remediatorIdentity: 'mi-test', remediatorVersion: '0.0.0-test' }),
     );
     const sweep = Array.from({ length: 120 }, (_, i) =>
       input({
         trigger: 'sweep',
         sweepId: '2026-11',
         outcome: 'compliant',
-        resourceId: `${resources[i % 24]}/x${i}`,
+        resourceId: `${resources[i % 25]}/securityRules/r${i}`,
       }),
     );
     const [records, swept] = await Promise.all([
-      Promise.all(events.map((data, i) => (instances[i % 12] as TableEvidenceStore).append(data))),
+      Promise.all(events.map((data, i) => (instances[i % 10] as TableEvidenceStore).append(data))),
       chunked(sweep, 40).reduce(
         async (done, part, i) => [
           ...(await done),
@@ -143,21 +146,27 @@ describe('evidence at scale: sub-chains', () => {
     // every chain: sequences 1..n without gap or duplicate, each record linked to the one before
     const byChain = new Map<string, EvidenceRecord[]>();
     for (const record of all) byChain.set(record.chainId, [...(byChain.get(record.chainId) ?? []), record]);
-    expect(byChain.size).toBeGreaterThan(4);
+    expect(byChain.size).toBeGreaterThan(4); // 25 resources over 16 heads, not one
     for (const [chainId, chainRecords] of byChain) {
+      expect(chainId).toMatch(/:2026-\d{2}~\d{2}$/);
       expect(chainFromId(chainId)?.chainId).toBe(chainId);
       const sorted = chainRecords.sort((a, b) => a.sequence - b.sequence);
       expect(sorted.map((r) => r.sequence)).toEqual(sorted.map((_, i) => i + 1));
       for (const [i, record] of sorted.entries())
         if (i > 0) expect(record.previousHash).toBe(sorted[i - 1]?.hash);
     }
-    // one resource's records live in one sub-chain
+    // one resource's records, its children's included, live in one sub-chain: subChainOf's
     for (const resourceId of resources) {
-      const chains = new Set(records.filter((r) => r.resourceId === resourceId).map((r) => r.chainId));
-      expect(chains.size).toBe(1);
+      const mine = all.filter(
+        (r) => r.resourceId === resourceId || r.resourceId.startsWith(`${resourceId}/`),
+      );
+      expect(mine.length).toBeGreaterThan(2);
+      expect(new Set(mine.map((r) => r.chainId))).toEqual(
+        new Set([chainFor(SUB_A, new Date(mine[0]?.time ?? ''), subChainOf(resourceId, 16)).chainId]),
+      );
     }
     const verified = await store.verify();
-    expect(verified).toEqual({ ok: true, chains: byChain.size, records: 168, problems: [] });
+    expect(verified).toEqual({ ok: true, chains: byChain.size, records: 170, problems: [] });
     // every sub-chain is in the registry (the one list of chains, which verify and digests read)
     const registered = new Set<string>();
     for await (const row of client.listEntities<{ chainId: string }>({
@@ -178,7 +187,10 @@ describe('evidence at scale: sub-chains', () => {
         return next(request);
       },
     });
-    const batch = Array.from({ length: 300 }, () => input({ trigger: 'sweep', sweepId: '2026-11' }));
+    // one resource (an account's containers, say): one sub-chain
+    const batch = Array.from({ length: 300 }, () =>
+      input({ trigger: 'sweep', sweepId: '2026-11', resourceId: oneResource() }),
+    );
     const [first, second] = await Promise.all([
       store.appendMany(batch.slice(0, 150)),
       store.appendMany(batch.slice(150)),

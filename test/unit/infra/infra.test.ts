@@ -59,6 +59,8 @@ const CLASSIFICATION: Record<keyof typeof SETTINGS, 'required' | 'optional' | 'l
   signingKeyId: 'required',
   digestContainer: 'optional',
   digestInterval: 'optional',
+  evidenceSubChains: 'optional',
+  exceptionsCacheMs: 'optional',
   twoStepControls: 'optional',
   graphEndpoint: 'optional',
   identitySchedule: 'optional',

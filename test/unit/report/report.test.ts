@@ -208,3 +208,39 @@ describe('reproducible samples', () => {
       );
   });
 });
+
+describe('anchoredThrough', () => {
+  it('is the digest through which every chain head is anchored, null while any one is not', async () => {
+    const source = new MemorySource();
+    source.append({ subscriptionId: A, outcome: 'compliant' }, '2026-11-02T00:00:00Z');
+    source.append({ subscriptionId: A, outcome: 'compliant' }, '2026-11-03T00:00:00Z');
+    source.append({ subscriptionId: B, outcome: 'compliant' }, '2026-11-04T00:00:00Z');
+    const signed: Record<string, string> = { [A]: '2026-11-05T00:00:00Z', [B]: '2026-11-06T00:00:00Z' };
+    const run = async (anchored: string[]) => {
+      const dir = await mkdtemp(join(tmpdir(), 'dw-unit-report-'));
+      dirs.push(dir);
+      return generatePeriodReport({
+        period: parsePeriod('2026-11-01', '2026-11-30'),
+        source,
+        exceptions: [],
+        scope: { subscriptions: [A, B], controls: scopeControls(), criteriaMap: criteriaMap() },
+        version: 'test',
+        generatedAt: new Date('2026-12-01T00:00:00Z'),
+        dir,
+        anchors: {
+          async anchorFor(chainId, sequence) {
+            const sub = anchored.find((id) => chainId.startsWith(id));
+            return sub
+              ? { digestId: `d-${sub}`, signedAt: signed[sub] ?? '', chainId, sequence, hash: 'h' }
+              : null;
+          },
+        },
+      });
+    };
+    // only A's chain anchored (A sorts first, B's chain is the last one): not anchored through anything
+    expect((await run([A])).verification.anchoredThrough).toBeNull();
+    // B's (the last chain) alone used to be taken for all of them
+    expect((await run([B])).verification.anchoredThrough).toBeNull();
+    expect((await run([A, B])).verification.anchoredThrough).toMatchObject({ digestId: `d-${B}` });
+  });
+});
