@@ -158,6 +158,23 @@ function writeTable(ctx: RequestContext, core: SandboxCore): ArmReply {
   return { status: 202, headers: { location: operationResultUrl(ctx.baseUrl, operation) } };
 }
 
+/** Tables_Delete: custom, search-result and restored tables only (built-in tables belong to the workspace). */
+function deleteTable(ctx: RequestContext, core: SandboxCore): ArmReply {
+  const workspace = requireWorkspace(core, ctx);
+  const name = ctx.params[3] ?? '';
+  const existing = core.store.get(`${workspace.id}/tables/${name}`);
+  if (!existing) return { status: 204 };
+  if (!/_(CL|SRCH|RST)$/i.test(existing.name))
+    throw new ArmError(
+      400,
+      'InvalidParameter',
+      `Table '${existing.name}' is a built-in table and cannot be deleted.`,
+    );
+  core.store.delete(existing.id);
+  core.recordChange(ctx, 'delete', TABLE_TYPE, existing.id);
+  return { status: 200 };
+}
+
 // Diagnostic settings: the scope is everything before /providers/Microsoft.Insights.
 const SETTINGS_LIST =
   /^(\/subscriptions\/[^/]+\/.+?)\/providers\/microsoft\.insights\/diagnosticSettings\/?$/i;
@@ -280,6 +297,12 @@ export const monitorRoutes: Route[] = [
     method: 'PATCH',
     pattern: path(`${WORKSPACES}/{w}/tables/{t}`),
     handle: writeTable,
+  },
+  {
+    kind: 'tables.delete',
+    method: 'DELETE',
+    pattern: path(`${WORKSPACES}/{w}/tables/{t}`),
+    handle: deleteTable,
   },
   {
     kind: 'operations.get',
