@@ -166,6 +166,13 @@ export function buildDiagnosticSetting(
       'At least one destination (workspace, storage account, event hub or partner) is required.',
     );
   }
+  // ARM's gateway validates linked ids before the RP sees them
+  if (typeof props.workspaceId === 'string' && !/^\/(subscriptions|providers)\//i.test(props.workspaceId)) {
+    throw badRequest(
+      'LinkedInvalidPropertyId',
+      `Property id '${props.workspaceId}' at path 'properties.workspaceId' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`,
+    );
+  }
   if (typeof props.workspaceId === 'string' && !workspaceExists(props.workspaceId)) {
     throw badRequest('LinkedResourceNotFound', `The workspace '${props.workspaceId}' could not be found.`);
   }
