@@ -39,7 +39,10 @@ function estate(): Scenario {
     // tables: law-audit's follow the workspace; law-ops has one kept 60 days by its own setting
     { id: `${workspaceId('law-audit')}/tables/AzureDiagnostics`, properties: {} },
     { id: `${workspaceId('law-ops')}/tables/AzureDiagnostics`, properties: {} },
-    { id: `${workspaceId('law-ops')}/tables/OpsAudit_CL`, properties: { totalRetentionInDays: 60 } },
+    {
+      id: `${workspaceId('law-ops')}/tables/OpsAudit_CL`,
+      properties: { retentionInDays: 30, totalRetentionInDays: 60 },
+    },
     {
       id: vaultId('kv-phi'),
       location: 'eastus',
