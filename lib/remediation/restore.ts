@@ -233,7 +233,11 @@ function etagOf(record: EvidenceRecord, snapshot: ResourceSnapshot, state: unkno
 }
 
 function describe(record: EvidenceRecord): string {
-  const what = record.ruleName ? `rule ${record.ruleName}` : `${record.controlId ?? 'recorded'} properties`;
+  const what = record.ruleName
+    ? `rule ${record.ruleName}`
+    : isDiagnosticRecord(record)
+      ? `diagnostic setting ${DRIFTWARDEN_DIAGNOSTIC_SETTING}`
+      : `${record.controlId ?? 'recorded'} properties`;
   return `restored ${what} to the before-state of record ${record.recordId}`;
 }
 

@@ -397,6 +397,7 @@ describe('DIAG-RESOURCE-LOGS in remediate mode (DW_DIAG_WORKSPACE_ID)', () => {
     expect(result.exception).toMatchObject({ controlId: 'DIAG-RESOURCE-LOGS', scope: NSG });
     expect(result.record).toMatchObject({
       outcome: 'restored',
+      action: `restored diagnostic setting driftwarden-soc2 to the before-state of record ${remediated.recordId}`,
       before: { diagnosticSettings: [expect.objectContaining({ name: 'driftwarden-soc2' })] },
       after: { scopeId: NSG, diagnosticSettings: [] },
     });
