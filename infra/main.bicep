@@ -150,6 +150,15 @@ param phiTagName string = ''
 @description('Comma-separated tag values that mean PHI (DW_PHI_TAG_VALUES). Empty: built-in default.')
 param phiTagValues string = ''
 
+@description('Tag name marking the audit workspaces LAW-RETENTION judges: <name>=true (DW_AUDIT_WORKSPACE_TAG). Empty with auditWorkspaceIds empty: every workspace.')
+param auditWorkspaceTag string = ''
+
+@description('Comma-separated ids of the audit workspaces LAW-RETENTION judges (DW_AUDIT_WORKSPACE_IDS). Empty with auditWorkspaceTag empty: every workspace.')
+param auditWorkspaceIds string = ''
+
+@description('Workspace DIAG-RESOURCE-LOGS remediate mode sends created diagnostic settings to (DW_DIAG_WORKSPACE_ID). Required for DIAG-RESOURCE-LOGS=remediate; must be in a monitored subscription (the role grants its sharedKeys/action there).')
+param diagnosticWorkspaceId string = ''
+
 @description('Comma-separated management/database ports, ranges allowed (DW_MANAGEMENT_PORTS). Empty: built-in list.')
 param managementPorts string = ''
 
@@ -307,6 +316,9 @@ module functionApp 'modules/functionapp.bicep' = {
     phiTagValues: phiTagValues
     managementPorts: managementPorts
     internetPrefixMaxLength: internetPrefixMaxLength
+    auditWorkspaceTag: auditWorkspaceTag
+    auditWorkspaceIds: auditWorkspaceIds
+    diagnosticWorkspaceId: diagnosticWorkspaceId
     // the minimum LAW-RETENTION requires of audited workspaces is the app's own workspace retention
     logRetentionDays: string(logRetentionDays)
     exceptionMaxDays: exceptionMaxDays

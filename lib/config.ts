@@ -24,6 +24,9 @@ export const SETTINGS = {
   managementPorts: 'DW_MANAGEMENT_PORTS',
   internetPrefixMaxLength: 'DW_INTERNET_PREFIX_MAX_LENGTH',
   logRetentionDays: 'DW_LOG_RETENTION_DAYS', // LAW-RETENTION minimum, default 365
+  auditWorkspaceTag: 'DW_AUDIT_WORKSPACE_TAG', // tag name: workspaces tagged <name>=true are the audit workspaces
+  auditWorkspaceIds: 'DW_AUDIT_WORKSPACE_IDS', // comma-separated workspace ids that are audit workspaces
+  diagnosticWorkspaceId: 'DW_DIAG_WORKSPACE_ID', // where DIAG-RESOURCE-LOGS' created settings send (remediate mode)
   selfObjectId: 'DW_SELF_OBJECT_ID', // loop guard: our managed identity's object id
   selfAppId: 'DW_SELF_APP_ID', // loop guard: our managed identity's client/app id
   armEndpoint: 'DW_ARM_ENDPOINT', // default https://management.azure.com (the sandbox in local mode)
@@ -76,6 +79,12 @@ export interface Config {
   managementPorts: string[] | null;
   internetPrefixMaxLength: number | null;
   logRetentionDays: number | null;
+  /** audit workspace selection (both null: every workspace is judged by LAW-RETENTION) */
+  auditWorkspaceTag: string | null;
+  /** lower-cased workspace ids */
+  auditWorkspaceIds: string[] | null;
+  /** the destination DIAG-RESOURCE-LOGS remediation sends to (as given); required for its remediate mode */
+  diagnosticWorkspaceId: string | null;
   selfObjectId: string | null;
   selfAppId: string | null;
   armEndpoint: string;
@@ -202,6 +211,44 @@ function signingKey(env: Env): SigningKeyRef | null {
 
 const CONTROL_ID = /^[A-Z]+-[A-Z-]+$/;
 
+/** A Log Analytics workspace id, as given (compared case-insensitively, as ARM compares ids). */
+const WORKSPACE_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]{1,90}\/providers\/Microsoft\.OperationalInsights\/workspaces\/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/i;
+
+function workspaceIdOf(name: string, value: string): string {
+  if (!WORKSPACE_ID.test(value))
+    throw new ConfigError(
+      name,
+      `"${value.slice(0, 200)}" is not a Log Analytics workspace id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>)`,
+    );
+  return value;
+}
+
+function workspaceIds(env: Env, name: string): string[] | null {
+  const values = list(env, name);
+  return values === null ? null : values.map((value) => workspaceIdOf(name, value).toLowerCase());
+}
+
+/** Azure tag names: up to 512 characters, none of < > % & \\ ? / */
+function tagName(env: Env, name: string): string | null {
+  const value = text(env, name);
+  if (value !== null && (value.length > 512 || /[<>%&\\?/]/.test(value)))
+    throw new ConfigError(name, `"${value.slice(0, 100)}" is not a valid tag name`);
+  return value;
+}
+
+/**
+ * DIAG-RESOURCE-LOGS remediates by creating a diagnostic setting that sends to the configured
+ * workspace: remediate mode without one is refused at start-up, not discovered per resource.
+ */
+function checkDiagnosticRemediation(modes: Partial<Record<ControlId, Mode>>, workspace: string | null): void {
+  if (modes['DIAG-RESOURCE-LOGS'] === 'remediate' && workspace === null)
+    throw new ConfigError(
+      SETTINGS.diagnosticWorkspaceId,
+      `DIAG-RESOURCE-LOGS=remediate (${SETTINGS.modes}) creates diagnostic settings sending to a workspace: set ${SETTINGS.diagnosticWorkspaceId} to its resource id`,
+    );
+}
+
 function twoStep(env: Env): ControlId[] {
   const value = text(env, SETTINGS.twoStepControls);
   if (value === null) return ['NSG-MGMT-PORT'];
@@ -275,6 +322,10 @@ export function loadConfig(env: Env = process.env): Config {
     }
     modeOverrides[id.toUpperCase() as ControlId] = mode as Mode;
   }
+  const diagnosticWorkspace = text(env, SETTINGS.diagnosticWorkspaceId);
+  const diagnosticWorkspaceId =
+    diagnosticWorkspace === null ? null : workspaceIdOf(SETTINGS.diagnosticWorkspaceId, diagnosticWorkspace);
+  checkDiagnosticRemediation(modeOverrides, diagnosticWorkspaceId);
 
   return {
     subscriptions,
@@ -298,6 +349,9 @@ export function loadConfig(env: Env = process.env): Config {
     internetPrefixMaxLength: int(env, SETTINGS.internetPrefixMaxLength, 0, 128),
     // Log Analytics allows 30-730 days of interactive retention
     logRetentionDays: int(env, SETTINGS.logRetentionDays, 30, 730),
+    auditWorkspaceTag: tagName(env, SETTINGS.auditWorkspaceTag),
+    auditWorkspaceIds: workspaceIds(env, SETTINGS.auditWorkspaceIds),
+    diagnosticWorkspaceId,
     selfObjectId: text(env, SETTINGS.selfObjectId),
     selfAppId: text(env, SETTINGS.selfAppId),
     armEndpoint: httpsUri(env, SETTINGS.armEndpoint) ?? 'https://management.azure.com',

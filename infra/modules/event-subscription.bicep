@@ -32,6 +32,8 @@ var handledOperations = [
   'Microsoft.Network/networkSecurityGroups/securityRules/delete'
   'Microsoft.OperationalInsights/workspaces/write'
   'Microsoft.OperationalInsights/workspaces/delete'
+  'Microsoft.OperationalInsights/workspaces/tables/write'
+  'Microsoft.OperationalInsights/workspaces/tables/delete'
   'Microsoft.KeyVault/vaults/write'
   'Microsoft.KeyVault/vaults/delete'
   'Microsoft.KeyVault/vaults/keys/write'

@@ -72,6 +72,9 @@ param phiTagName string
 param phiTagValues string
 param managementPorts string
 param internetPrefixMaxLength string
+param auditWorkspaceTag string
+param auditWorkspaceIds string
+param diagnosticWorkspaceId string
 param logRetentionDays string
 param exceptionMaxDays int
 
@@ -195,6 +198,9 @@ var appSettings = {
   DW_MANAGEMENT_PORTS: managementPorts
   DW_INTERNET_PREFIX_MAX_LENGTH: internetPrefixMaxLength
   DW_LOG_RETENTION_DAYS: logRetentionDays
+  DW_AUDIT_WORKSPACE_TAG: auditWorkspaceTag
+  DW_AUDIT_WORKSPACE_IDS: auditWorkspaceIds
+  DW_DIAG_WORKSPACE_ID: diagnosticWorkspaceId
   DW_EXCEPTION_MAX_DAYS: string(exceptionMaxDays)
 
   // Evidence anchoring: signed digests in the WORM container (README "Evidence trust model")

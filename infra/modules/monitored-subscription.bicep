@@ -12,8 +12,10 @@ param eventsResourceGroupName string
 param principalId string
 
 // Least privilege: reads for evaluation and the sweep's enumeration, writes to revert and restore.
-// Must equal ARM_ACTIONS (test/unit/infra checks it). No delete, no wildcard, no data actions; the
-// one action is the Policy Insights query (read-only, POST by API design).
+// Must equal ARM_ACTIONS (test/unit/infra checks it). No wildcard, no data actions; the one delete
+// is of driftwarden's own diagnostic setting (restore); the actions are the Policy Insights query
+// (read-only, POST by API design) and the workspace sharedKeys check ARM makes when a diagnostic
+// setting names a workspace as its destination.
 var armActions = [
   'Microsoft.Storage/storageAccounts/read'
   'Microsoft.Storage/storageAccounts/write'
@@ -24,9 +26,15 @@ var armActions = [
   'Microsoft.Network/networkSecurityGroups/securityRules/write'
   'Microsoft.OperationalInsights/workspaces/read'
   'Microsoft.OperationalInsights/workspaces/write'
+  'Microsoft.OperationalInsights/workspaces/tables/read'
+  // ARM's linked access check on a diagnostic setting's destination workspace (DIAG-RESOURCE-LOGS remediate)
+  'Microsoft.OperationalInsights/workspaces/sharedKeys/action'
   'Microsoft.KeyVault/vaults/read'
   'Microsoft.KeyVault/vaults/keys/read'
   'Microsoft.Insights/diagnosticSettings/read'
+  // DIAG-RESOURCE-LOGS remediate mode creates driftwarden-soc2; a restore deletes it again
+  'Microsoft.Insights/diagnosticSettings/write'
+  'Microsoft.Insights/diagnosticSettings/delete'
   // Azure Policy cross-check: read compliance states (the query is a POST; its nextLink pages a GET)
   'Microsoft.PolicyInsights/policyStates/queryResults/action'
   'Microsoft.PolicyInsights/policyStates/queryResults/read'

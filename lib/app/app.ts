@@ -8,10 +8,12 @@ import { parseDevPrincipal } from '../api/auth.js';
 import type { ApiDeps } from '../api/deps.js';
 import type { Restorer } from '../api/restorer.js';
 import { ArmClients, type ArmConnection } from '../azure/clients.js';
+import type { RelatedReadOptions } from '../azure/related-reader.js';
 import { ArmResourceGateway } from '../azure/resources.js';
 import { TablePacer } from '../azure/table-pacing.js';
 import { createTableClient } from '../azure/tables.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
+import { isAuditWorkspace } from '../controls/audit-workspaces.js';
 import { CONTROLS } from '../controls/catalog.js';
 import { identitySettingsFromConfig } from '../controls/identity-settings.js';
 import { evaluationSettingsFromConfig } from '../controls/settings.js';
@@ -287,6 +289,12 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     );
   });
 
+  /** Beyond a resource's own references: audit workspaces' tables (LAW-RETENTION on), the DIAG destination. */
+  const relatedReads: RelatedReadOptions = {
+    tablesOf: (workspace) => modes('LAW-RETENTION') !== 'off' && isAuditWorkspace(workspace, settings),
+    diagnosticWorkspaceId: settings.diagnosticWorkspaceId,
+  };
+
   /** One engine over the given stores and a gateway bounded for its path. */
   function engineWith(parts: {
     evidence: EvidenceStore;
@@ -298,6 +306,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     const gateway = new ArmResourceGateway(arm(), {
       operationTimeoutMs: parts.operationTimeoutMs,
       pollIntervalMs: overrides.armPollIntervalMs ?? 500,
+      related: relatedReads,
     });
     const engine = new RemediationEngine({
       gateway,
@@ -394,6 +403,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       arm: arm(),
       engine,
       modes,
+      related: relatedReads,
       evidence: evidenceStore,
       exceptions: exceptionStore,
       reports: new SweepReportStore(reportsContainer()),

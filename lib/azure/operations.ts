@@ -28,7 +28,10 @@ export const HANDLED_EVENT_TYPES = [
   'Microsoft.Resources.ResourceDeleteSuccess',
 ] as const;
 
-/** Least privilege: exactly what the adapters call. Reads for evaluation and enumeration, writes to revert/restore. */
+/**
+ * Least privilege: exactly what the adapters call (plus the one linked action ARM checks on a
+ * write's referenced resource). Reads for evaluation and enumeration, writes to revert/restore.
+ */
 export const ARM_ACTIONS = [
   'Microsoft.Storage/storageAccounts/read',
   'Microsoft.Storage/storageAccounts/write',
@@ -40,11 +43,19 @@ export const ARM_ACTIONS = [
   // LAW-RETENTION reads and remediates workspaces; DIAG-RESOURCE-LOGS reads their retention
   'Microsoft.OperationalInsights/workspaces/read',
   'Microsoft.OperationalInsights/workspaces/write',
+  // LAW-RETENTION flags tables keeping less than the minimum (one list per audit workspace)
+  'Microsoft.OperationalInsights/workspaces/tables/read',
+  // DIAG-RESOURCE-LOGS remediate: ARM checks this on the destination workspace of a setting we create
+  // (LinkedAuthorizationFailed without it); never called as such
+  'Microsoft.OperationalInsights/workspaces/sharedKeys/action',
   // KV-* audit vaults; KV-HSM-KEY-PHI reads the key a PHI account's encryption uses (metadata only)
   'Microsoft.KeyVault/vaults/read',
   'Microsoft.KeyVault/vaults/keys/read',
   // DIAG-RESOURCE-LOGS: the diagnostic settings of accounts' blob services, vaults and NSGs
   'Microsoft.Insights/diagnosticSettings/read',
+  // DIAG-RESOURCE-LOGS remediate mode creates driftwarden-soc2; restore deletes it again
+  'Microsoft.Insights/diagnosticSettings/write',
+  'Microsoft.Insights/diagnosticSettings/delete',
   // Azure Policy cross-check (lib/policy/states.ts): the query is a POST, its nextLink pages a GET
   'Microsoft.PolicyInsights/policyStates/queryResults/action',
   'Microsoft.PolicyInsights/policyStates/queryResults/read',

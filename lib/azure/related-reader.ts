@@ -1,6 +1,14 @@
 import { createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
+import { diagnosticScopeOf } from '../controls/diag-resource-logs.js';
 import { RelatedIndex } from '../controls/related.js';
-import type { DiagnosticSettingResource, NormalizedResource, RelatedResources } from '../controls/types.js';
+import type {
+  DiagnosticLogEntry,
+  DiagnosticSettingResource,
+  LogAnalyticsTableResource,
+  LogAnalyticsWorkspaceResource,
+  NormalizedResource,
+  RelatedResources,
+} from '../controls/types.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { isRestError } from '../util/errors.js';
 import type { ArmClients } from './clients.js';
@@ -24,18 +32,8 @@ function isNotFound(error: unknown): boolean {
   return isRestError(error) && error.statusCode === 404;
 }
 
-/** Where a judged resource's audit logs are configured (a storage account's: its blob service). */
-export function diagnosticScopeOf(resource: NormalizedResource): string | null {
-  switch (resource.kind) {
-    case 'storageAccount':
-      return `${resource.id}/blobServices/default`;
-    case 'keyVault':
-    case 'networkSecurityGroup':
-      return resource.id;
-    default:
-      return null;
-  }
-}
+/** Where a judged resource's audit logs are configured (the control's own rule). */
+export { diagnosticScopeOf } from '../controls/diag-resource-logs.js';
 
 /**
  * Diagnostic settings API version with `categoryGroup` (audit / allLogs). @azure/arm-monitor 7
@@ -45,6 +43,38 @@ export function diagnosticScopeOf(resource: NormalizedResource): string | null {
  */
 export const DIAGNOSTIC_SETTINGS_API_VERSION = '2021-05-01-preview';
 
+/** One diagnostic-settings request at DIAGNOSTIC_SETTINGS_API_VERSION through the monitor client's pipeline. */
+async function sendDiagnosticSettings(
+  arm: ArmClients,
+  subscriptionId: string,
+  path: string,
+  method: 'GET' | 'PUT',
+  body?: unknown,
+  abortSignal?: AbortSignal,
+): Promise<Json> {
+  const client = await arm.monitorFor(subscriptionId);
+  const url = `${arm.connection.endpoint.replace(/\/+$/, '')}${path}?api-version=${DIAGNOSTIC_SETTINGS_API_VERSION}`;
+  const request = createPipelineRequest({
+    url,
+    method,
+    ...(abortSignal ? { abortSignal } : {}),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (body !== undefined) request.headers.set('Content-Type', 'application/json');
+  const response = await client.sendRequest(request);
+  const parsed = response.bodyAsText ? (JSON.parse(response.bodyAsText) as Json) : {};
+  if (response.status >= 400) {
+    const error = (parsed as { error?: { code?: string; message?: string } }).error;
+    throw new RestError(error?.message ?? `diagnostic settings ${method} failed (${response.status})`, {
+      code: error?.code ?? 'Unknown',
+      statusCode: response.status,
+      request: response.request,
+      response,
+    });
+  }
+  return parsed;
+}
+
 /** The diagnostic settings of one scope, normalised (one ARM call: the list is not paged). */
 export async function listDiagnosticSettings(
   arm: ArmClients,
@@ -52,39 +82,93 @@ export async function listDiagnosticSettings(
   scopeId: string,
   abortSignal?: AbortSignal,
 ): Promise<DiagnosticSettingResource[]> {
-  const client = await arm.monitorFor(subscriptionId);
-  const url = `${arm.connection.endpoint.replace(/\/+$/, '')}${scopeId}/providers/Microsoft.Insights/diagnosticSettings?api-version=${DIAGNOSTIC_SETTINGS_API_VERSION}`;
-  const response = await client.sendRequest(
-    createPipelineRequest({ url, method: 'GET', ...(abortSignal ? { abortSignal } : {}) }),
+  const body = await sendDiagnosticSettings(
+    arm,
+    subscriptionId,
+    `${scopeId}/providers/Microsoft.Insights/diagnosticSettings`,
+    'GET',
+    undefined,
+    abortSignal,
   );
-  const body = response.bodyAsText ? (JSON.parse(response.bodyAsText) as { value?: unknown[] }) : {};
-  if (response.status >= 400) {
-    const error = (body as { error?: { code?: string; message?: string } }).error;
-    throw new RestError(error?.message ?? `diagnostic settings list failed (${response.status})`, {
-      code: error?.code ?? 'Unknown',
-      statusCode: response.status,
-      request: response.request,
-      response,
-    });
-  }
   const settings: DiagnosticSettingResource[] = [];
-  for (const raw of body.value ?? []) {
+  for (const raw of Array.isArray(body.value) ? body.value : []) {
     const setting = normalizeResource(plain(raw));
     if (setting?.kind === 'diagnosticSetting') settings.push(setting);
   }
   return settings;
 }
 
+/**
+ * PUT of a setting whose logs use category groups (a restore of one as recorded): the SDK's
+ * 2017-05-01-preview model would drop them, so this goes out at DIAGNOSTIC_SETTINGS_API_VERSION.
+ */
+export async function putDiagnosticSettingWithGroups(
+  arm: ArmClients,
+  subscriptionId: string,
+  scopeId: string,
+  name: string,
+  properties: { workspaceId?: string; logs: DiagnosticLogEntry[] },
+  abortSignal?: AbortSignal,
+): Promise<void> {
+  const logs = properties.logs.map((entry) => ({
+    ...(entry.category ? { category: entry.category } : {}),
+    ...(entry.categoryGroup ? { categoryGroup: entry.categoryGroup } : {}),
+    enabled: entry.enabled,
+  }));
+  await sendDiagnosticSettings(
+    arm,
+    subscriptionId,
+    `${scopeId}/providers/Microsoft.Insights/diagnosticSettings/${encodeURIComponent(name)}`,
+    'PUT',
+    { properties: { ...properties, logs } },
+    abortSignal,
+  );
+}
+
+/** What ArmRelatedReader reads beyond a resource's own references. */
+export interface RelatedReadOptions {
+  /** whether to list a workspace's tables (LAW-RETENTION judges an audit workspace's); default: every workspace's */
+  tablesOf?: (workspace: LogAnalyticsWorkspaceResource) => boolean;
+  /** read this workspace too (DIAG-RESOURCE-LOGS' remediation destination, DW_DIAG_WORKSPACE_ID) */
+  diagnosticWorkspaceId?: string | null;
+}
+
+/** A workspace's tables, normalised (Tables_ListByWorkspace: one response, no nextLink). */
+export async function listWorkspaceTables(
+  arm: ArmClients,
+  workspaceId: string,
+  abortSignal?: AbortSignal,
+): Promise<LogAnalyticsTableResource[]> {
+  const parsed = parseResourceId(workspaceId);
+  if (!parsed.ok || parsed.id?.target !== 'logAnalyticsWorkspace') return [];
+  const { subscriptionId, resourceGroup, parentName } = parsed.id;
+  const client = await arm.operationalInsightsFor(subscriptionId);
+  const tables: LogAnalyticsTableResource[] = [];
+  for await (const page of client.tables
+    .listByWorkspace(resourceGroup, parentName, abortSignal ? { abortSignal } : {})
+    .byPage()) {
+    for (const raw of page) {
+      const table = normalizeResource(plain(raw));
+      if (table?.kind === 'logAnalyticsTable') tables.push(table);
+    }
+  }
+  return tables;
+}
+
 export class ArmRelatedReader {
   constructor(
     private readonly arm: ArmClients,
     private readonly signal: () => AbortSignal,
+    private readonly options: RelatedReadOptions = {},
   ) {}
 
   async read(resource: NormalizedResource): Promise<RelatedResources> {
     const index = new RelatedIndex({ workspaces: true });
     const subscriptionId = parseResourceId(resource.id).ok ? resource.id.split('/')[2] : undefined;
     if (!subscriptionId) return index;
+    if (resource.kind === 'logAnalyticsWorkspace' && (this.options.tablesOf?.(resource) ?? true)) {
+      index.listedTables(resource.id, await listWorkspaceTables(this.arm, resource.id, this.signal()));
+    }
     const scope = diagnosticScopeOf(resource);
     if (scope) {
       const settings = await listDiagnosticSettings(this.arm, subscriptionId, scope, this.signal());
@@ -92,6 +176,9 @@ export class ArmRelatedReader {
       const workspaces = new Set(
         settings.flatMap((s) => (s.workspaceId ? [s.workspaceId.toLowerCase()] : [])),
       );
+      // the remediation's destination, so the control knows whether it qualifies
+      if (this.options.diagnosticWorkspaceId)
+        workspaces.add(this.options.diagnosticWorkspaceId.toLowerCase());
       for (const workspaceId of workspaces) await this.addWorkspace(index, workspaceId);
     }
     if (resource.kind === 'storageAccount' && resource.keyVaultUri && resource.keyName) {

@@ -43,6 +43,8 @@ const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const NETWORK_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
 // Log Analytics workspace: 4-63 letters, digits and hyphens, starting and ending alphanumeric.
 const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/;
+// Log Analytics table: letters, digits and underscores (custom tables end in _CL, search results _SRCH).
+const WORKSPACE_TABLE = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
 // Key Vault: 3-24 letters, digits and single hyphens, starting with a letter, ending alphanumeric.
 const VAULT = /^(?=.{3,24}$)[A-Za-z](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]$/;
 // Key Vault key: 1-127 letters, digits and hyphens.
@@ -69,6 +71,7 @@ const NAME_RULES = new Map<string, NameRule>([
   ['microsoft.network/networksecuritygroups', { pattern: NETWORK_NAME, what: 'network security group' }],
   ['microsoft.network/networksecuritygroups/securityrules', { pattern: NETWORK_NAME, what: 'security rule' }],
   ['microsoft.operationalinsights/workspaces', { pattern: WORKSPACE, what: 'Log Analytics workspace' }],
+  ['microsoft.operationalinsights/workspaces/tables', { pattern: WORKSPACE_TABLE, what: 'workspace table' }],
   ['microsoft.keyvault/vaults', { pattern: VAULT, what: 'key vault' }],
   ['microsoft.keyvault/vaults/keys', { pattern: VAULT_KEY, what: 'key vault key' }],
   ['microsoft.insights/diagnosticsettings', { pattern: DIAGNOSTIC_SETTING, what: 'diagnostic setting' }],

@@ -1,7 +1,12 @@
 import type { SecurityRule as SdkSecurityRule } from '@azure/arm-network';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type WritableStorageProperties, writtenFieldsOf } from '../controls/resource-fields.js';
-import type { NormalizedResource, RelatedResources, RemediationPlan } from '../controls/types.js';
+import type {
+  DiagnosticLogEntry,
+  NormalizedResource,
+  RelatedResources,
+  RemediationPlan,
+} from '../controls/types.js';
 import { inFlight } from '../remediation/in-flight.js';
 import {
   PreconditionFailedError,
@@ -9,6 +14,7 @@ import {
   type ResourceGateway,
   type ResourceSnapshot,
 } from '../remediation/types.js';
+import { normalizeResource } from '../resources/normalize.js';
 import { isRestError } from '../util/errors.js';
 import {
   BusyWriteError,
@@ -17,7 +23,11 @@ import {
   sameRuleContent,
 } from './busy-nsg.js';
 import type { ArmClients } from './clients.js';
-import { ArmRelatedReader } from './related-reader.js';
+import {
+  ArmRelatedReader,
+  putDiagnosticSettingWithGroups,
+  type RelatedReadOptions,
+} from './related-reader.js';
 import { type ParsedResourceId, requireResourceId } from './resource-id.js';
 
 /**
@@ -52,6 +62,8 @@ export interface GatewayOptions {
   busyWaitMs?: number;
   /** jitter source (0..1); default Math.random */
   random?: () => number;
+  /** what the cross-resource reads include beyond a resource's own references (related-reader.ts) */
+  related?: RelatedReadOptions;
 }
 
 /** What the gateway had to wait out (for logs and benchmarks). */
@@ -197,7 +209,7 @@ export class ArmResourceGateway implements ResourceGateway {
     this.settleWaitMs = options.settleWaitMs ?? 30_000;
     this.busyWaitMs = options.busyWaitMs ?? this.timeoutMs;
     this.random = options.random ?? Math.random;
-    this.relatedReader = new ArmRelatedReader(clients, () => this.signal());
+    this.relatedReader = new ArmRelatedReader(clients, () => this.signal(), options.related);
   }
 
   /** What the cross-resource controls need about `resource` (diagnostic settings, workspaces, its CMK key). */
@@ -297,6 +309,16 @@ export class ArmResourceGateway implements ResourceGateway {
               { abortSignal },
             ),
           );
+        case 'logAnalyticsTable':
+          return this.snapshot(
+            id,
+            await (await this.clients.operationalInsightsFor(id.subscriptionId)).tables.get(
+              id.resourceGroup,
+              id.parentName,
+              id.childName as string,
+              { abortSignal },
+            ),
+          );
         case 'keyVault':
           return this.snapshot(
             id,
@@ -357,7 +379,76 @@ export class ArmResourceGateway implements ResourceGateway {
           rule,
         );
       }
+      case 'diagnostic-setting':
+        return this.putDiagnosticSetting(current, plan.scopeId, plan.name, {
+          workspaceId: plan.workspaceId,
+          logs: plan.categories.map((category) => ({ category, categoryGroup: null, enabled: true })),
+        });
     }
+  }
+
+  /**
+   * DiagnosticSettings_CreateOrUpdate (synchronous: 200 with the setting), then the resource's
+   * related resources read back (its settings list, their workspaces): the state the engine
+   * confirms the write on and records as `after`. Diagnostic settings carry no ETag.
+   */
+  private async putDiagnosticSetting(
+    current: ResourceSnapshot,
+    scopeId: string,
+    name: string,
+    setting: { workspaceId: string | null; logs: DiagnosticLogEntry[] },
+  ): Promise<ResourceSnapshot> {
+    const destination = setting.workspaceId ? { workspaceId: setting.workspaceId } : {};
+    if (setting.logs.some((entry) => entry.categoryGroup)) {
+      await putDiagnosticSettingWithGroups(
+        this.clients,
+        current.subscriptionId,
+        scopeId,
+        name,
+        { ...destination, logs: setting.logs },
+        this.signal(),
+      );
+    } else {
+      const client = await this.clients.monitorFor(current.subscriptionId);
+      await client.diagnosticSettings.createOrUpdate(
+        // the SDK takes the resource URI without its leading slash
+        scopeId.replace(/^\/+/, ''),
+        name,
+        {
+          ...destination,
+          logs: setting.logs.map((entry) => ({
+            category: entry.category ?? undefined,
+            enabled: entry.enabled,
+          })),
+        },
+        { abortSignal: this.signal() },
+      );
+    }
+    return this.withRelatedReadBack(current);
+  }
+
+  private async withRelatedReadBack(current: ResourceSnapshot): Promise<ResourceSnapshot> {
+    const resource = normalizeResource(current.raw);
+    if (!resource) return current;
+    return { ...current, related: await this.related(resource) };
+  }
+
+  async restoreDiagnosticSetting(
+    resourceId: string,
+    scopeId: string,
+    name: string,
+    setting: { workspaceId: string | null; logs: DiagnosticLogEntry[] } | null,
+  ): Promise<ResourceSnapshot> {
+    const current = await this.readOnce(resourceId);
+    if (!current) throw new PreconditionFailedError(resourceId);
+    if (setting) return this.putDiagnosticSetting(current, scopeId, name, setting);
+    // DiagnosticSettings_Delete: 200, or 204 when it is already gone
+    await (await this.clients.monitorFor(current.subscriptionId)).diagnosticSettings.delete(
+      scopeId.replace(/^\/+/, ''),
+      name,
+      { abortSignal: this.signal() },
+    );
+    return this.withRelatedReadBack(current);
   }
 
   async restoreState(resourceId: string, before: unknown, etag?: string | null): Promise<ResourceSnapshot> {
@@ -399,6 +490,7 @@ export class ArmResourceGateway implements ResourceGateway {
         if (typeof days !== 'number') throw new Error('restore: the recorded state has no retentionInDays');
         return this.patchWorkspace(id, days, etag ?? null);
       }
+      case 'logAnalyticsTable':
       case 'keyVault':
       case 'keyVaultKey':
       case 'diagnosticSetting':

@@ -27,8 +27,11 @@ export type ResourceOf<K extends ResourceKind, R extends Fields> = K extends Res
 export interface Verdict {
   pass(message: string, extra?: { ruleName?: string }): Finding;
   notApplicable(message: string): Finding;
-  /** The remediation is the control's `writes` unless a plan is given (NSG rules: per rule). */
-  fail(message: string, extra?: { ruleName?: string; remediation?: RemediationPlan }): Finding;
+  /**
+   * The remediation is the control's `writes` unless a plan is given (NSG rules: per rule);
+   * `remediation: null`: this failure has no automatic remediation.
+   */
+  fail(message: string, extra?: { ruleName?: string; remediation?: RemediationPlan | null }): Finding;
 }
 
 /** Everything about one control, in its own module. */
@@ -123,11 +126,14 @@ export function defineControl<
       const verdict: Verdict = {
         pass: (message, extra = {}) => finding(meta, resource, 'pass', message, extra),
         notApplicable: (message) => finding(meta, resource, 'not-applicable', message),
-        fail: (message, extra = {}) =>
-          finding(meta, resource, 'fail', message, {
+        fail: (message, { remediation, ...extra } = {}) => {
+          const plan =
+            remediation === null ? undefined : (remediation ?? propertyPlan(resource.kind, writes));
+          return finding(meta, resource, 'fail', message, {
             ...extra,
-            remediation: extra.remediation ?? propertyPlan(resource.kind, writes),
-          }),
+            ...(plan ? { remediation: plan } : {}),
+          });
+        },
       };
       // The kind check above is what makes the resource one of this control's shapes.
       return judge(resource as ResourceOf<K, R>, settings, verdict, related);

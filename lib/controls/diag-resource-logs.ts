@@ -1,6 +1,14 @@
+import { describeSelection, isAuditWorkspace } from './audit-workspaces.js';
 import { defineControl } from './define.js';
 import { sameText } from './support.js';
-import type { DiagnosticSettingResource, LogAnalyticsWorkspaceResource } from './types.js';
+import type {
+  DiagnosticSettingResource,
+  EvaluationSettings,
+  LogAnalyticsWorkspaceResource,
+  NormalizedResource,
+  RelatedResources,
+  RemediationPlan,
+} from './types.js';
 
 /**
  * The audit log categories each judged resource must send, and where its diagnostic settings
@@ -17,6 +25,17 @@ const AUDIT_LOGS = {
   networkSecurityGroup: { scope: (id: string) => id, what: 'NSG', categories: ['NetworkSecurityGroupEvent'] },
 } as const;
 
+/** The diagnostic setting driftwarden creates in remediate mode (and a restore deletes again). */
+export const DRIFTWARDEN_DIAGNOSTIC_SETTING = 'driftwarden-soc2';
+
+/** Where a judged resource's audit logs are configured (a storage account's: its blob service); null for other kinds. */
+export function diagnosticScopeOf(resource: Pick<NormalizedResource, 'kind' | 'id'>): string | null {
+  const kind = resource.kind;
+  return kind === 'storageAccount' || kind === 'keyVault' || kind === 'networkSecurityGroup'
+    ? AUDIT_LOGS[kind].scope(resource.id)
+    : null;
+}
+
 const COVERING_GROUPS = ['audit', 'allLogs'];
 
 /** The required categories a setting sends (enabled entries only). */
@@ -29,14 +48,21 @@ function coveredBy(setting: DiagnosticSettingResource, required: readonly string
 
 type WorkspaceVerdict = { ok: true } | { ok: false; why: string } | { ok: 'unknown'; why: string };
 
+/** Whether a destination meets LAW-RETENTION: an audit workspace keeping the minimum. */
 function judgeWorkspace(
   workspaceId: string,
   workspace: LogAnalyticsWorkspaceResource | null | undefined,
-  minimum: number,
+  settings: EvaluationSettings,
 ): WorkspaceVerdict {
+  const minimum = settings.logRetentionDays;
   if (workspace === undefined)
     return { ok: 'unknown', why: `workspace ${workspaceId} is not among the resources read` };
   if (workspace === null) return { ok: false, why: `workspace ${workspaceId} does not exist` };
+  if (!isAuditWorkspace(workspace, settings))
+    return {
+      ok: false,
+      why: `workspace ${workspace.name} is not an audit workspace (${describeSelection(settings)})`,
+    };
   const days = workspace.retentionInDays;
   if (days !== null && days >= minimum) return { ok: true };
   return {
@@ -46,9 +72,42 @@ function judgeWorkspace(
 }
 
 /**
+ * The remediation in remediate mode: driftwarden's setting on the scope, sending the required
+ * categories to DW_DIAG_WORKSPACE_ID — unless that workspace is known not to qualify itself
+ * (then the setting would not make the resource compliant, and `why` says so).
+ */
+function remediationFor(
+  scopeId: string,
+  categories: readonly string[],
+  settings: EvaluationSettings,
+  related: RelatedResources,
+): { plan: RemediationPlan | null; why: string } {
+  const workspaceId = settings.diagnosticWorkspaceId;
+  if (!workspaceId) return { plan: null, why: '' };
+  const destination = judgeWorkspace(workspaceId, related.workspace(workspaceId), settings);
+  if (destination.ok === false)
+    return {
+      plan: null,
+      why: ` No setting is created: the configured destination fails too (${destination.why}).`,
+    };
+  return {
+    plan: {
+      kind: 'diagnostic-setting',
+      scopeId,
+      name: DRIFTWARDEN_DIAGNOSTIC_SETTING,
+      workspaceId,
+      categories: [...categories],
+    },
+    why: '',
+  };
+}
+
+/**
  * Cross-resource: storage accounts (blob service), key vaults and NSGs must send their audit
- * categories to a Log Analytics workspace that meets LAW-RETENTION. Audit by default; deleting a
- * diagnostic setting raises an ARM event on the setting, which re-evaluates the resource.
+ * categories to a Log Analytics workspace that meets LAW-RETENTION (an audit workspace keeping
+ * the minimum). Audit by default; deleting a diagnostic setting raises an ARM event on the
+ * setting, which re-evaluates the resource. Remediate mode (with DW_DIAG_WORKSPACE_ID) creates
+ * the setting `driftwarden-soc2` sending the categories this control requires.
  */
 export const diagResourceLogs = defineControl({
   id: 'DIAG-RESOURCE-LOGS',
@@ -58,8 +117,7 @@ export const diagResourceLogs = defineControl({
   azurePolicyDefinitionIds: ['187242f4-89c6-4c43-9a4e-188c0efacc5f', 'cf820ca0-f99e-4f3e-84fb-66e913812d21'],
   resourceKinds: ['storageAccount', 'keyVault', 'networkSecurityGroup'],
   defaultMode: 'audit',
-  remediationDescription:
-    'None automatic: add a diagnostic setting sending the audit categories (or the audit category group) to the audit workspace.',
+  remediationDescription: `Audit by default. In remediate mode (with DW_DIAG_WORKSPACE_ID) create the diagnostic setting ${DRIFTWARDEN_DIAGNOSTIC_SETTING} sending the audit categories to that workspace.`,
   // the diagnostic settings and workspaces are looked up through `related`
   reads: {},
   writes: {},
@@ -80,11 +138,7 @@ export const diagResourceLogs = defineControl({
         problems.push(`setting ${setting.name} sends to no Log Analytics workspace`);
         continue;
       }
-      const workspace = judgeWorkspace(
-        setting.workspaceId,
-        related.workspace(setting.workspaceId),
-        settings.logRetentionDays,
-      );
+      const workspace = judgeWorkspace(setting.workspaceId, related.workspace(setting.workspaceId), settings);
       if (workspace.ok === true) for (const category of covered) missing.delete(category);
       else if (workspace.ok === 'unknown') unknown ??= workspace.why;
       else problems.push(`setting ${setting.name}: ${workspace.why}`);
@@ -98,6 +152,7 @@ export const diagResourceLogs = defineControl({
       found.length === 0
         ? `The ${spec.what} has no diagnostic setting: its audit logs (${wanted}) are not kept.`
         : `The ${spec.what} does not send ${[...missing].join(', ')} to a compliant workspace${problems.length > 0 ? ` (${problems.join('; ')})` : ''}.`;
-    return [verdict.fail(why)];
+    const remediation = remediationFor(scope, spec.categories, settings, related);
+    return [verdict.fail(`${why}${remediation.why}`, { remediation: remediation.plan })];
   },
 });

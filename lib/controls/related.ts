@@ -1,6 +1,7 @@
 import type {
   DiagnosticSettingResource,
   KeyVaultKeyResource,
+  LogAnalyticsTableResource,
   LogAnalyticsWorkspaceResource,
   NormalizedResource,
   RelatedResources,
@@ -17,6 +18,7 @@ import type {
 export const NOTHING_RELATED: RelatedResources = Object.freeze({
   diagnosticSettings: () => undefined,
   workspace: () => undefined,
+  tables: () => undefined,
   vaultKey: () => undefined,
 });
 
@@ -35,6 +37,8 @@ function versionless(keyUri: string): string {
 export interface Completeness {
   diagnosticSettings?: boolean;
   workspaces?: boolean;
+  /** every workspace's tables: what is not added does not exist */
+  tables?: boolean;
   keys?: boolean;
 }
 
@@ -43,10 +47,11 @@ export class RelatedIndex implements RelatedResources {
   private readonly settings = new Map<string, DiagnosticSettingResource[]>();
   private readonly workspaces = new Map<string, LogAnalyticsWorkspaceResource>();
   private readonly keys = new Map<string, KeyVaultKeyResource | null>();
+  private readonly workspaceTables = new Map<string, LogAnalyticsTableResource[]>();
 
   constructor(private readonly complete: Completeness = {}) {}
 
-  /** Adds what the index keeps (diagnostic settings, workspaces, keys); other kinds are ignored. */
+  /** Adds what the index keeps (diagnostic settings, workspaces, tables, keys); other kinds are ignored. */
   add(resource: NormalizedResource): this {
     switch (resource.kind) {
       case 'diagnosticSetting': {
@@ -59,6 +64,11 @@ export class RelatedIndex implements RelatedResources {
       case 'logAnalyticsWorkspace':
         this.workspaces.set(resource.id.toLowerCase(), resource);
         break;
+      case 'logAnalyticsTable': {
+        const workspace = resource.workspaceId.toLowerCase();
+        this.workspaceTables.set(workspace, [...(this.workspaceTables.get(workspace) ?? []), resource]);
+        break;
+      }
       case 'keyVaultKey':
         if (resource.keyUri) this.keys.set(versionless(resource.keyUri), resource);
         break;
@@ -81,12 +91,22 @@ export class RelatedIndex implements RelatedResources {
     return this;
   }
 
+  /** Records that a workspace's tables were listed (an empty list is then known, not unknown). */
+  listedTables(workspaceId: string, tables: readonly LogAnalyticsTableResource[]): this {
+    this.workspaceTables.set(workspaceId.toLowerCase(), [...tables]);
+    return this;
+  }
+
   diagnosticSettings(scopeId: string): readonly DiagnosticSettingResource[] | undefined {
     return this.settings.get(scopeId.toLowerCase()) ?? (this.complete.diagnosticSettings ? [] : undefined);
   }
 
   workspace(workspaceId: string): LogAnalyticsWorkspaceResource | null | undefined {
     return this.workspaces.get(workspaceId.toLowerCase()) ?? (this.complete.workspaces ? null : undefined);
+  }
+
+  tables(workspaceId: string): readonly LogAnalyticsTableResource[] | undefined {
+    return this.workspaceTables.get(workspaceId.toLowerCase()) ?? (this.complete.tables ? [] : undefined);
   }
 
   vaultKey(vaultUri: string, keyName: string): KeyVaultKeyResource | null | undefined {
@@ -96,13 +116,15 @@ export class RelatedIndex implements RelatedResources {
 }
 
 /**
- * What a document handed to `driftwarden evaluate` tells: its workspaces and keys, and its
- * diagnostic settings — complete for every resource when the document lists any diagnostic
- * setting at all (an export that includes them), unknown otherwise.
+ * What a document handed to `driftwarden evaluate` tells: its workspaces and keys, its
+ * diagnostic settings and its workspace tables — each complete for every resource when the
+ * document lists any of that kind at all (an export that includes them; a template declares the
+ * tables it changes, the others keep their defaults), unknown otherwise.
  */
 export function relatedFromDocument(resources: readonly NormalizedResource[]): RelatedIndex {
   const index = new RelatedIndex({
     diagnosticSettings: resources.some((resource) => resource.kind === 'diagnosticSetting'),
+    tables: resources.some((resource) => resource.kind === 'logAnalyticsTable'),
   });
   for (const resource of resources) index.add(resource);
   return index;

@@ -44,6 +44,9 @@ export const defaultEvaluationSettings: Readonly<EvaluationSettings> = Object.fr
   managementPorts: [...DEFAULT_MANAGEMENT_PORTS],
   internetPrefixMaxLength: 16,
   logRetentionDays: 365,
+  auditWorkspaceTag: null,
+  auditWorkspaceIds: null,
+  diagnosticWorkspaceId: null,
 });
 
 /**
@@ -66,5 +69,8 @@ export function evaluationSettingsFromConfig(config: Config): EvaluationSettings
     managementPorts,
     internetPrefixMaxLength,
     logRetentionDays: config.logRetentionDays ?? defaultEvaluationSettings.logRetentionDays,
+    auditWorkspaceTag: config.auditWorkspaceTag ?? null,
+    auditWorkspaceIds: config.auditWorkspaceIds ? [...config.auditWorkspaceIds] : null,
+    diagnosticWorkspaceId: config.diagnosticWorkspaceId ?? null,
   };
 }

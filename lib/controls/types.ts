@@ -99,6 +99,25 @@ export interface LogAnalyticsWorkspaceBase {
 /** Log Analytics workspace: the base plus the fields workspace controls read (retentionInDays). */
 export type LogAnalyticsWorkspaceResource = LogAnalyticsWorkspaceBase & WorkspaceFields;
 
+/**
+ * A workspace table's retention (`Microsoft.OperationalInsights/workspaces/tables`), as set on the
+ * table: null where it follows the default — `retentionInDays` the workspace's retention,
+ * `totalRetentionInDays` the table's `retentionInDays` (ARM: -1 on write, `...AsDefault: true` on read).
+ */
+export interface LogAnalyticsTableResource {
+  kind: 'logAnalyticsTable';
+  id: string;
+  name: string;
+  /** id of the workspace (derived from the table id) */
+  workspaceId: string;
+  /** interactive (analytics) retention set on the table; null: the workspace's */
+  retentionInDays: number | null;
+  /** total retention (interactive + long-term) set on the table; null: its retentionInDays */
+  totalRetentionInDays: number | null;
+  /** Analytics, Basic or Auxiliary; null when not reported */
+  plan: string | null;
+}
+
 export interface KeyVaultBase {
   kind: 'keyVault';
   id: string;
@@ -150,6 +169,7 @@ export type NormalizedResource =
   | NetworkSecurityGroupResource
   | SecurityRuleResource
   | LogAnalyticsWorkspaceResource
+  | LogAnalyticsTableResource
   | KeyVaultResource
   | KeyVaultKeyResource
   | DiagnosticSettingResource;
@@ -161,6 +181,7 @@ export interface ResourceBases {
   networkSecurityGroup: NetworkSecurityGroupResource;
   securityRule: SecurityRuleResource;
   logAnalyticsWorkspace: LogAnalyticsWorkspaceBase;
+  logAnalyticsTable: LogAnalyticsTableResource;
   keyVault: KeyVaultBase;
   keyVaultKey: KeyVaultKeyResource;
   diagnosticSetting: DiagnosticSettingResource;
@@ -175,7 +196,12 @@ export type RemediationPlan =
   | { kind: 'blob-container-public-access'; set: BlobContainerWrites }
   | { kind: 'workspace-properties'; set: { retentionInDays: number } }
   | { kind: 'nsg-rule-remove-sources'; ruleName: string; removeSources: string[] }
-  | { kind: 'nsg-rule-deny'; ruleName: string };
+  | { kind: 'nsg-rule-deny'; ruleName: string }
+  /**
+   * Create (or overwrite) driftwarden's diagnostic setting `name` on `scopeId` (an account's blob
+   * service, a vault, an NSG) sending `categories` to `workspaceId` (DIAG-RESOURCE-LOGS).
+   */
+  | { kind: 'diagnostic-setting'; scopeId: string; name: string; workspaceId: string; categories: string[] };
 
 export interface Finding {
   resourceId: string;
@@ -237,6 +263,15 @@ export interface EvaluationSettings {
   internetPrefixMaxLength: number;
   /** minimum Log Analytics retention for audit evidence, in days; default 365 (12 months) */
   logRetentionDays: number;
+  /**
+   * Which workspaces are audit workspaces (LAW-RETENTION judges them, DIAG-RESOURCE-LOGS accepts
+   * them as destinations): null for both = every workspace. A workspace is one when it carries
+   * this tag (name case-insensitive) with the value `true`, or its id is listed (lower-cased).
+   */
+  auditWorkspaceTag: string | null;
+  auditWorkspaceIds: string[] | null;
+  /** DIAG-RESOURCE-LOGS remediation: the workspace a created diagnostic setting sends to; null = none */
+  diagnosticWorkspaceId: string | null;
 }
 
 /** A control as the rest of the app sees it; built by defineControl (lib/controls/define.ts). */
@@ -274,6 +309,8 @@ export interface RelatedResources {
   diagnosticSettings(scopeId: string): readonly DiagnosticSettingResource[] | undefined;
   /** the workspace with this ARM id */
   workspace(workspaceId: string): LogAnalyticsWorkspaceResource | null | undefined;
+  /** the tables of the workspace with this ARM id (all of them: one list call) */
+  tables(workspaceId: string): readonly LogAnalyticsTableResource[] | undefined;
   /** the key a customer-managed-key reference names: vault URI and key name */
   vaultKey(vaultUri: string, keyName: string): KeyVaultKeyResource | null | undefined;
 }

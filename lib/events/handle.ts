@@ -118,12 +118,17 @@ export function contextFor(change: ResourceChange): DecisionContext {
 
 /**
  * The resource a change re-evaluates: itself, except a diagnostic setting, which is judged as
- * part of the resource it is attached to (a deleted setting makes that resource's audit logs stop).
+ * part of the resource it is attached to (a deleted setting makes that resource's audit logs
+ * stop), and a workspace table, judged with its workspace (LAW-RETENTION).
  */
 export function resourceToEvaluate(change: ResourceChange): string {
-  if (change.target !== 'diagnosticSetting') return change.resourceId;
+  if (change.target !== 'diagnosticSetting' && change.target !== 'logAnalyticsTable')
+    return change.resourceId;
   const parsed = parseResourceId(change.resourceId);
-  return (parsed.ok && parsed.id?.scope?.resourceId) || change.resourceId;
+  if (!parsed.ok || !parsed.id) return change.resourceId;
+  if (change.target === 'logAnalyticsTable')
+    return `/subscriptions/${parsed.id.subscriptionId}/resourceGroups/${parsed.id.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${parsed.id.parentName}`;
+  return parsed.id.scope?.resourceId || change.resourceId;
 }
 
 export async function handleResourceChange(event: unknown, deps: HandleDeps): Promise<HandleResult> {

@@ -1,4 +1,5 @@
 import { controlsFor } from '../controls/catalog.js';
+import { RelatedIndex } from '../controls/related.js';
 import { defaultEvaluationSettings } from '../controls/settings.js';
 import type { ControlId, Finding } from '../controls/types.js';
 import { type EvaluateOptions, evaluateResource } from '../evaluate.js';
@@ -230,6 +231,23 @@ function judge(resource: IacResource, options: EvaluateOptions): Finding[] {
   return merged;
 }
 
+/**
+ * The workspace tables a template declares, for LAW-RETENTION: a template names the tables whose
+ * retention it sets; every other table keeps its defaults (follows the workspace), so the list is
+ * complete once the template declares any. Tables with unresolved values are left out.
+ */
+function declaredTables(resources: readonly IacResource[]): RelatedIndex {
+  const tables = resources.filter(
+    (resource) => kindOfType(resource.raw.type) === 'logAnalyticsTable' && resource.unknowns.length === 0,
+  );
+  const index = new RelatedIndex({ tables: tables.length > 0 });
+  for (const table of tables) {
+    const normalized = normalizeOrThrow(table.raw, table);
+    if (normalized) index.add(normalized);
+  }
+  return index;
+}
+
 /** One finding per applicable control per resource, as evaluateResource, plus its source. */
 export function evaluateIacResources(
   resources: readonly IacResource[],
@@ -237,8 +255,9 @@ export function evaluateIacResources(
 ): IacFinding[] {
   const out: IacFinding[] = [];
   const now = options.now ?? new Date();
+  const withTables: EvaluateOptions = { ...options, related: options.related ?? declaredTables(resources) };
   for (const resource of resources) {
-    const findings = applyExceptions(judge(resource, options), options.exceptions ?? [], now);
+    const findings = applyExceptions(judge(resource, withTables), options.exceptions ?? [], now);
     for (const finding of findings) {
       const rulePath = finding.ruleName ? resource.source.rules?.[finding.ruleName] : undefined;
       const source: IacFinding['source'] = { path: resource.source.path };

@@ -60,8 +60,8 @@ export interface Decision {
   writes: PlannedWrite[];
 }
 
-/** What a write's records are about: the resource as read before the write. */
-export type DecisionScope = Pick<DecisionInput, 'snapshot' | 'resource' | 'ctx'>;
+/** What a write's records are about: the resource (and what it relates to) as read before the write. */
+export type DecisionScope = Pick<DecisionInput, 'snapshot' | 'resource' | 'ctx' | 'related'>;
 
 /** Every control is evaluated; the mode in force is applied afterwards (off → `skipped` on the sweep). */
 const ALL_ON: Partial<Record<ControlId, Mode>> = Object.fromEntries(
@@ -77,7 +77,14 @@ export function decideResource(input: DecisionInput): Decision {
     modes: ALL_ON,
     ...(input.related ? { related: input.related } : {}),
   });
-  const records = recoveredRecords({ snapshot, resource, findings, recovered: input.recovered, ctx });
+  const records = recoveredRecords({
+    snapshot,
+    resource,
+    findings,
+    recovered: input.recovered,
+    ctx,
+    ...(input.related ? { related: input.related } : {}),
+  });
   const record = (finding: Finding, body: RecordBody) =>
     records.push(evidenceInput(snapshot, ctx, finding, body));
   const state = (finding: Finding) => stateOf(input, finding);
@@ -169,7 +176,10 @@ export function remediatedRecords(
     const afterState = finding.ruleName
       ? written.raw
       : after
-        ? stateOf({ snapshot: written, resource: after }, finding)
+        ? stateOf(
+            { snapshot: written, resource: after, ...(written.related ? { related: written.related } : {}) },
+            finding,
+          )
         : null;
     const action = finding.ruleName
       ? describeRuleChange(before as Json, written.raw, describePlan(write.plan))
@@ -217,7 +227,12 @@ export function notTaken(
 ): Finding[] | null {
   const resource = normalizeResource(written.raw);
   if (!resource) return null; // nothing to judge: the caller re-reads
-  const after = evaluateResource(resource, { settings, modes: ALL_ON });
+  // a write to a related resource is judged on what ARM reports about it afterwards
+  const after = evaluateResource(resource, {
+    settings,
+    modes: ALL_ON,
+    ...(written.related ? { related: written.related } : {}),
+  });
   return write.findings.filter((finding) =>
     after.some(
       (judged) =>
@@ -229,21 +244,21 @@ export function notTaken(
 }
 
 function stateOf(
-  { snapshot, resource }: Pick<DecisionInput, 'snapshot' | 'resource'>,
+  { snapshot, resource, related }: Pick<DecisionInput, 'snapshot' | 'resource' | 'related'>,
   finding: Finding,
 ): unknown {
-  return controlState(finding.controlId, resource, snapshot, finding.ruleName);
+  return controlState(finding.controlId, resource, snapshot, finding.ruleName, related);
 }
 
 /** The rule as ARM returned it, or the storage state keyed by control so recovery can split it per record. */
 function writeBefore(
-  { snapshot, resource }: Pick<DecisionInput, 'snapshot' | 'resource'>,
+  { snapshot, resource, related }: Pick<DecisionInput, 'snapshot' | 'resource' | 'related'>,
   findings: readonly Finding[],
 ): unknown {
   const first = findings[0] as Finding;
   if (first.ruleName) return rawRule(snapshot, first.ruleName);
   const before: Json = {};
   for (const finding of findings)
-    before[finding.controlId] = controlState(finding.controlId, resource, snapshot, null);
+    before[finding.controlId] = controlState(finding.controlId, resource, snapshot, null, related);
   return before;
 }

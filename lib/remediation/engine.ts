@@ -71,9 +71,11 @@ export interface EngineDeps {
   ownWriteMs?: number;
 }
 
-/** The id a write's Event Grid event carries: the rule for a rule plan, else the resource. */
+/** The id a write's Event Grid event carries: the rule for a rule plan, the setting for a diagnostic setting, else the resource. */
 function writtenId(write: PlannedWrite, snapshot: ResourceSnapshot): string {
   const plan = write.plan;
+  if (plan.kind === 'diagnostic-setting')
+    return `${plan.scopeId}/providers/Microsoft.Insights/diagnosticSettings/${plan.name}`;
   if (
     (plan.kind === 'nsg-rule-deny' || plan.kind === 'nsg-rule-remove-sources') &&
     snapshot.target !== 'securityRule'
@@ -278,7 +280,7 @@ export class RemediationEngine {
     const inputs = [...decision.records];
     if (decision.writes.length === 0) return { kind: 'done', inputs, intent: held };
 
-    const scope = { snapshot, resource, ctx };
+    const scope = { snapshot, resource, ctx, ...(related ? { related } : {}) };
     const intent = await this.leases.claim(
       ctx,
       snapshot.resourceId,
@@ -365,5 +367,7 @@ export class RemediationEngine {
 function afterState(written: ResourceSnapshot, finding: Finding): unknown {
   if (written.target === 'securityRule') return written.raw;
   const resource = normalizeResource(written.raw);
-  return resource ? controlState(finding.controlId, resource, written, finding.ruleName) : null;
+  return resource
+    ? controlState(finding.controlId, resource, written, finding.ruleName, written.related)
+    : null;
 }

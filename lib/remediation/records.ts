@@ -66,17 +66,31 @@ function attribution(
   if (ctx.trigger !== 'event' || !ctx.eventTarget || (!ctx.actor && !ctx.actorObjectId)) return caller;
   const subject = subjectOf(snapshot, finding).toLowerCase();
   const target = ctx.eventTarget.toLowerCase();
-  if (!ctx.afterConflict && (subject === target || isOwnDiagnosticSetting(finding, subject, target)))
+  if (
+    !ctx.afterConflict &&
+    (subject === target ||
+      isOwnDiagnosticSetting(finding, subject, target) ||
+      isOwnTable(finding, subject, target))
+  )
     return caller;
   return { actor: null, actorObjectId: null, actorHint: ctx.actor ?? ctx.actorObjectId, foundOnReRead: true };
 }
 
-/** A diagnostic-setting event targets its parent's DIAG-RESOURCE-LOGS finding (the setting is what it judges). */
+/**
+ * A diagnostic-setting event targets its parent's DIAG-RESOURCE-LOGS finding (the setting is what
+ * it judges; a storage account's settings live on its blob service).
+ */
 function isOwnDiagnosticSetting(finding: Finding | null, subject: string, target: string): boolean {
   return (
     finding?.controlId === 'DIAG-RESOURCE-LOGS' &&
-    target.startsWith(`${subject}/providers/microsoft.insights/diagnosticsettings/`)
+    (target.startsWith(`${subject}/providers/microsoft.insights/diagnosticsettings/`) ||
+      target.startsWith(`${subject}/blobservices/default/providers/microsoft.insights/diagnosticsettings/`))
   );
+}
+
+/** A table event targets its workspace's LAW-RETENTION finding (the tables are part of what it judges). */
+function isOwnTable(finding: Finding | null, subject: string, target: string): boolean {
+  return finding?.controlId === 'LAW-RETENTION' && target.startsWith(`${subject}/tables/`);
 }
 
 export const FOUND_ON_RE_READ = 'Found on re-read (not attributed to the event caller).';

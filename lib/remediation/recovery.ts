@@ -1,5 +1,5 @@
 import { getControl } from '../controls/catalog.js';
-import type { ControlId, Finding, NormalizedResource } from '../controls/types.js';
+import type { ControlId, Finding, NormalizedResource, RelatedResources } from '../controls/types.js';
 import type { EvidenceInput } from '../evidence/types.js';
 import { ARM_TYPE_NAMES } from '../resources/kinds.js';
 import { evidenceInput } from './records.js';
@@ -22,6 +22,8 @@ export interface RecoveryInput {
   /** the intent left by the earlier attempt (null: nothing to recover) */
   recovered: Intent | null;
   ctx: DecisionContext;
+  /** what the cross-resource controls see now (DIAG-RESOURCE-LOGS' state is the scope's settings) */
+  related?: RelatedResources;
 }
 
 export function recoveredRecords({
@@ -30,6 +32,7 @@ export function recoveredRecords({
   findings,
   recovered,
   ctx,
+  related,
 }: RecoveryInput): EvidenceInput[] {
   const stillFailing = new Set(
     findings.filter((f) => f.status === 'fail').map((f) => failingKey(f.controlId, f.ruleName ?? null)),
@@ -46,7 +49,9 @@ export function recoveredRecords({
       if (stillFailing.has(failingKey(controlId, ruleName))) continue;
       const finding = recoveredFinding(snapshot, controlId, ruleName);
       const before = ruleName ? write.before : ((write.before as Json | null)?.[controlId] ?? null);
-      const after = ruleName ? currentRule : controlState(controlId, resource, snapshot, finding.ruleName);
+      const after = ruleName
+        ? currentRule
+        : controlState(controlId, resource, snapshot, finding.ruleName, related);
       const action = ruleName
         ? describeRuleChange(before as Json, currentRule, describePlan(write.plan))
         : describePlan(write.plan, controlId);

@@ -1,4 +1,5 @@
 import { CONTROL_IDS } from '../controls/catalog.js';
+import { DRIFTWARDEN_DIAGNOSTIC_SETTING } from '../controls/diag-resource-logs.js';
 import { fieldNamesOf } from '../controls/resource-fields.js';
 import type {
   ControlException,
@@ -7,6 +8,7 @@ import type {
   Finding,
   Mode,
   NormalizedResource,
+  RelatedResources,
 } from '../controls/types.js';
 import { evaluateResource } from '../evaluate.js';
 import { recordHash } from '../evidence/hash.js';
@@ -15,7 +17,14 @@ import type { ExceptionStore } from '../exceptions/types.js';
 import { normalizeResource } from '../resources/normalize.js';
 import { toError } from '../util/errors.js';
 import { type Identity, samePerson } from '../util/identity.js';
-import { controlState, rawRule } from './state.js';
+import {
+  type DiagnosticState,
+  isDiagnosticState,
+  relatedWith,
+  settingNamed,
+  withSetting,
+} from './diagnostic-state.js';
+import { controlState, DIAGNOSTIC_SETTINGS_CONTROL, rawRule } from './state.js';
 import {
   type IntentStore,
   type Notifier,
@@ -187,12 +196,31 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
-/** The record's subject as it is in `snapshot`: the rule, or the control's properties; null if absent. */
-function stateIn(record: EvidenceRecord, snapshot: ResourceSnapshot): unknown {
+/**
+ * The record's subject as it is in `snapshot`: the rule, the control's properties, or (a
+ * DIAG-RESOURCE-LOGS record) the scope's diagnostic settings as `related` knows them; null if absent.
+ */
+function stateIn(record: EvidenceRecord, snapshot: ResourceSnapshot, related?: RelatedResources): unknown {
   if (record.ruleName) return rawRule(snapshot, record.ruleName);
   const resource = normalizeResource(snapshot.raw);
   if (!resource || !record.controlId) return null;
-  return controlState(record.controlId, resource, snapshot, null);
+  return controlState(record.controlId, resource, snapshot, null, related ?? snapshot.related);
+}
+
+/** A DIAG-RESOURCE-LOGS record: its subject is driftwarden's diagnostic setting on the resource's scope. */
+function isDiagnosticRecord(record: EvidenceRecord): boolean {
+  return record.controlId === DIAGNOSTIC_SETTINGS_CONTROL && !record.ruleName;
+}
+
+/** The related resources a record's state needs (the scope's diagnostic settings), read now; else none. */
+async function relatedFor(
+  deps: Pick<RestoreDeps, 'gateway'>,
+  record: EvidenceRecord,
+  snapshot: ResourceSnapshot | null,
+): Promise<RelatedResources | undefined> {
+  if (!snapshot || !isDiagnosticRecord(record)) return undefined;
+  const resource = normalizeResource(snapshot.raw);
+  return resource ? deps.gateway.related?.(resource) : undefined;
 }
 
 /** If-Match value for the restore write: the rule's own ETag (also when the record is on the NSG). */
@@ -205,7 +233,11 @@ function etagOf(record: EvidenceRecord, snapshot: ResourceSnapshot, state: unkno
 }
 
 function describe(record: EvidenceRecord): string {
-  const what = record.ruleName ? `rule ${record.ruleName}` : `${record.controlId ?? 'recorded'} properties`;
+  const what = record.ruleName
+    ? `rule ${record.ruleName}`
+    : isDiagnosticRecord(record)
+      ? `diagnostic setting ${DRIFTWARDEN_DIAGNOSTIC_SETTING}`
+      : `${record.controlId ?? 'recorded'} properties`;
   return `restored ${what} to the before-state of record ${record.recordId}`;
 }
 
@@ -219,6 +251,14 @@ export function restoreTarget(record: EvidenceRecord, current: unknown): unknown
       else base[field] = before[field];
     }
     return base;
+  }
+  if (isDiagnosticRecord(record) && isDiagnosticState(current)) {
+    // only driftwarden's setting goes back as it was (absent before: deleted)
+    return withSetting(
+      current,
+      DRIFTWARDEN_DIAGNOSTIC_SETTING,
+      settingNamed(record.before, DRIFTWARDEN_DIAGNOSTIC_SETTING),
+    );
   }
   const owned = record.controlId ? fieldNamesOf(record.controlId) : [];
   const out: Json = {};
@@ -258,7 +298,7 @@ export async function previewRestore(
 ): Promise<RestorePreview> {
   await assertVerified(deps, record);
   const snapshot = await deps.gateway.read(record.resourceId);
-  const current = snapshot ? stateIn(record, snapshot) : null;
+  const current = snapshot ? stateIn(record, snapshot, await relatedFor(deps, record, snapshot)) : null;
   if (!snapshot || current === null)
     throw new RestoreConflictError(`${record.resourceId} no longer exists; there is nothing to restore.`);
   const target = restoreTarget(record, current);
@@ -268,7 +308,10 @@ export async function previewRestore(
     ruleName: record.ruleName ?? null,
     current,
     target,
-    changes: stateChanges(record.ruleName ? current : pick(current, target), target),
+    changes: stateChanges(
+      record.ruleName || isDiagnosticRecord(record) ? current : pick(current, target),
+      target,
+    ),
   };
 }
 
@@ -304,11 +347,13 @@ export async function restoreRemediation(
   assertNotActor(record, approver);
 
   const snapshot = await deps.gateway.read(record.resourceId);
-  const current = snapshot ? stateIn(record, snapshot) : null;
+  const related = await relatedFor(deps, record, snapshot);
+  const current = snapshot ? stateIn(record, snapshot, related) : null;
   if (!snapshot || current === null)
     throw new RestoreConflictError(
       `${record.ruleName ? `Rule ${record.ruleName} of ` : ''}${record.resourceId} no longer exists; nothing was restored.`,
     );
+  const subject = { snapshot, related, current };
   const alreadyBack = same(current, record.before);
   if (!alreadyBack && !same(current, record.after))
     throw new RestoreConflictError(
@@ -318,7 +363,7 @@ export async function restoreRemediation(
   const now = deps.clock();
   const active = await deps.exceptions.active(now);
   // what would fail after the write that does not fail now (exceptions in force applied)
-  const reopened = alreadyBack ? [] : newlyFailing(deps, record, snapshot, active, now);
+  const reopened = alreadyBack ? [] : newlyFailing(deps, record, subject, active, now);
   const others = [...new Set(reopened.map((f) => f.controlId))].filter((id) => id !== controlId);
   const unjustified = others.filter((id) => !(approval.justifications?.[id] ?? '').trim());
   if (unjustified.length > 0) throw new RestoreNeedsJustificationError(unjustified);
@@ -355,7 +400,7 @@ export async function restoreRemediation(
   const primary =
     created.find((e) => e.controlId === controlId) ??
     leftoverException ??
-    coveringException(deps, record, snapshot, active, now);
+    coveringException(deps, record, subject, active, now);
   if (!primary)
     throw new RestoreConflictError(`no exception would cover ${controlId}; nothing was restored.`);
   const standing = [primary, ...created.filter((e) => e !== primary)];
@@ -363,12 +408,8 @@ export async function restoreRemediation(
   let restored = current;
   if (!alreadyBack) {
     try {
-      await deps.intents?.clearOwnWrite(writtenIdOf(record));
-      const written = await deps.gateway.restoreState(
-        record.resourceId,
-        restoreTarget(record, current),
-        etagOf(record, snapshot, current),
-      );
+      await deps.intents?.clearOwnWrite(writtenIdOf(record, current));
+      const written = await writeBack(deps, record, snapshot, current);
       restored = stateIn(record, written) ?? written.raw;
     } catch (error) {
       for (const exception of created) await revoke(deps, exception, `restore of ${record.recordId} failed`);
@@ -495,9 +536,46 @@ function judge(
   resource: NormalizedResource,
   exceptions: readonly ControlException[],
   now: Date,
+  related?: RelatedResources,
 ): Finding[] {
-  return evaluateResource(resource, { settings: deps.settings, exceptions, now, modes: ALL_ON }).filter(
-    (finding) => deps.modes(finding.controlId) !== 'off',
+  return evaluateResource(resource, {
+    settings: deps.settings,
+    exceptions,
+    now,
+    modes: ALL_ON,
+    ...(related ? { related } : {}),
+  }).filter((finding) => deps.modes(finding.controlId) !== 'off');
+}
+
+/** What restore reads before writing: the resource, what it relates to (DIAG records), the subject's state. */
+interface Subject {
+  snapshot: ResourceSnapshot;
+  related: RelatedResources | undefined;
+  current: unknown;
+}
+
+/** The ARM write of a restore: the record's subject back to its before-state. */
+async function writeBack(
+  deps: RestoreDeps,
+  record: EvidenceRecord,
+  snapshot: ResourceSnapshot,
+  current: unknown,
+): Promise<ResourceSnapshot> {
+  if (isDiagnosticRecord(record)) {
+    if (!deps.gateway.restoreDiagnosticSetting || !isDiagnosticState(current))
+      throw new Error('restore: this gateway cannot restore diagnostic settings');
+    const setting = settingNamed(record.before, DRIFTWARDEN_DIAGNOSTIC_SETTING);
+    return deps.gateway.restoreDiagnosticSetting(
+      record.resourceId,
+      current.scopeId,
+      DRIFTWARDEN_DIAGNOSTIC_SETTING,
+      setting ? { workspaceId: setting.workspaceId, logs: setting.logs } : null,
+    );
+  }
+  return deps.gateway.restoreState(
+    record.resourceId,
+    restoreTarget(record, current),
+    etagOf(record, snapshot, current),
   );
 }
 
@@ -507,19 +585,19 @@ const findingKey = (f: Finding) => `${f.controlId}|${(f.ruleName ?? '').toLowerC
 function newlyFailing(
   deps: RestoreDeps,
   record: EvidenceRecord,
-  snapshot: ResourceSnapshot,
+  subject: Subject,
   exceptions: readonly ControlException[],
   now: Date,
 ): Finding[] {
-  const resource = normalizeResource(snapshot.raw);
-  const after = wouldBe(record, snapshot);
+  const resource = normalizeResource(subject.snapshot.raw);
+  const after = wouldBe(record, subject);
   if (!resource || !after) throw new Error(`cannot evaluate what restoring ${record.recordId} would write`);
   const failingNow = new Set(
-    judge(deps, resource, exceptions, now)
+    judge(deps, resource, exceptions, now, subject.related)
       .filter((f) => f.status === 'fail')
       .map(findingKey),
   );
-  return judge(deps, after, exceptions, now).filter(
+  return judge(deps, after.resource, exceptions, now, after.related).filter(
     (f) => f.status === 'fail' && !failingNow.has(findingKey(f)),
   );
 }
@@ -528,13 +606,13 @@ function newlyFailing(
 function coveringException(
   deps: RestoreDeps,
   record: EvidenceRecord,
-  snapshot: ResourceSnapshot,
+  subject: Subject,
   exceptions: readonly ControlException[],
   now: Date,
 ): ControlException | null {
-  const after = wouldBe(record, snapshot);
+  const after = wouldBe(record, subject);
   if (!after) return null;
-  const finding = judge(deps, after, exceptions, now).find(
+  const finding = judge(deps, after.resource, exceptions, now, after.related).find(
     (f) =>
       f.controlId === record.controlId &&
       (f.ruleName ?? '').toLowerCase() === (record.ruleName ?? '').toLowerCase() &&
@@ -543,25 +621,34 @@ function coveringException(
   return exceptions.find((e) => e.id === finding?.exceptionId) ?? null;
 }
 
-/** The resource as it would be after writing the record's `before` back. */
-function wouldBe(record: EvidenceRecord, snapshot: ResourceSnapshot): NormalizedResource | null {
+/** The resource (and what it relates to) as it would be after writing the record's `before` back. */
+function wouldBe(
+  record: EvidenceRecord,
+  { snapshot, related, current }: Subject,
+): { resource: NormalizedResource; related: RelatedResources | undefined } | null {
   const before = record.before as Json;
+  const unchangedRelated = (resource: NormalizedResource | null) => (resource ? { resource, related } : null);
   if (record.ruleName) {
-    if (snapshot.target === 'securityRule') return normalizeResource({ ...before, id: snapshot.resourceId });
+    if (snapshot.target === 'securityRule')
+      return unchangedRelated(normalizeResource({ ...before, id: snapshot.resourceId }));
     const rules = Array.isArray(snapshot.raw.securityRules) ? (snapshot.raw.securityRules as Json[]) : [];
     const name = record.ruleName.toLowerCase();
     const replaced = rules.map((rule) => (String(rule.name).toLowerCase() === name ? before : rule));
-    return normalizeResource({ ...snapshot.raw, securityRules: replaced });
+    return unchangedRelated(normalizeResource({ ...snapshot.raw, securityRules: replaced }));
   }
   const resource = normalizeResource(snapshot.raw);
   if (!resource) return null;
+  if (isDiagnosticRecord(record) && related && isDiagnosticState(current))
+    return { resource, related: relatedWith(related, restoreTarget(record, current) as DiagnosticState) };
   if (resource.kind === 'storageAccount' || resource.kind === 'blobContainer')
-    return { ...resource, ...before } as NormalizedResource;
-  return resource;
+    return unchangedRelated({ ...resource, ...before } as NormalizedResource);
+  return unchangedRelated(resource);
 }
 
-/** The id the restore's write event carries (the rule for rule records). */
-function writtenIdOf(record: EvidenceRecord): string {
+/** The id the restore's write event carries (the rule for rule records, driftwarden's setting for DIAG records). */
+function writtenIdOf(record: EvidenceRecord, current: unknown): string {
+  if (isDiagnosticRecord(record) && isDiagnosticState(current))
+    return `${current.scopeId}/providers/Microsoft.Insights/diagnosticSettings/${DRIFTWARDEN_DIAGNOSTIC_SETTING}`;
   if (!record.ruleName || /\/securityRules\//i.test(record.resourceId)) return record.resourceId;
   return `${record.resourceId}/securityRules/${record.ruleName}`;
 }

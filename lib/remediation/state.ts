@@ -1,13 +1,18 @@
 import { parseResourceId } from '../azure/resource-id.js';
 import { fieldNamesOf } from '../controls/resource-fields.js';
-import type { ControlId, NormalizedResource, RemediationPlan } from '../controls/types.js';
+import type { ControlId, NormalizedResource, RelatedResources, RemediationPlan } from '../controls/types.js';
+import { diagnosticStateOf } from './diagnostic-state.js';
 import type { ResourceSnapshot } from './types.js';
 
 /**
  * What an evidence record shows as "before" and "after": only the state a control is about —
- * the properties it declares it reads (storage account, container), or the security rule exactly
- * as ARM returned it (so it can be restored verbatim).
+ * the properties it declares it reads (storage account, container), the security rule exactly
+ * as ARM returned it (so it can be restored verbatim), or for DIAG-RESOURCE-LOGS the diagnostic
+ * settings of the resource's scope (diagnostic-state.ts; read beside the resource, `related`).
  */
+
+/** The control whose state is the resource's diagnostic settings, not its own properties. */
+export const DIAGNOSTIC_SETTINGS_CONTROL: ControlId = 'DIAG-RESOURCE-LOGS';
 
 type Json = Record<string, unknown>;
 
@@ -28,7 +33,9 @@ export function controlState(
   resource: NormalizedResource,
   snapshot: ResourceSnapshot,
   ruleName: string | null | undefined,
+  related?: RelatedResources,
 ): unknown {
+  if (controlId === DIAGNOSTIC_SETTINGS_CONTROL) return diagnosticStateOf(resource, related);
   switch (resource.kind) {
     case 'storageAccount':
     case 'blobContainer':
@@ -42,6 +49,7 @@ export function controlState(
     case 'securityRule':
       return ruleName ? rawRule(snapshot, ruleName) : null;
     case 'keyVaultKey':
+    case 'logAnalyticsTable':
     case 'diagnosticSetting':
       // judged only through the resource they belong to
       return null;
@@ -58,6 +66,8 @@ export function writeKeyOf(plan: RemediationPlan): string {
     case 'nsg-rule-remove-sources':
     case 'nsg-rule-deny':
       return `rule:${plan.ruleName.toLowerCase()}`;
+    case 'diagnostic-setting':
+      return `diagnostic-setting:${plan.scopeId.toLowerCase()}/${plan.name.toLowerCase()}`;
   }
 }
 
@@ -73,7 +83,12 @@ export function mergePlans(a: RemediationPlan, b: RemediationPlan): RemediationP
   if (a.kind === 'workspace-properties' && b.kind === 'workspace-properties') {
     return { kind: a.kind, set: { ...a.set, ...b.set } };
   }
-  if (a.kind === 'nsg-rule-deny' || a.kind === 'blob-container-public-access') return a;
+  if (
+    a.kind === 'nsg-rule-deny' ||
+    a.kind === 'blob-container-public-access' ||
+    a.kind === 'diagnostic-setting'
+  )
+    return a;
   if (b.kind === 'nsg-rule-deny') return b;
   if (a.kind === 'nsg-rule-remove-sources' && b.kind === 'nsg-rule-remove-sources') {
     const sources = [...a.removeSources];
@@ -99,6 +114,8 @@ export function describePlan(plan: RemediationPlan, controlId?: ControlId): stri
       return `removed internet source(s) ${plan.removeSources.join(', ')} from rule ${plan.ruleName}`;
     case 'nsg-rule-deny':
       return `set access=Deny on rule ${plan.ruleName}`;
+    case 'diagnostic-setting':
+      return `created diagnostic setting ${plan.name} on ${plan.scopeId} sending ${plan.categories.join(', ')} to workspace ${plan.workspaceId}`;
   }
 }
 

@@ -1,4 +1,10 @@
-import type { ControlId, NormalizedResource, RelatedResources, RemediationPlan } from '../controls/types.js';
+import type {
+  ControlId,
+  DiagnosticLogEntry,
+  NormalizedResource,
+  RelatedResources,
+  RemediationPlan,
+} from '../controls/types.js';
 import type { EvidenceRecord, Trigger } from '../evidence/types.js';
 import type { ResourceKind } from '../resources/kinds.js';
 
@@ -49,6 +55,11 @@ export interface ResourceSnapshot {
   raw: Record<string, unknown>;
   /** resource ETag (NSG, rule, container); storage accounts have none */
   etag: string | null;
+  /**
+   * After a write to a related resource (a diagnostic setting): the related resources as read
+   * back from ARM, which confirm the write and give the evidence its `after`.
+   */
+  related?: RelatedResources;
 }
 
 export interface ResourceGateway {
@@ -69,6 +80,17 @@ export interface ResourceGateway {
    * the resource's current ETag (rule, container), else PreconditionFailedError.
    */
   restoreState(resourceId: string, before: unknown, etag?: string | null): Promise<ResourceSnapshot>;
+  /**
+   * Restore of a DIAG-RESOURCE-LOGS remediation: puts diagnostic setting `name` on `scopeId`
+   * back as recorded (`setting`: its destination and logs), or deletes it (null: it did not
+   * exist). Returns `resourceId`'s snapshot with the related resources read back.
+   */
+  restoreDiagnosticSetting?(
+    resourceId: string,
+    scopeId: string,
+    name: string,
+    setting: { workspaceId: string | null; logs: DiagnosticLogEntry[] } | null,
+  ): Promise<ResourceSnapshot>;
   /**
    * The other resources cross-resource controls look at for `resource` (its diagnostic settings
    * and their workspaces, its customer-managed key), read from ARM. Absent: none are known, and

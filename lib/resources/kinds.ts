@@ -11,6 +11,8 @@ export const ARM_TYPE_NAMES = {
   networkSecurityGroup: 'Microsoft.Network/networkSecurityGroups',
   securityRule: 'Microsoft.Network/networkSecurityGroups/securityRules',
   logAnalyticsWorkspace: 'Microsoft.OperationalInsights/workspaces',
+  /** A workspace's table: its retention is judged as part of its workspace (LAW-RETENTION), never on its own. */
+  logAnalyticsTable: 'Microsoft.OperationalInsights/workspaces/tables',
   keyVault: 'Microsoft.KeyVault/vaults',
   keyVaultKey: 'Microsoft.KeyVault/vaults/keys',
   /**

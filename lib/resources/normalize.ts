@@ -8,6 +8,7 @@ import type {
   DiagnosticSettingResource,
   KeyVaultKeyResource,
   KeyVaultResource,
+  LogAnalyticsTableResource,
   LogAnalyticsWorkspaceResource,
   NetworkSecurityGroupResource,
   NormalizedResource,
@@ -241,6 +242,30 @@ function normalizeVaultKey(obj: Json, id: string, name: string): KeyVaultKeyReso
   };
 }
 
+/**
+ * A table's retention as set on the table: -1 (what ARM takes for "the default"), absent, or
+ * reported with `<name>AsDefault: true` (what ARM returns for a value it derived) all read as null.
+ */
+function tableDays(obj: Json, name: 'retentionInDays' | 'totalRetentionInDays'): number | null {
+  if (flag(field(obj, `${name}AsDefault`), `${name}AsDefault`) === true) return null;
+  const value = field(obj, name);
+  if (value === -1 || value === '-1') return null;
+  return whole(value, name);
+}
+
+/** A workspace table (REST: under `properties`; `az monitor log-analytics workspace table`: flattened). */
+function normalizeTable(obj: Json, id: string, name: string): LogAnalyticsTableResource {
+  return {
+    kind: 'logAnalyticsTable',
+    id,
+    name,
+    workspaceId: parentId(id, ['logAnalyticsTable'], 'table'),
+    retentionInDays: tableDays(obj, 'retentionInDays'),
+    totalRetentionInDays: tableDays(obj, 'totalRetentionInDays'),
+    plan: text(field(obj, 'plan'), 'plan'),
+  };
+}
+
 function logEntry(raw: unknown): DiagnosticLogEntry {
   if (!isRecord(raw)) throw new InvalidResourceError('a logs entry is not an object');
   return {
@@ -379,6 +404,8 @@ export function normalizeResource(json: unknown): NormalizedResource | null {
       return normalizeRuleResource(withName(json, name), id, true);
     case 'logAnalyticsWorkspace':
       return normalizeWorkspace(json, id, name);
+    case 'logAnalyticsTable':
+      return normalizeTable(json, id, name);
     case 'keyVault':
       return normalizeVault(json, id, name);
     case 'keyVaultKey':

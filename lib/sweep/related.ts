@@ -1,5 +1,10 @@
 import type { ArmClients } from '../azure/clients.js';
-import { diagnosticScopeOf, listDiagnosticSettings } from '../azure/related-reader.js';
+import {
+  diagnosticScopeOf,
+  listDiagnosticSettings,
+  listWorkspaceTables,
+  type RelatedReadOptions,
+} from '../azure/related-reader.js';
 import { parseResourceId } from '../azure/resource-id.js';
 import { RelatedIndex } from '../controls/related.js';
 import type { NormalizedResource, RelatedResources } from '../controls/types.js';
@@ -10,7 +15,8 @@ import { keyPages } from './enumerate.js';
 /**
  * What the sweep's cross-resource controls look up, from list calls: the subscription's
  * workspaces (one response) and vaults (paged) are listed before anything that refers to them;
- * a vault's keys are listed once, and only for vaults a customer-managed key points at.
+ * a vault's keys are listed once, and only for vaults a customer-managed key points at; an audit
+ * workspace's tables once, when the workspace is decided (one list call: workspaces are few).
  *
  * Diagnostic settings are the one per-resource read the sweep makes: ARM has no list of them
  * across a subscription, so each storage account (its blob service), vault and NSG costs one
@@ -33,6 +39,8 @@ export class SweepRelated {
       diagnosticSettings: true,
       keys: true,
     },
+    /** tables of which workspaces, and a remediation destination to know (as on the event path) */
+    private readonly options: RelatedReadOptions = {},
   ) {}
 
   /** A listed workspace (or its state after a remediation). */
@@ -51,10 +59,17 @@ export class SweepRelated {
   async forResource(raw: unknown): Promise<RelatedResources> {
     const resource = normalizeQuietly(raw);
     if (!resource) return this.workspaces;
+    const tables =
+      resource.kind === 'logAnalyticsWorkspace' && (this.options.tablesOf?.(resource) ?? true)
+        ? await listWorkspaceTables(this.arm, resource.id)
+        : undefined;
+    const tablesOf = resource.kind === 'logAnalyticsWorkspace' ? resource.id.toLowerCase() : null;
     const scope = this.lookups.diagnosticSettings ? diagnosticScopeOf(resource) : null;
     const settings = scope ? await listDiagnosticSettings(this.arm, this.subscriptionId, scope) : undefined;
     for (const setting of settings ?? [])
       if (setting.workspaceId) await this.resolveRemote(setting.workspaceId);
+    if (scope && this.options.diagnosticWorkspaceId)
+      await this.resolveRemote(this.options.diagnosticWorkspaceId);
     const keyIndex =
       this.lookups.keys && resource.kind === 'storageAccount' && resource.keyVaultUri
         ? await this.keysOf(resource.keyVaultUri)
@@ -63,6 +78,7 @@ export class SweepRelated {
     return {
       diagnosticSettings: (scopeId) => (scopeId.toLowerCase() === scopeLower ? settings : undefined),
       workspace: (workspaceId) => this.workspaces.workspace(workspaceId),
+      tables: (workspaceId) => (workspaceId.toLowerCase() === tablesOf ? tables : undefined),
       vaultKey: (vaultUri, keyName) => keyIndex?.vaultKey(vaultUri, keyName),
     };
   }

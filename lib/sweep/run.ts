@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ArmClients } from '../azure/clients.js';
+import type { RelatedReadOptions } from '../azure/related-reader.js';
 import type { ControlId, Mode } from '../controls/types.js';
 import type { EvidenceInput, EvidenceRecord } from '../evidence/types.js';
 import { isRestError, isTransient, toError } from '../util/errors.js';
@@ -37,6 +38,8 @@ export interface SweepDeps {
    * per-resource diagnostic-settings calls (with KV-HSM-KEY-PHI off, no key lists). Default: on.
    */
   modes?: (id: ControlId) => Mode;
+  /** what the cross-resource lookups include: an audit workspace's tables, the DIAG remediation destination */
+  related?: RelatedReadOptions;
 }
 
 export interface RunSweepOptions {
@@ -175,10 +178,15 @@ export async function sweepOneSubscription(
     options.evidenceChunk,
   );
 
-  const related = new SweepRelated(deps.arm, subscriptionId, {
-    diagnosticSettings: deps.modes?.('DIAG-RESOURCE-LOGS') !== 'off',
-    keys: deps.modes?.('KV-HSM-KEY-PHI') !== 'off',
-  });
+  const related = new SweepRelated(
+    deps.arm,
+    subscriptionId,
+    {
+      diagnosticSettings: deps.modes?.('DIAG-RESOURCE-LOGS') !== 'off',
+      keys: deps.modes?.('KV-HSM-KEY-PHI') !== 'off',
+    },
+    deps.related,
+  );
 
   /**
    * Decides one resource; returns its decisions, or null when it could not be decided.
@@ -217,7 +225,8 @@ export async function sweepOneSubscription(
       for (const workspace of page) {
         related.addWorkspace(workspace);
         await pool.submit(async () => {
-          const decisions = await decide(workspace);
+          // with its tables (LAW-RETENTION)
+          const decisions = await decide(workspace, true);
           const fixed = decisions?.find((d) => d.controlId === 'LAW-RETENTION' && d.outcome === 'remediated');
           if (fixed && typeof fixed.after === 'object' && fixed.after !== null)
             related.addWorkspace({ ...workspace, ...(fixed.after as object) });

@@ -133,6 +133,9 @@ describe('settings', () => {
       managementPorts: ['22', '8443'],
       internetPrefixMaxLength: 8,
       logRetentionDays: 400,
+      auditWorkspaceTag: null,
+      auditWorkspaceIds: null,
+      diagnosticWorkspaceId: null,
     });
     expect(() => loadConfig({ ...base, DW_LOG_RETENTION_DAYS: '10' })).toThrow(/DW_LOG_RETENTION_DAYS/);
     expect(() =>

@@ -12,10 +12,10 @@ export interface ParsedId {
 }
 
 const WORKSPACE_OR_VAULT_ID =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.OperationalInsights\/workspaces|Microsoft\.KeyVault\/vaults)\/([^/]+)(?:\/(keys)\/([^/]+))?\/?$/i;
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.OperationalInsights\/workspaces|Microsoft\.KeyVault\/vaults)\/([^/]+)(?:\/(keys|tables)\/([^/]+))?\/?$/i;
 const DIAGNOSTIC_SETTING_ID = /^(.+)\/providers\/Microsoft\.Insights\/diagnosticSettings\/([^/]+)\/?$/i;
 
-/** Workspaces, vaults, vault keys and diagnostic settings (whose scope must itself be a sandbox resource or a blob service). */
+/** Workspaces and their tables, vaults, vault keys and diagnostic settings (whose scope must itself be a sandbox resource or a blob service). */
 function parseMonitoringId(id: string): ParsedId | undefined {
   const diagnostic = DIAGNOSTIC_SETTING_ID.exec(id);
   if (diagnostic) {
@@ -35,8 +35,9 @@ function parseMonitoringId(id: string): ParsedId | undefined {
   const [, subscriptionId = '', resourceGroup = '', provider = '', parent = '', keys, child] = match;
   const vault = provider.toLowerCase() === 'microsoft.keyvault/vaults';
   if (keys !== undefined && child !== undefined) {
+    if ((keys.toLowerCase() === 'keys') !== vault) return undefined;
     return {
-      kind: 'keyVaultKey',
+      kind: vault ? 'keyVaultKey' : 'logAnalyticsTable',
       subscriptionId,
       resourceGroup,
       parent: decodeURIComponent(parent),
@@ -116,6 +117,8 @@ export function canonicalId(parsed: ParsedId): string {
       return vaultId(s, g, parent);
     case 'keyVaultKey':
       return `${vaultId(s, g, parent)}/keys/${child ?? ''}`;
+    case 'logAnalyticsTable':
+      return `${workspaceId(s, g, parent)}/tables/${child ?? ''}`;
     case 'diagnosticSetting':
       return diagnosticSettingId(parent, child ?? '');
   }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { canonicalId, parseResourceId } from './ids.js';
 import { buildKey, buildVault } from './providers/keyvault/shapes.js';
-import { buildDiagnosticSetting, buildWorkspace } from './providers/monitor/shapes.js';
+import { buildDiagnosticSetting, buildTable, buildWorkspace } from './providers/monitor/shapes.js';
 import { buildNsg, buildRule, withRule } from './providers/network/shapes.js';
 import { buildContainer, buildStorageAccount } from './providers/storage/shapes.js';
 import type { ResourceStore } from './state.js';
@@ -23,6 +23,7 @@ const ORDER = {
   blobContainer: 2,
   securityRule: 3,
   keyVaultKey: 3,
+  logAnalyticsTable: 3,
   // after everything a setting can be attached to or send to
   diagnosticSetting: 4,
 } as const;
@@ -78,6 +79,14 @@ export function seedScenario(store: ResourceStore, scenario: Scenario): void {
         case 'logAnalyticsWorkspace':
           store.put('logAnalyticsWorkspace', buildWorkspace(id, parsed.parent, resource, 'Succeeded'));
           break;
+        case 'logAnalyticsTable': {
+          const workspaceIdText = id.slice(0, id.toLowerCase().lastIndexOf('/tables/'));
+          const workspace = store.get(workspaceIdText);
+          if (!workspace) throw new Error(`its workspace ${workspaceIdText} is not in the scenario`);
+          // seeded tables are the workspace's built-in or custom ones: any name
+          store.put('logAnalyticsTable', buildTable(id, parsed.child ?? '', resource, undefined, workspace));
+          break;
+        }
         case 'keyVault':
           store.put('keyVault', buildVault(id, parsed.parent, resource, false, SEED_TENANT));
           break;

@@ -13,6 +13,7 @@ export type StoredKind =
   | 'blobContainer'
   | 'networkSecurityGroup'
   | 'logAnalyticsWorkspace'
+  | 'logAnalyticsTable'
   | 'keyVault'
   | 'keyVaultKey'
   | 'diagnosticSetting';
@@ -22,7 +23,7 @@ interface Entry {
   resource: ArmResource;
   subscription: string;
   resourceGroup: string;
-  /** lower-cased id of the owner: a container's account, a key's vault, a diagnostic setting's scope */
+  /** lower-cased id of the owner: a container's account, a table's workspace, a key's vault, a diagnostic setting's scope */
   parent?: string;
 }
 
@@ -50,6 +51,8 @@ export class ResourceStore {
     };
     if (kind === 'blobContainer') {
       entry.parent = resource.id.slice(0, resource.id.toLowerCase().indexOf('/blobservices/')).toLowerCase();
+    } else if (kind === 'logAnalyticsTable') {
+      entry.parent = resource.id.slice(0, resource.id.toLowerCase().lastIndexOf('/tables/')).toLowerCase();
     } else if (kind === 'keyVaultKey') {
       entry.parent = resource.id.slice(0, resource.id.toLowerCase().lastIndexOf('/keys/')).toLowerCase();
     } else if (kind === 'diagnosticSetting') {
@@ -64,8 +67,8 @@ export class ResourceStore {
   }
 
   /**
-   * Deletes a resource and what lives on it, as Azure does: an account's containers, a vault's
-   * keys, and the diagnostic settings of the resource (or of its blob service).
+   * Deletes a resource and what lives on it, as Azure does: an account's containers, a
+   * workspace's tables, a vault's keys, and the diagnostic settings of the resource (or of its blob service).
    */
   delete(id: string): boolean {
     const key = id.toLowerCase();

@@ -4,9 +4,11 @@
  *   container) and an NSG with an Internet→RDP allow rule next to a legitimate partner HTTPS rule.
  * - rg-telehealth: fully compliant (CMK, private network, TLS 1.2, no internet-facing rules).
  * - rg-scheduling: an older export account still accepting TLS 1.0.
- * - rg-monitoring: the audit workspace (12 months), where rg-telehealth and rg-scheduling send
- *   their audit logs; rg-patient-portal sends its logs to its own workspace, left at the 30-day
- *   default (LAW-RETENTION, remediated: once it is, the portal's DIAG-RESOURCE-LOGS holds too),
+ * - rg-monitoring: the audit workspace (12 months; its tables follow it, one archives for 2 years),
+ *   where rg-telehealth and rg-scheduling send their audit logs; rg-patient-portal sends its logs
+ *   to its own workspace, left at the 30-day default (LAW-RETENTION, remediated: once it is, the
+ *   portal's DIAG-RESOURCE-LOGS holds too) and with two tables cut short on their own (reported,
+ *   not changed),
  *   and keeps its keys in a vault without purge protection that is open to every network.
  *   rg-telehealth's account encrypts with an RSA-HSM key from its own (compliant) vault.
  * - the tenant (Graph) and Azure Policy states: demo-tenant.ts.
@@ -89,6 +91,27 @@ function rule(
       direction: 'Inbound',
     },
   };
+}
+
+/**
+ * Workspace tables (as `az monitor log-analytics workspace table list` shows them): the audit
+ * workspace's follow its retention (one archives for two years); on the drifted portal workspace
+ * two keep less than 12 months by their own setting, which the workspace remediation cannot fix.
+ */
+function demoTables(): { id: string; properties: Record<string, unknown> }[] {
+  const table = (workspace: string, name: string, properties: Record<string, unknown> = {}) => ({
+    id: `${workspace}/tables/${name}`,
+    properties: { plan: 'Analytics', ...properties },
+  });
+  return [
+    table(DEMO_IDS.auditWorkspace, 'AzureDiagnostics'),
+    table(DEMO_IDS.auditWorkspace, 'StorageBlobLogs'),
+    table(DEMO_IDS.auditWorkspace, 'SigninLogs', { retentionInDays: 90, totalRetentionInDays: 730 }),
+    table(DEMO_IDS.patientWorkspace, 'AzureDiagnostics'),
+    // drift: cut short per table (interactive 30 days, no long-term retention)
+    table(DEMO_IDS.patientWorkspace, 'StorageBlobLogs', { retentionInDays: 30 }),
+    table(DEMO_IDS.patientWorkspace, 'PortalAudit_CL', { retentionInDays: 30, totalRetentionInDays: 90 }),
+  ];
 }
 
 export function demoScenario(): Required<Scenario> {
@@ -193,6 +216,7 @@ export function demoScenario(): Required<Scenario> {
         tags: { workload: 'patient-portal' },
         properties: { retentionInDays: 30 }, // drift: the 30-day default, too short for audit evidence
       },
+      ...demoTables(),
       {
         id: DEMO_IDS.patientVault,
         location: DEMO_LOCATION,

@@ -4,10 +4,13 @@ import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsig
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sandbox, Scenario, ScenarioResource } from '../../../lib/dev/arm-sandbox/index.js';
 import type { EvidenceRecord } from '../../../lib/evidence/types.js';
+import { restoreRemediation } from '../../../lib/remediation/restore.js';
 import type { DecisionContext } from '../../../lib/remediation/types.js';
 import {
   ACCOUNT,
   ALICE,
+  auditSetting,
+  BOB,
   baseScenario,
   clientsFor,
   createHarness,
@@ -44,10 +47,13 @@ afterEach(() => {
   harness = null;
 });
 
-async function setUp(scenario: Scenario = baseScenario()): Promise<Harness> {
+async function setUp(
+  scenario: Scenario = baseScenario(),
+  env: Record<string, string> = {},
+): Promise<Harness> {
   sandbox.reset();
   sandbox.seed(scenario);
-  harness = await createHarness(sandbox, { connectionString: azurite.connectionString });
+  harness = await createHarness(sandbox, { connectionString: azurite.connectionString, env });
   await sandbox.setWebhook({ url: webhook.url, schema: 'EventGrid', retryBaseMs: 100 });
   sandbox.resetStats();
   return harness;
@@ -257,5 +263,170 @@ describe('KV-HSM-KEY-PHI across the account and the vault key', () => {
       idempotencyPrefix: 'manual:hsm-2',
     });
     expect(unknown.find((r) => r.controlId === 'KV-HSM-KEY-PHI')).toBeUndefined(); // not applicable: nothing recorded
+  });
+});
+
+/** The base estate with tables in the audit workspace (on the defaults, one archived for two years) and a second workspace. */
+const APP_WORKSPACE = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.OperationalInsights/workspaces/law-app`;
+function withTables(): Scenario {
+  const base = baseScenario();
+  return {
+    resources: [
+      ...base.resources,
+      { id: `${WORKSPACE}/tables/AzureDiagnostics`, properties: { plan: 'Analytics' } },
+      { id: `${WORKSPACE}/tables/StorageBlobLogs`, properties: { plan: 'Analytics' } },
+      {
+        id: `${WORKSPACE}/tables/SigninLogs`,
+        properties: { retentionInDays: 90, totalRetentionInDays: 730 },
+      },
+      { id: APP_WORKSPACE, location: 'westeurope', properties: { retentionInDays: 90 } },
+      { id: `${APP_WORKSPACE}/tables/AppTraces`, properties: { plan: 'Analytics' } },
+    ],
+  };
+}
+
+describe('LAW-RETENTION: tables and audit workspace selection', () => {
+  it("alice cuts a table to 30 days: the table's event re-reads its workspace and records the table, the workspace untouched", async () => {
+    const h = await setUp(withTables());
+    await as(ALICE).insights.tables.beginUpdateAndWait(
+      'rg-monitoring',
+      'law-audit',
+      'StorageBlobLogs',
+      { retentionInDays: 30 },
+      { updateIntervalInMs: 10 },
+    );
+    const records = await settle(h);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      controlId: 'LAW-RETENTION',
+      outcome: 'audit-only',
+      action: 'none (no automatic remediation for this control)',
+      trigger: 'event',
+      actor: ALICE.upn,
+      resourceId: WORKSPACE,
+    });
+    expect(records[0]?.message).toMatch(/StorageBlobLogs \(30 days\)/);
+    expect(records[0]?.message).not.toMatch(/AzureDiagnostics|SigninLogs/);
+    // one list of the workspace's tables, and only alice's write
+    expect(sandbox.stats().requests.byKind['tables.list']).toBe(1);
+    expect(sandbox.stats().requests.writes).toBe(1);
+    expect(sandbox.getResource(WORKSPACE)?.properties.retentionInDays).toBe(365);
+  });
+
+  it('a table following the workspace is fixed by the workspace remediation, and not reported on its own', async () => {
+    const h = await setUp(withTables());
+    await as(ALICE).insights.workspaces.update('rg-monitoring', 'law-audit', { retentionInDays: 30 });
+    const records = await settle(h);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ controlId: 'LAW-RETENTION', outcome: 'remediated' });
+    expect(records[0]?.message).not.toMatch(/table/);
+    const table = await as(BOB).insights.tables.get('rg-monitoring', 'law-audit', 'StorageBlobLogs');
+    expect(table).toMatchObject({
+      retentionInDays: 365,
+      totalRetentionInDays: 365,
+      retentionInDaysAsDefault: true,
+    });
+  });
+
+  it('with DW_AUDIT_WORKSPACE_IDS set, another workspace cut to 30 days is not judged (and its tables not read)', async () => {
+    const h = await setUp(withTables(), { DW_AUDIT_WORKSPACE_IDS: WORKSPACE });
+    await as(ALICE).insights.workspaces.update('rg-app', 'law-app', { retentionInDays: 30 });
+    expect(await settle(h)).toEqual([]);
+    expect(sandbox.getResource(APP_WORKSPACE)?.properties.retentionInDays).toBe(30);
+    expect(sandbox.stats().requests.byKind['tables.list']).toBeUndefined();
+    // the selected one still is
+    await as(ALICE).insights.workspaces.update('rg-monitoring', 'law-audit', { retentionInDays: 30 });
+    const records = await settle(h);
+    expect(records.map((r) => [r.resourceId, r.outcome])).toEqual([[WORKSPACE, 'remediated']]);
+  });
+});
+
+describe('DIAG-RESOURCE-LOGS in remediate mode (DW_DIAG_WORKSPACE_ID)', () => {
+  const remediate = { DW_CONTROL_MODES: 'DIAG-RESOURCE-LOGS=remediate', DW_DIAG_WORKSPACE_ID: WORKSPACE };
+  const OURS = `${NSG}/providers/Microsoft.Insights/diagnosticSettings/driftwarden-soc2`;
+
+  it("alice deletes the NSG's setting: driftwarden-soc2 is created sending the NSG's audit category, with before/after evidence", async () => {
+    const h = await setUp(baseScenario(), remediate);
+    await as(ALICE).monitor.diagnosticSettings.delete(NSG.slice(1), 'to-law-audit');
+    const records = await settle(h);
+
+    expect(records).toHaveLength(1);
+    const record = records[0];
+    expect(record).toMatchObject({
+      controlId: 'DIAG-RESOURCE-LOGS',
+      outcome: 'remediated',
+      actor: ALICE.upn,
+      resourceId: NSG,
+      action: `created diagnostic setting driftwarden-soc2 on ${NSG} sending NetworkSecurityGroupEvent to workspace ${WORKSPACE}`,
+      before: { scopeId: NSG, diagnosticSettings: [] },
+      after: {
+        scopeId: NSG,
+        diagnosticSettings: [
+          {
+            id: OURS,
+            name: 'driftwarden-soc2',
+            workspaceId: WORKSPACE,
+            logs: [{ category: 'NetworkSecurityGroupEvent', categoryGroup: null, enabled: true }],
+          },
+        ],
+      },
+    });
+    expect(sandbox.getResource(OURS)?.properties).toMatchObject({
+      workspaceId: WORKSPACE,
+      logs: [expect.objectContaining({ category: 'NetworkSecurityGroupEvent', enabled: true })],
+    });
+    // alice's delete and our PUT; our write's event came back and the loop guard skipped it
+    expect(sandbox.stats().requests.writes).toBe(2);
+    expect(h.results.some((r) => r.status === 'own-write')).toBe(true);
+  });
+
+  it('restore deletes the setting driftwarden created, under an exception that keeps the NSG exempt', async () => {
+    const h = await setUp(baseScenario(), remediate);
+    await as(ALICE).monitor.diagnosticSettings.delete(NSG.slice(1), 'to-law-audit');
+    const [remediated] = await settle(h);
+    if (!remediated) throw new Error('no record');
+    const result = await restoreRemediation(h.deps, remediated, {
+      approver: BOB.upn,
+      approverObjectId: BOB.oid,
+      justification: 'NSG flow logs move to the SIEM this week',
+      ticket: 'CHG-2040',
+      expiresOn: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+    });
+    if ('pending' in result) throw new Error('DIAG restores are single-step');
+    expect(sandbox.getResource(OURS)).toBeUndefined();
+    expect(result.exception).toMatchObject({ controlId: 'DIAG-RESOURCE-LOGS', scope: NSG });
+    expect(result.record).toMatchObject({
+      outcome: 'restored',
+      action: `restored diagnostic setting driftwarden-soc2 to the before-state of record ${remediated.recordId}`,
+      before: { diagnosticSettings: [expect.objectContaining({ name: 'driftwarden-soc2' })] },
+      after: { scopeId: NSG, diagnosticSettings: [] },
+    });
+    // the delete's event is re-evaluated like anyone's: the NSG is now exempt, nothing recreated
+    const after = await settle(h);
+    expect(after.find((r) => r.outcome === 'exempted' && r.controlId === 'DIAG-RESOURCE-LOGS')).toBeDefined();
+    expect(sandbox.getResource(OURS)).toBeUndefined();
+  });
+
+  it('a blob service without a setting gets one on the blob service, with the three storage categories', async () => {
+    const scenario = baseScenario();
+    scenario.resources = scenario.resources.filter(
+      (r) => r.id !== auditSetting(`${ACCOUNT}/blobServices/default`).id,
+    );
+    const h = await setUp(scenario, remediate);
+    await sandbox.setWebhook(null);
+    const records = await h.deps.engine.handleResourceId(ACCOUNT, {
+      ...manual,
+      idempotencyPrefix: 'manual:diag-blob',
+    });
+    expect(records.find((r) => r.controlId === 'DIAG-RESOURCE-LOGS')?.outcome).toBe('remediated');
+    expect(
+      sandbox.getResource(
+        `${ACCOUNT}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings/driftwarden-soc2`,
+      )?.properties.logs,
+    ).toEqual(
+      ['StorageRead', 'StorageWrite', 'StorageDelete'].map((category) =>
+        expect.objectContaining({ category, enabled: true }),
+      ),
+    );
   });
 });

@@ -58,6 +58,27 @@ const VAULT = `${RG}/providers/Microsoft.KeyVault/vaults/kv-phi`;
 const REMOTE_WORKSPACE =
   '/subscriptions/3c9f2b1e-5d4a-4e8b-9a7c-0000000000ff/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-central';
 
+/**
+ * Actions ARM checks on a resource a request links to, beyond the request's own action: a
+ * diagnostic setting naming a Log Analytics workspace as its destination needs the workspace's
+ * sharedKeys/action (ARM answers LinkedAuthorizationFailed without it). Every diagnostic setting
+ * driftwarden writes names a workspace.
+ */
+const LINKED_ACTIONS: { method: string; path: RegExp; action: string }[] = [
+  {
+    method: 'PUT',
+    path: /\/providers\/microsoft\.insights\/diagnosticsettings\/[^/]+$/i,
+    action: 'Microsoft.OperationalInsights/workspaces/sharedKeys/action',
+  },
+];
+
+/** The request's own action and the linked ones ARM checks too. */
+function actionsOf(method: string, path: string): string[] {
+  const own = armAction(method, path);
+  const linked = LINKED_ACTIONS.filter((l) => l.method === method.toUpperCase() && l.path.test(path));
+  return [...(own ? [own] : []), ...linked.map((l) => l.action)];
+}
+
 /** GET → read, PUT/PATCH → write, DELETE → delete, POST → <last segment>/action; null for LRO status polls. */
 function armAction(method: string, path: string): string | null {
   const at = path.toLowerCase().lastIndexOf('/providers/');
@@ -130,6 +151,8 @@ function scenario(): Scenario {
       { id: `${VAULT}/keys/cmk`, properties: { kty: 'RSA-HSM' } },
       auditSetting(VAULT),
       { id: REMOTE_WORKSPACE, location: 'westeurope', properties: { retentionInDays: 365 } },
+      { id: `${WORKSPACE}/tables/StorageBlobLogs`, properties: { retentionInDays: 30 } },
+      { id: `${WORKSPACE}/tables/AzureDiagnostics`, properties: {} },
       {
         id: `${ACCOUNT2}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings/to-central`,
         properties: { workspaceId: REMOTE_WORKSPACE, logs: [{ categoryGroup: 'audit', enabled: true }] },
@@ -212,6 +235,23 @@ async function driveAdapters(): Promise<void> {
   }
   await gateway.apply({ kind: 'workspace-properties', set: { retentionInDays: 365 } }, workspace);
   await gateway.restoreState(WORKSPACE, { retentionInDays: 90 });
+  // LAW-RETENTION's tables: the list (event path and sweep), a table read by id
+  const workspaceResource = normalizeResource(workspace.raw);
+  if (workspaceResource) await gateway.related(workspaceResource);
+  await sweepRelated.forResource(workspace.raw);
+  await mustRead(`${WORKSPACE}/tables/StorageBlobLogs`);
+  // DIAG-RESOURCE-LOGS remediate: create driftwarden-soc2 on the vault, then restore deletes it
+  await gateway.apply(
+    {
+      kind: 'diagnostic-setting',
+      scopeId: VAULT,
+      name: 'driftwarden-soc2',
+      workspaceId: WORKSPACE,
+      categories: ['AuditEvent'],
+    },
+    vault,
+  );
+  await gateway.restoreDiagnosticSetting(VAULT, VAULT, 'driftwarden-soc2', null);
 
   // remediation writes: one per plan kind (rule plans on a rule snapshot and on an NSG snapshot)
   const plans: [RemediationPlan, ResourceSnapshot][] = [
@@ -277,14 +317,14 @@ describe('ARM actions: the custom role is exactly what the adapters call', () =>
   it('every request maps to an action in ARM_ACTIONS (LRO status polls exempt)', () => {
     const granted = new Set(ARM_ACTIONS.map((action) => action.toLowerCase()));
     const missing = seen
-      .map(({ method, path }) => ({ method, path, action: armAction(method, path) }))
-      .filter(({ action }) => action !== null && !granted.has(action.toLowerCase()));
+      .flatMap(({ method, path }) => actionsOf(method, path).map((action) => ({ method, path, action })))
+      .filter(({ action }) => !granted.has(action.toLowerCase()));
     expect(missing).toEqual([]);
   });
 
   it('ARM_ACTIONS grants nothing that was not used', () => {
     const used = new Set(
-      seen.map(({ method, path }) => armAction(method, path)?.toLowerCase()).filter((a) => a !== undefined),
+      seen.flatMap(({ method, path }) => actionsOf(method, path)).map((a) => a.toLowerCase()),
     );
     expect(ARM_ACTIONS.filter((action) => !used.has(action.toLowerCase()))).toEqual([]);
   });
@@ -292,7 +332,7 @@ describe('ARM actions: the custom role is exactly what the adapters call', () =>
   it('observed exactly these request shapes (documents the mapping)', () => {
     const shapes = new Map<string, string>();
     for (const { method, path } of seen) {
-      const shape = `${method} ${path.replace(/\/(subscriptions|resourceGroups|storageAccounts|containers|networkSecurityGroups|securityRules|locations|operations|asyncoperations|operationResults|workspaces|vaults|keys|diagnosticSettings)\/[^/]+/gi, '/$1/{}')}`;
+      const shape = `${method} ${path.replace(/\/(subscriptions|resourceGroups|storageAccounts|containers|networkSecurityGroups|securityRules|locations|operations|asyncoperations|operationResults|workspaces|tables|vaults|keys|diagnosticSettings)\/[^/]+/gi, '/$1/{}')}`;
       shapes.set(shape, armAction(method, path) ?? 'exempt (LRO status)');
     }
     const S = '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Storage/storageAccounts/{}';
@@ -321,6 +361,14 @@ describe('ARM actions: the custom role is exactly what the adapters call', () =>
         'Microsoft.OperationalInsights/workspaces/read',
       [`GET ${W}`]: 'Microsoft.OperationalInsights/workspaces/read',
       [`PATCH ${W}`]: 'Microsoft.OperationalInsights/workspaces/write',
+      [`GET ${W.replace('resourcegroups', 'resourceGroups')}/tables`]:
+        'Microsoft.OperationalInsights/workspaces/tables/read',
+      [`GET ${W.replace('resourcegroups', 'resourceGroups')}/tables/{}`]:
+        'Microsoft.OperationalInsights/workspaces/tables/read',
+      [`PUT ${V}/providers/Microsoft.Insights/diagnosticSettings/{}`]:
+        'Microsoft.Insights/diagnosticSettings/write',
+      [`DELETE ${V}/providers/Microsoft.Insights/diagnosticSettings/{}`]:
+        'Microsoft.Insights/diagnosticSettings/delete',
       'GET /subscriptions/{}/providers/Microsoft.KeyVault/vaults': 'Microsoft.KeyVault/vaults/read',
       [`GET ${V}`]: 'Microsoft.KeyVault/vaults/read',
       [`GET ${V}/keys`]: 'Microsoft.KeyVault/vaults/keys/read',
@@ -349,7 +397,7 @@ describeCompiled(
     it('grants exactly the actions the adapters used, nothing more', () => {
       expect(seen.length).toBeGreaterThan(0);
       const used = new Set(
-        seen.map(({ method, path }) => armAction(method, path)?.toLowerCase()).filter((a) => a !== undefined),
+        seen.flatMap(({ method, path }) => actionsOf(method, path)).map((a) => a.toLowerCase()),
       );
       const granted = permissions.flatMap((p) => p.actions).map((action) => action.toLowerCase());
       expect([...used].filter((action) => !granted.includes(action))).toEqual([]); // a 403 in Azure

@@ -35,6 +35,10 @@ const VAULT = `${RG}/providers/Microsoft.KeyVault/vaults/kv-ops`;
 const SETTING = `${NSG}/providers/Microsoft.Insights/diagnosticSettings/to-law-audit`;
 const SUBJECT: Record<string, { id: string; target: string }> = {
   'microsoft.operationalinsights/workspaces': { id: WORKSPACE, target: 'logAnalyticsWorkspace' },
+  'microsoft.operationalinsights/workspaces/tables': {
+    id: `${WORKSPACE}/tables/AuditLogs_CL`,
+    target: 'logAnalyticsTable',
+  },
   'microsoft.keyvault/vaults': { id: VAULT, target: 'keyVault' },
   'microsoft.keyvault/vaults/keys': { id: `${VAULT}/keys/cmk`, target: 'keyVaultKey' },
   'microsoft.insights/diagnosticsettings': { id: SETTING, target: 'diagnosticSetting' },
@@ -107,6 +111,18 @@ describe('operations ARM emits for our resource kinds are all handled; a delete 
     await keyVault.keys.createIfNotExist('rg-portal', 'kv-ops', 'cmk', { properties: { kty: 'RSA' } });
     await keyVault.vaults.update('rg-portal', 'kv-ops', { properties: { enablePurgeProtection: true } });
     await keyVault.vaults.delete('rg-portal', 'kv-ops');
+    const poll = { updateIntervalInMs: 10 };
+    await insights.tables.beginCreateOrUpdateAndWait(
+      'rg-monitoring',
+      'law-audit',
+      'AuditLogs_CL',
+      {
+        totalRetentionInDays: 400,
+        schema: { name: 'AuditLogs_CL', columns: [{ name: 'TimeGenerated', type: 'datetime' }] },
+      },
+      poll,
+    );
+    await insights.tables.beginDeleteAndWait('rg-monitoring', 'law-audit', 'AuditLogs_CL', poll);
     await insights.workspaces.update('rg-monitoring', 'law-audit', { retentionInDays: 400 });
     await insights.workspaces.beginDeleteAndWait('rg-monitoring', 'law-audit', { updateIntervalInMs: 10 });
     await storage.storageAccounts.update(

@@ -36,6 +36,13 @@ function estate(): Scenario {
     { id: workspaceId('law-audit'), location: 'eastus', properties: { retentionInDays: 365 } },
     // drifted to the default: the sweep sets it back to 365
     { id: workspaceId('law-ops'), location: 'eastus', properties: { retentionInDays: 30 } },
+    // tables: law-audit's follow the workspace; law-ops has one kept 60 days by its own setting
+    { id: `${workspaceId('law-audit')}/tables/AzureDiagnostics`, properties: {} },
+    { id: `${workspaceId('law-ops')}/tables/AzureDiagnostics`, properties: {} },
+    {
+      id: `${workspaceId('law-ops')}/tables/OpsAudit_CL`,
+      properties: { retentionInDays: 30, totalRetentionInDays: 60 },
+    },
     {
       id: vaultId('kv-phi'),
       location: 'eastus',
@@ -118,6 +125,11 @@ describe('monthly sweep over workspaces, vaults, keys and diagnostic settings', 
     const soft = result.subscriptions[0]?.items.find((i) => i.controlId === 'KV-HSM-KEY-PHI');
     expect(soft?.resourceId).toBe(accountId(SUB, 'stphisoft'));
     expect(harness.sandbox.getResource(workspaceId('law-ops'))?.properties.retentionInDays).toBe(365);
+    // the workspace is remediated; its short table is named in the record, and left as it is
+    const ops = result.subscriptions[0]?.items.find((i) => i.controlId === 'LAW-RETENTION');
+    expect(ops).toMatchObject({ resourceId: workspaceId('law-ops'), outcome: 'remediated' });
+    expect(ops?.message).toMatch(/OpsAudit_CL \(60 days\)/);
+    expect(ops?.message).not.toMatch(/AzureDiagnostics/);
   });
 
   it('reads ARM through list pages; diagnostic settings are one list per judged resource, keys one list per CMK vault', () => {
@@ -129,5 +141,7 @@ describe('monthly sweep over workspaces, vaults, keys and diagnostic settings', 
     for (const perResourceGet of ['workspaces.get', 'vaults.get', 'keys.get', 'diagnosticSettings.get'])
       expect(reads[perResourceGet] ?? 0, perResourceGet).toBe(0);
     expect(reads['workspaces.patch']).toBe(1);
+    expect(reads['tables.list']).toBe(2); // one per (audit) workspace: Tables_ListByWorkspace has no nextLink
+    expect(reads['tables.get'] ?? 0).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseResourceId } from '../../../lib/azure/resource-id.js';
 import { relatedFromDocument } from '../../../lib/controls/related.js';
+import { defaultEvaluationSettings } from '../../../lib/controls/settings.js';
 import { evaluateDocument } from '../../../lib/evaluate.js';
 import { resourceToEvaluate } from '../../../lib/events/handle.js';
 import { parseResourceChange } from '../../../lib/events/parse.js';
@@ -111,6 +112,7 @@ describe('what evaluate knows about related resources', () => {
   it('honours DW_LOG_RETENTION_DAYS through the settings', () => {
     const findings = evaluateDocument([workspace(400)], {
       settings: {
+        ...defaultEvaluationSettings,
         phiTagName: 'data-classification',
         phiTagValues: ['phi'],
         managementPorts: ['22'],

@@ -278,3 +278,16 @@ describe('unknown values', () => {
     expect(Object.hasOwn(read.resources[0]?.raw.properties as object, '__proto__')).toBe(true);
   });
 });
+
+describe('ARM template: Log Analytics tables', () => {
+  it('a table resource keeping 30 days in total fails its workspace (LAW-RETENTION), named in the finding', () => {
+    const { findings } = evaluateTemplate('arm/workspace-tables.template.json');
+    const law = one(findings, 'LAW-RETENTION', 'resources[0]');
+    expect(law.status).toBe('fail');
+    expect(law.message).toMatch(/StorageBlobLogs \(30 days\)/);
+    expect(law.message).not.toMatch(/SigninLogs/);
+    expect(law.remediation).toBeUndefined();
+    // tables are judged with their workspace, never on their own
+    expect(findings.filter((f) => f.source.path !== 'resources[0]')).toEqual([]);
+  });
+});

@@ -1,21 +1,34 @@
 /**
  * Microsoft.OperationalInsights workspaces (create is a long-running operation polled through
- * `Location`; PATCH is synchronous; list is one response without nextLink, as Workspaces_List is)
+ * `Location`; PATCH is synchronous; list is one response without nextLink, as Workspaces_List is),
+ * their tables (list without nextLink, GET, PUT/PATCH long-running; retention defaults resolved
+ * against the workspace on every read, so a table on the default follows the workspace)
  * and Microsoft.Insights diagnostic settings on any scope the sandbox holds (synchronous PUT and
  * DELETE; list is a plain `{ value }`, as DiagnosticSettings_List is).
  */
 import { ArmError, checkPreconditions, notFound } from '../../arm.js';
 import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
 import { diagnosticSettingId, workspaceId } from '../../ids.js';
+import { operationResultUrl } from '../../lro.js';
 import type { ArmResource } from '../../types.js';
 import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
-import { acceptCreate, operationOf, requireLocation, unfinishedPoll } from '../operations.js';
+import {
+  acceptCreate,
+  operationCanceled,
+  operationOf,
+  requireLocation,
+  startOperation,
+  unfinishedPoll,
+} from '../operations.js';
 import {
   buildDiagnosticSetting,
+  buildTable,
   buildWorkspace,
   DIAGNOSTIC_SETTING_TYPE,
   MAX_SETTINGS_PER_SCOPE,
   scopeTypeOf,
+  TABLE_TYPE,
+  tableView,
   updateWorkspace,
   validateWorkspaceName,
   WORKSPACE_TYPE,
@@ -78,6 +91,87 @@ function deleteWorkspace(ctx: RequestContext, core: SandboxCore): ArmReply {
   if (!existing) return { status: 204 };
   core.store.delete(existing.id);
   core.recordChange(ctx, 'delete', WORKSPACE_TYPE, existing.id);
+  return { status: 200 };
+}
+
+// Tables: every workspace's tables, seeded (the sandbox does not invent Azure's built-in ones).
+function tablesOf(core: SandboxCore, workspace: ArmResource): ArmResource[] {
+  const [, s = ''] = workspace.id.split('/').slice(1);
+  return core.store
+    .list('logAnalyticsTable', s, undefined, workspace.id)
+    .map((table) => tableView(table, workspace))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function requireTable(
+  core: SandboxCore,
+  ctx: RequestContext,
+): { workspace: ArmResource; table: ArmResource } {
+  const workspace = requireWorkspace(core, ctx);
+  const name = ctx.params[3] ?? '';
+  const table = core.store.get(`${workspace.id}/tables/${name}`);
+  if (!table)
+    throw new ArmError(
+      404,
+      'ResourceNotFound',
+      `The table '${name}' was not found in workspace '${workspace.name}'.`,
+    );
+  return { workspace, table };
+}
+
+/**
+ * Tables_CreateOrUpdate / Tables_Update: long-running (202 + Location, polled like a workspace
+ * create), the result the table as GET returns it. A table that does not exist can be created
+ * only as a custom table (`_CL`); built-in tables come with the workspace.
+ */
+function writeTable(ctx: RequestContext, core: SandboxCore): ArmReply {
+  const workspace = requireWorkspace(core, ctx);
+  const name = ctx.params[3] ?? '';
+  const id = `${workspace.id}/tables/${name}`;
+  const existing = core.store.get(id);
+  if (!existing && !/_CL$/i.test(name))
+    throw new ArmError(
+      404,
+      'ResourceNotFound',
+      `The table '${name}' was not found; only custom tables (_CL) can be created.`,
+    );
+  if (!existing && ctx.method === 'PATCH')
+    throw new ArmError(404, 'ResourceNotFound', `The table '${name}' was not found.`);
+  const next = buildTable(id, existing?.name ?? name, input(ctx), existing, workspace);
+  next.properties.provisioningState = 'Updating';
+  core.store.put('logAnalyticsTable', next);
+  const operation = startOperation(
+    ctx,
+    core,
+    PROVIDER,
+    workspace,
+    () => {
+      const current = core.store.get(id);
+      if (!current) throw operationCanceled('The table was deleted before its update completed.');
+      current.properties.provisioningState = 'Succeeded';
+      const view = tableView(current, core.store.get(workspace.id));
+      core.recordChange(ctx, 'write', TABLE_TYPE, current.id, view);
+      return view;
+    },
+    'UpdateTableOperation',
+  );
+  return { status: 202, headers: { location: operationResultUrl(ctx.baseUrl, operation) } };
+}
+
+/** Tables_Delete: custom, search-result and restored tables only (built-in tables belong to the workspace). */
+function deleteTable(ctx: RequestContext, core: SandboxCore): ArmReply {
+  const workspace = requireWorkspace(core, ctx);
+  const name = ctx.params[3] ?? '';
+  const existing = core.store.get(`${workspace.id}/tables/${name}`);
+  if (!existing) return { status: 204 };
+  if (!/_(CL|SRCH|RST)$/i.test(existing.name))
+    throw new ArmError(
+      400,
+      'InvalidParameter',
+      `Table '${existing.name}' is a built-in table and cannot be deleted.`,
+    );
+  core.store.delete(existing.id);
+  core.recordChange(ctx, 'delete', TABLE_TYPE, existing.id);
   return { status: 200 };
 }
 
@@ -180,6 +274,35 @@ export const monitorRoutes: Route[] = [
     method: 'DELETE',
     pattern: path(`${WORKSPACES}/{w}`),
     handle: deleteWorkspace,
+  },
+  {
+    kind: 'tables.list',
+    method: 'GET',
+    pattern: path(`${WORKSPACES}/{w}/tables`),
+    // Tables_ListByWorkspace has no nextLink (the SDK reads one response): every table at once
+    handle: (ctx, core) => ({ status: 200, body: { value: tablesOf(core, requireWorkspace(core, ctx)) } }),
+  },
+  {
+    kind: 'tables.get',
+    method: 'GET',
+    pattern: path(`${WORKSPACES}/{w}/tables/{t}`),
+    handle: (ctx, core) => {
+      const { workspace, table } = requireTable(core, ctx);
+      return { status: 200, body: tableView(table, workspace) };
+    },
+  },
+  { kind: 'tables.put', method: 'PUT', pattern: path(`${WORKSPACES}/{w}/tables/{t}`), handle: writeTable },
+  {
+    kind: 'tables.patch',
+    method: 'PATCH',
+    pattern: path(`${WORKSPACES}/{w}/tables/{t}`),
+    handle: writeTable,
+  },
+  {
+    kind: 'tables.delete',
+    method: 'DELETE',
+    pattern: path(`${WORKSPACES}/{w}/tables/{t}`),
+    handle: deleteTable,
   },
   {
     kind: 'operations.get',

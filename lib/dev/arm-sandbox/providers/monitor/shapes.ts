@@ -166,6 +166,13 @@ export function buildDiagnosticSetting(
       'At least one destination (workspace, storage account, event hub or partner) is required.',
     );
   }
+  // ARM's gateway validates linked ids before the RP sees them
+  if (typeof props.workspaceId === 'string' && !/^\/(subscriptions|providers)\//i.test(props.workspaceId)) {
+    throw badRequest(
+      'LinkedInvalidPropertyId',
+      `Property id '${props.workspaceId}' at path 'properties.workspaceId' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`,
+    );
+  }
   if (typeof props.workspaceId === 'string' && !workspaceExists(props.workspaceId)) {
     throw badRequest('LinkedResourceNotFound', `The workspace '${props.workspaceId}' could not be found.`);
   }
@@ -182,6 +189,100 @@ export function buildDiagnosticSetting(
       })),
       metrics: Array.isArray(props.metrics) ? props.metrics : [],
       logAnalyticsDestinationType: props.logAnalyticsDestinationType ?? null,
+    },
+  };
+}
+
+export const TABLE_TYPE = 'Microsoft.OperationalInsights/workspaces/tables';
+
+/** -1 or a whole number in [min, max]: what Tables_CreateOrUpdate accepts for a retention. */
+function tableDays(value: unknown, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === -1) return -1;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw badRequest('InvalidParameter', `${name} must be -1 (the default) or between ${min} and ${max}.`);
+  return value;
+}
+
+/**
+ * A table as stored: what is set on the table itself (-1 = the default), the plan and schema.
+ * Analytics tables take 4-730 days of interactive retention; total retention is up to 4383 days
+ * (12 years) and never below the interactive retention. Basic and Auxiliary tables have a fixed
+ * 30-day interactive period.
+ */
+export function buildTable(
+  id: string,
+  name: string,
+  input: ResourceInput,
+  existing: ArmResource | undefined,
+  workspace: ArmResource,
+): ArmResource {
+  const given = propsOf(input);
+  const before = existing?.properties ?? {};
+  const plan =
+    typeof given.plan === 'string' ? given.plan : typeof before.plan === 'string' ? before.plan : 'Analytics';
+  if (!['analytics', 'basic', 'auxiliary'].includes(plan.toLowerCase()))
+    throw badRequest('InvalidParameter', `Plan '${plan}' is not Analytics, Basic or Auxiliary.`);
+  const retention =
+    tableDays(given.retentionInDays, 'retentionInDays', 4, 730) ?? before.retentionInDays ?? -1;
+  if (plan.toLowerCase() !== 'analytics' && retention !== -1 && given.retentionInDays !== undefined)
+    throw badRequest('InvalidParameter', `retentionInDays is read-only for ${plan} tables.`);
+  const total =
+    tableDays(given.totalRetentionInDays, 'totalRetentionInDays', 4, 4383) ??
+    before.totalRetentionInDays ??
+    -1;
+  const next: ArmResource = {
+    id,
+    name,
+    type: TABLE_TYPE,
+    properties: {
+      ...clone(before),
+      plan,
+      retentionInDays: retention,
+      totalRetentionInDays: total,
+      schema: isRecord(given.schema)
+        ? clone(given.schema)
+        : (before.schema ?? { name, tableType: 'Microsoft', columns: [] }),
+      provisioningState: 'Succeeded',
+    },
+  };
+  const view = tableView(next, workspace);
+  const interactive = view.properties.retentionInDays as number;
+  if ((view.properties.totalRetentionInDays as number) < interactive)
+    throw badRequest(
+      'InvalidParameter',
+      `totalRetentionInDays (${String(view.properties.totalRetentionInDays)}) cannot be less than retentionInDays (${interactive}).`,
+    );
+  return next;
+}
+
+/**
+ * A table as ARM returns it: the defaults resolved — interactive retention from the workspace
+ * (30 days fixed on Basic/Auxiliary), total from the interactive — with `...AsDefault` saying
+ * which values were derived, and archiveRetentionInDays = total - interactive.
+ */
+export function tableView(table: ArmResource, workspace: ArmResource | undefined): ArmResource {
+  const props = table.properties;
+  const analytics = String(props.plan ?? 'Analytics').toLowerCase() === 'analytics';
+  const ownRetention =
+    typeof props.retentionInDays === 'number' && props.retentionInDays !== -1 ? props.retentionInDays : null;
+  const workspaceDays =
+    typeof workspace?.properties.retentionInDays === 'number' ? workspace.properties.retentionInDays : 30;
+  const retention = ownRetention ?? (analytics ? workspaceDays : 30);
+  const ownTotal =
+    typeof props.totalRetentionInDays === 'number' && props.totalRetentionInDays !== -1
+      ? props.totalRetentionInDays
+      : null;
+  const total = ownTotal ?? retention;
+  return {
+    ...clone(table),
+    properties: {
+      ...clone(props),
+      retentionInDays: retention,
+      totalRetentionInDays: total,
+      archiveRetentionInDays: total - retention,
+      retentionInDaysAsDefault: ownRetention === null,
+      totalRetentionInDaysAsDefault: ownTotal === null,
     },
   };
 }
