@@ -49,6 +49,7 @@ interface RemediationItem {
   outcome: string;
   actor: string | null;
   trigger: string;
+  before: unknown;
 }
 
 async function remediations(info: LocalInfo, query: Record<string, string>): Promise<RemediationItem[]> {
@@ -191,13 +192,14 @@ describe('npm start (local mode), end to end', () => {
     const clients = sdkClients(info, actor);
     try {
       const drifted = performance.now();
-      const written = await clients.network.securityRules.beginCreateOrUpdateAndWait(
+      // The LRO's final GET may already see the revert (driftwarden can be faster than the SDK's
+      // poll, as in Azure): that the drift happened is shown by the record's `before` below.
+      await clients.network.securityRules.beginCreateOrUpdateAndWait(
         p.resourceGroup,
         p.nsg,
         p.rdpRule,
         RDP_FROM_INTERNET,
       );
-      expect(written.access).toBe('Allow'); // the drift really happened
 
       const record = await eventually(
         'the remediation record in GET /api/remediations',
@@ -210,6 +212,7 @@ describe('npm start (local mode), end to end', () => {
       timings['drift (SDK write) → evidence record'] = ms(performance.now() - drifted);
       expect(record.trigger).toBe('event');
       expect(record.resourceId.toLowerCase()).toBe(rdpRuleId.toLowerCase());
+      expect(record.before).toMatchObject({ access: 'Allow' }); // the drift really happened
 
       const reverted = await clients.network.securityRules.get(p.resourceGroup, p.nsg, p.rdpRule);
       expect(reverted.access).toBe('Deny');
