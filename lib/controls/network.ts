@@ -278,6 +278,11 @@ export function parsePortList(specs: readonly string[]): PortRange[] | null {
   return ranges;
 }
 
+/** True when `spec` is a valid port spec (`*`, `22`, `20-30`, or a comma-separated list of them). */
+export function isPortSpec(spec: string): boolean {
+  return parsePortSpec(spec) !== null;
+}
+
 const portMemo = new Map<string, readonly PortRange[] | null>();
 
 /** One spec, possibly comma-separated; memoised (bounded) because estates repeat them. */
