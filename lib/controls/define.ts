@@ -91,6 +91,30 @@ function propertyPlan(
   return { kind: planKind, set: { ...writes } } as RemediationPlan;
 }
 
+/** A Verdict as a small object, not three closures: one is made per resource and control. */
+class ResourceVerdict implements Verdict {
+  constructor(
+    private readonly meta: Pick<Control, 'id' | 'severity' | 'criteria'>,
+    private readonly resource: NormalizedResource,
+    private readonly writes: Readonly<Record<string, unknown>>,
+  ) {}
+
+  pass(message: string, extra: { ruleName?: string } = {}): Finding {
+    return finding(this.meta, this.resource, 'pass', message, extra);
+  }
+
+  notApplicable(message: string): Finding {
+    return finding(this.meta, this.resource, 'not-applicable', message);
+  }
+
+  fail(message: string, extra: { ruleName?: string; remediation?: RemediationPlan } = {}): Finding {
+    return finding(this.meta, this.resource, 'fail', message, {
+      ...extra,
+      remediation: extra.remediation ?? propertyPlan(this.resource.kind, this.writes),
+    });
+  }
+}
+
 export function defineControl<
   const Id extends string,
   K extends ResourceKind,
@@ -120,15 +144,7 @@ export function defineControl<
       related: RelatedResources = NOTHING_RELATED,
     ): Finding[] {
       if (!(spec.resourceKinds as readonly ResourceKind[]).includes(resource.kind)) return [];
-      const verdict: Verdict = {
-        pass: (message, extra = {}) => finding(meta, resource, 'pass', message, extra),
-        notApplicable: (message) => finding(meta, resource, 'not-applicable', message),
-        fail: (message, extra = {}) =>
-          finding(meta, resource, 'fail', message, {
-            ...extra,
-            remediation: extra.remediation ?? propertyPlan(resource.kind, writes),
-          }),
-      };
+      const verdict = new ResourceVerdict(meta, resource, writes);
       // The kind check above is what makes the resource one of this control's shapes.
       return judge(resource as ResourceOf<K, R>, settings, verdict, related);
     },

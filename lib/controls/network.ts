@@ -283,6 +283,15 @@ export function isPortSpec(spec: string): boolean {
   return parsePortSpec(spec) !== null;
 }
 
+/**
+ * parsePortList for readers: the memoised ranges themselves (not copies) for the usual single
+ * spec, so judging a rule allocates nothing. Callers must not modify them.
+ */
+export function portRangesOf(specs: readonly string[]): readonly PortRange[] | null {
+  if (specs.length === 1) return parsePortSpec(specs[0] as string);
+  return parsePortList(specs);
+}
+
 const portMemo = new Map<string, readonly PortRange[] | null>();
 
 /** One spec, possibly comma-separated; memoised (bounded) because estates repeat them. */
@@ -316,7 +325,7 @@ export function mergePortRanges(ranges: readonly PortRange[]): PortRange[] {
   return merged;
 }
 
-function isMerged(ranges: readonly PortRange[]): boolean {
+export function isMerged(ranges: readonly PortRange[]): boolean {
   for (let i = 1; i < ranges.length; i++) {
     const previous = ranges[i - 1] as PortRange;
     if ((ranges[i] as PortRange).from <= previous.to + 1) return false;

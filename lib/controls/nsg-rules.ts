@@ -2,10 +2,12 @@ import type { Verdict } from './define.js';
 import {
   classifySource,
   hasPortOutside,
+  isMerged,
   isPortlessProtocol,
   mergePortRanges,
   type PortRange,
   parsePortList,
+  portRangesOf,
   protocolCarriesPorts,
 } from './network.js';
 import { sameText } from './support.js';
@@ -43,6 +45,7 @@ function managementPortsOf(settings: EvaluationSettings): PortRange[] {
   return ranges;
 }
 
+/** The ports in both; `b` is merged (sorted, non-overlapping, non-adjacent). */
 function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[] {
   const out: PortRange[] = [];
   for (const x of a) {
@@ -52,7 +55,9 @@ function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[
       if (from <= to) out.push({ from, to });
     }
   }
-  return mergePortRanges(out);
+  // Pieces of one range of `a` are apart as `b`'s ranges are: with a single range (the usual
+  // rule) or a merged `a`, the result is already merged.
+  return a.length <= 1 || isMerged(a) ? out : mergePortRanges(out);
 }
 
 /**
@@ -71,7 +76,7 @@ function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExpos
   if (internetSources.length === 0) return null;
 
   const managementPorts = managementPortsOf(settings);
-  const ports = protocolCarriesPorts(rule.protocol) ? (parsePortList(rule.destinationPortRanges) ?? []) : [];
+  const ports = protocolCarriesPorts(rule.protocol) ? (portRangesOf(rule.destinationPortRanges) ?? []) : [];
   const remediation: RemediationPlan =
     otherSources > 0
       ? { kind: 'nsg-rule-remove-sources', ruleName: rule.name, removeSources: internetSources }
@@ -86,11 +91,9 @@ function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExpos
   };
 }
 
-/** The rules an NSG control judges: custom rules only; default rules are never flagged. */
-function judgedRules(resource: NetworkSecurityGroupResource | SecurityRuleResource): SecurityRule[] {
-  if (resource.kind === 'networkSecurityGroup')
-    return resource.securityRules.filter((rule) => !rule.isDefault);
-  return resource.rule.isDefault ? [] : [resource.rule];
+/** The rules an NSG control judges: custom rules only (evaluateRules skips default ones). */
+function judgedRules(resource: NetworkSecurityGroupResource | SecurityRuleResource): readonly SecurityRule[] {
+  return resource.kind === 'networkSecurityGroup' ? resource.securityRules : [resource.rule];
 }
 
 /**
@@ -107,6 +110,7 @@ export function evaluateRules(
 ): Finding[] {
   const failures: Finding[] = [];
   for (const rule of judgedRules(resource)) {
+    if (rule.isDefault) continue; // never flagged
     const exposure = assessRule(rule, settings);
     const message = exposure ? failure(rule, exposure) : null;
     if (!exposure || message === null) continue;
