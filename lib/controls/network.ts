@@ -210,11 +210,7 @@ export type SourceClass = 'internet' | 'not-internet' | 'invalid';
  */
 export function classifySource(source: string, ipv4PrefixMaxLength: number): SourceClass {
   // Estates repeat the same few prefixes across thousands of rules: memoise (bounded).
-  let memo = sourceMemo.get(ipv4PrefixMaxLength);
-  if (!memo) {
-    memo = new Map();
-    sourceMemo.set(ipv4PrefixMaxLength, memo);
-  }
+  const memo = memoFor(ipv4PrefixMaxLength);
   let result = memo.get(source);
   if (result === undefined) {
     result = classifyUncached(source, ipv4PrefixMaxLength);
@@ -226,6 +222,19 @@ export function classifySource(source: string, ipv4PrefixMaxLength: number): Sou
 
 const MEMO_LIMIT = 50_000;
 const sourceMemo = new Map<number, Map<string, SourceClass>>();
+// normalisation validates with one threshold, evaluation judges with another: keep the last one at hand
+let lastMemo: { threshold: number; memo: Map<string, SourceClass> } | null = null;
+
+function memoFor(threshold: number): Map<string, SourceClass> {
+  if (lastMemo?.threshold === threshold) return lastMemo.memo;
+  let memo = sourceMemo.get(threshold);
+  if (!memo) {
+    memo = new Map();
+    sourceMemo.set(threshold, memo);
+  }
+  lastMemo = { threshold, memo };
+  return memo;
+}
 
 function classifyUncached(source: string, ipv4PrefixMaxLength: number): SourceClass {
   const text = source.trim();

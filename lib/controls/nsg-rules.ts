@@ -66,7 +66,7 @@ function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[
  * them before they get here.
  */
 function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExposure | null {
-  if (rule.isDefault || !sameText(rule.direction, 'inbound') || !sameText(rule.access, 'allow')) return null;
+  if (rule.isDefault || !sameText(rule.direction, 'Inbound') || !sameText(rule.access, 'Allow')) return null;
   const internetSources: string[] = [];
   let otherSources = 0;
   for (const source of rule.sourceAddressPrefixes) {

@@ -52,6 +52,8 @@ export function notPhiMessage(settings: EvaluationSettings): string {
 /** Same comparison ARM uses for enum-like strings: trimmed, case-insensitive. */
 export function sameText(a: string | null | undefined, b: string): boolean {
   if (typeof a !== 'string') return false;
+  // b in Azure's own spelling ('Inbound', 'Allow') matches most input as it is (unless padded)
+  if (a === b) return a.trim().length === a.length;
   // NSG controls ask this of every rule twice: decide plain ASCII without allocating
   return asciiSameText(a, b) ?? a.trim().toLowerCase() === b.toLowerCase();
 }

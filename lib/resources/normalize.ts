@@ -324,7 +324,8 @@ function unionOf(single: unknown, many: unknown, labels: PairLabels): string[] {
     const value = text(item, labels.entry);
     if (value !== null && value !== '' && !values.includes(value)) values.push(value);
   }
-  return values;
+  // push leaves spare capacity, and rules are kept for the whole evaluation: keep an exact copy
+  return values.slice();
 }
 
 function priorityOf(value: unknown): number | null {
