@@ -25,7 +25,9 @@ export interface RuleExposure {
   rule: SecurityRule;
   internetSources: string[];
   /** management ports the rule opens (intersection with the configured list) */
-  managementPorts: PortRange[];
+  managementPorts: readonly PortRange[];
+  /** managementPorts as messages show them (formatPorts) */
+  managementPortsText: string;
   /** true when the rule also admits ports outside the management list */
   otherPorts: boolean;
   /** true when the protocol has no ports (ICMP, ESP, AH) */
@@ -43,6 +45,51 @@ function managementPortsOf(settings: EvaluationSettings): PortRange[] {
     managementPortCache.set(settings, ranges);
   }
   return ranges;
+}
+
+/** What a rule's destination ports open, against one management list. */
+interface PortsJudgement {
+  managementPorts: readonly PortRange[];
+  managementPortsText: string;
+  otherPorts: boolean;
+}
+
+const NO_PORTS: PortsJudgement = Object.freeze({
+  managementPorts: Object.freeze([]),
+  managementPortsText: '',
+  otherPorts: false,
+});
+
+// Rules repeat a few port specs: judged once per spec (or spec list) and settings object
+// (immutable, as above). Single specs and lists are kept apart, so no key stands for both.
+const portsCache = new WeakMap<
+  EvaluationSettings,
+  { single: Map<string, PortsJudgement>; lists: Map<string, PortsJudgement> }
+>();
+const PORTS_CACHE_LIMIT = 10_000;
+
+function judgePorts(specs: readonly string[], settings: EvaluationSettings): PortsJudgement {
+  let caches = portsCache.get(settings);
+  if (!caches) {
+    caches = { single: new Map(), lists: new Map() };
+    portsCache.set(settings, caches);
+  }
+  const cache = specs.length === 1 ? caches.single : caches.lists;
+  const key = specs.length === 1 ? (specs[0] as string) : JSON.stringify(specs);
+  let judged = cache.get(key);
+  if (!judged) {
+    const managementPorts = managementPortsOf(settings);
+    const ports = portRangesOf(specs) ?? [];
+    const opened = intersect(ports, managementPorts);
+    judged = Object.freeze({
+      managementPorts: Object.freeze(opened),
+      managementPortsText: formatPorts(opened),
+      otherPorts: hasPortOutside(ports, managementPorts),
+    });
+    if (cache.size >= PORTS_CACHE_LIMIT) cache.clear();
+    cache.set(key, judged);
+  }
+  return judged;
 }
 
 /** The ports in both; `b` is merged (sorted, non-overlapping, non-adjacent). */
@@ -75,8 +122,9 @@ function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExpos
   }
   if (internetSources.length === 0) return null;
 
-  const managementPorts = managementPortsOf(settings);
-  const ports = protocolCarriesPorts(rule.protocol) ? (portRangesOf(rule.destinationPortRanges) ?? []) : [];
+  const ports = protocolCarriesPorts(rule.protocol)
+    ? judgePorts(rule.destinationPortRanges, settings)
+    : NO_PORTS;
   const remediation: RemediationPlan =
     otherSources > 0
       ? { kind: 'nsg-rule-remove-sources', ruleName: rule.name, removeSources: internetSources }
@@ -84,8 +132,9 @@ function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExpos
   return {
     rule,
     internetSources,
-    managementPorts: intersect(ports, managementPorts),
-    otherPorts: hasPortOutside(ports, managementPorts),
+    managementPorts: ports.managementPorts,
+    managementPortsText: ports.managementPortsText,
+    otherPorts: ports.otherPorts,
     portlessTraffic: isPortlessProtocol(rule.protocol),
     remediation,
   };
