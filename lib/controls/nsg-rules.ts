@@ -114,13 +114,17 @@ function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[
  */
 function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExposure | null {
   if (rule.isDefault || !sameText(rule.direction, 'Inbound') || !sameText(rule.access, 'Allow')) return null;
-  const internetSources: string[] = [];
-  let otherSources = 0;
-  for (const source of rule.sourceAddressPrefixes) {
-    if (classifySource(source, settings.internetPrefixMaxLength) === 'internet') internetSources.push(source);
-    else otherSources++;
+  const sources = rule.sourceAddressPrefixes;
+  let internet = 0;
+  for (const source of sources) {
+    if (classifySource(source, settings.internetPrefixMaxLength) === 'internet') internet++;
   }
-  if (internetSources.length === 0) return null;
+  if (internet === 0) return null; // most rules: decided without allocating
+  const otherSources = sources.length - internet;
+  const internetSources =
+    otherSources === 0
+      ? sources.slice()
+      : sources.filter((source) => classifySource(source, settings.internetPrefixMaxLength) === 'internet');
 
   const ports = protocolCarriesPorts(rule.protocol)
     ? judgePorts(rule.destinationPortRanges, settings)

@@ -319,12 +319,19 @@ function unionOf(single: unknown, many: unknown, labels: PairLabels): string[] {
   const items = list(many, labels.many);
   const hasFirst = first !== null && first !== '';
   if (items.length === 0) return hasFirst ? [first] : [];
+  // The usual list (no single value, every entry a distinct non-empty string) is copied as it
+  // is: an exact-size array, as rules are kept for the whole evaluation.
+  let asGiven = !hasFirst;
+  for (let index = 0; index < items.length; index++) {
+    const value = text(items[index], labels.entry);
+    if (asGiven && (value === null || value === '' || items.indexOf(value) < index)) asGiven = false;
+  }
+  if (asGiven) return items.slice() as string[];
   const values: string[] = hasFirst ? [first] : [];
   for (const item of items) {
-    const value = text(item, labels.entry);
-    if (value !== null && value !== '' && !values.includes(value)) values.push(value);
+    const value = item as string | null | undefined; // each entry was checked by text() above
+    if (value !== null && value !== undefined && value !== '' && !values.includes(value)) values.push(value);
   }
-  // push leaves spare capacity, and rules are kept for the whole evaluation: keep an exact copy
   return values.slice();
 }
 
