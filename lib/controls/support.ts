@@ -35,11 +35,12 @@ export function finding(
 
 /** True when the account carries the PHI tag (tag name and value compared case-insensitively). */
 export function isPhi(account: Pick<StorageAccountBase, 'tags'>, settings: EvaluationSettings): boolean {
-  const wantedName = settings.phiTagName.trim().toLowerCase();
-  const wantedValues = settings.phiTagValues.map((value) => value.trim().toLowerCase());
-  for (const [name, value] of Object.entries(account.tags)) {
-    if (name.trim().toLowerCase() === wantedName && wantedValues.includes(value.trim().toLowerCase()))
-      return true;
+  // three controls ask this of every account: compared in place, without lower-cased copies
+  const wantedName = settings.phiTagName.trim();
+  for (const name in account.tags) {
+    if (!Object.hasOwn(account.tags, name) || !sameText(name, wantedName)) continue;
+    const value = (account.tags[name] as string).trim();
+    if (settings.phiTagValues.some((wanted) => sameText(value, wanted.trim()))) return true;
   }
   return false;
 }
