@@ -94,6 +94,35 @@ function propertyPlan(
   return { kind: planKind, set: { ...writes } } as RemediationPlan;
 }
 
+/** A Verdict as a small object, not three closures: one is made per resource and control. */
+class ResourceVerdict implements Verdict {
+  constructor(
+    private readonly meta: Pick<Control, 'id' | 'severity' | 'criteria'>,
+    private readonly resource: NormalizedResource,
+    private readonly writes: Readonly<Record<string, unknown>>,
+  ) {}
+
+  pass(message: string, extra: { ruleName?: string } = {}): Finding {
+    return finding(this.meta, this.resource, 'pass', message, extra);
+  }
+
+  notApplicable(message: string): Finding {
+    return finding(this.meta, this.resource, 'not-applicable', message);
+  }
+
+  fail(
+    message: string,
+    { remediation, ...extra }: { ruleName?: string; remediation?: RemediationPlan | null } = {},
+  ): Finding {
+    const plan =
+      remediation === null ? undefined : (remediation ?? propertyPlan(this.resource.kind, this.writes));
+    return finding(this.meta, this.resource, 'fail', message, {
+      ...extra,
+      ...(plan ? { remediation: plan } : {}),
+    });
+  }
+}
+
 export function defineControl<
   const Id extends string,
   K extends ResourceKind,
@@ -123,18 +152,7 @@ export function defineControl<
       related: RelatedResources = NOTHING_RELATED,
     ): Finding[] {
       if (!(spec.resourceKinds as readonly ResourceKind[]).includes(resource.kind)) return [];
-      const verdict: Verdict = {
-        pass: (message, extra = {}) => finding(meta, resource, 'pass', message, extra),
-        notApplicable: (message) => finding(meta, resource, 'not-applicable', message),
-        fail: (message, { remediation, ...extra } = {}) => {
-          const plan =
-            remediation === null ? undefined : (remediation ?? propertyPlan(resource.kind, writes));
-          return finding(meta, resource, 'fail', message, {
-            ...extra,
-            ...(plan ? { remediation: plan } : {}),
-          });
-        },
-      };
+      const verdict = new ResourceVerdict(meta, resource, writes);
       // The kind check above is what makes the resource one of this control's shapes.
       return judge(resource as ResourceOf<K, R>, settings, verdict, related);
     },

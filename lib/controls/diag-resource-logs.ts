@@ -38,12 +38,22 @@ export function diagnosticScopeOf(resource: Pick<NormalizedResource, 'kind' | 'i
 
 const COVERING_GROUPS = ['audit', 'allLogs'];
 
-/** The required categories a setting sends (enabled entries only). */
-function coveredBy(setting: DiagnosticSettingResource, required: readonly string[]): string[] {
-  const enabled = setting.logs.filter((entry) => entry.enabled);
-  if (enabled.some((entry) => COVERING_GROUPS.some((group) => sameText(entry.categoryGroup, group))))
-    return [...required];
-  return required.filter((category) => enabled.some((entry) => sameText(entry.category, category)));
+/** The categories of each kind, as messages list them. */
+const WANTED = {
+  storageAccount: AUDIT_LOGS.storageAccount.categories.join(', '),
+  keyVault: AUDIT_LOGS.keyVault.categories.join(', '),
+  networkSecurityGroup: AUDIT_LOGS.networkSecurityGroup.categories.join(', '),
+};
+
+/** The required categories a setting sends (enabled entries only); `required` itself when a group covers them. */
+function coveredBy(setting: DiagnosticSettingResource, required: readonly string[]): readonly string[] {
+  for (const entry of setting.logs) {
+    if (entry.enabled && COVERING_GROUPS.some((group) => sameText(entry.categoryGroup, group)))
+      return required;
+  }
+  return required.filter((category) =>
+    setting.logs.some((entry) => entry.enabled && sameText(entry.category, category)),
+  );
 }
 
 type WorkspaceVerdict = { ok: true } | { ok: false; why: string } | { ok: 'unknown'; why: string };
@@ -143,7 +153,7 @@ export const diagResourceLogs = defineControl({
       else if (workspace.ok === 'unknown') unknown ??= workspace.why;
       else problems.push(`setting ${setting.name}: ${workspace.why}`);
     }
-    const wanted = spec.categories.join(', ');
+    const wanted = WANTED[resource.kind];
     if (missing.size === 0) {
       return [verdict.pass(`The ${spec.what} sends its audit logs (${wanted}) to a compliant workspace.`)];
     }

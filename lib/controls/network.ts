@@ -210,11 +210,7 @@ export type SourceClass = 'internet' | 'not-internet' | 'invalid';
  */
 export function classifySource(source: string, ipv4PrefixMaxLength: number): SourceClass {
   // Estates repeat the same few prefixes across thousands of rules: memoise (bounded).
-  let memo = sourceMemo.get(ipv4PrefixMaxLength);
-  if (!memo) {
-    memo = new Map();
-    sourceMemo.set(ipv4PrefixMaxLength, memo);
-  }
+  const memo = memoFor(ipv4PrefixMaxLength);
   let result = memo.get(source);
   if (result === undefined) {
     result = classifyUncached(source, ipv4PrefixMaxLength);
@@ -226,6 +222,19 @@ export function classifySource(source: string, ipv4PrefixMaxLength: number): Sou
 
 const MEMO_LIMIT = 50_000;
 const sourceMemo = new Map<number, Map<string, SourceClass>>();
+// normalisation validates with one threshold, evaluation judges with another: keep the last one at hand
+let lastMemo: { threshold: number; memo: Map<string, SourceClass> } | null = null;
+
+function memoFor(threshold: number): Map<string, SourceClass> {
+  if (lastMemo?.threshold === threshold) return lastMemo.memo;
+  let memo = sourceMemo.get(threshold);
+  if (!memo) {
+    memo = new Map();
+    sourceMemo.set(threshold, memo);
+  }
+  lastMemo = { threshold, memo };
+  return memo;
+}
 
 function classifyUncached(source: string, ipv4PrefixMaxLength: number): SourceClass {
   const text = source.trim();
@@ -278,6 +287,20 @@ export function parsePortList(specs: readonly string[]): PortRange[] | null {
   return ranges;
 }
 
+/** True when `spec` is a valid port spec (`*`, `22`, `20-30`, or a comma-separated list of them). */
+export function isPortSpec(spec: string): boolean {
+  return parsePortSpec(spec) !== null;
+}
+
+/**
+ * parsePortList for readers: the memoised ranges themselves (not copies) for the usual single
+ * spec, so judging a rule allocates nothing. Callers must not modify them.
+ */
+export function portRangesOf(specs: readonly string[]): readonly PortRange[] | null {
+  if (specs.length === 1) return parsePortSpec(specs[0] as string);
+  return parsePortList(specs);
+}
+
 const portMemo = new Map<string, readonly PortRange[] | null>();
 
 /** One spec, possibly comma-separated; memoised (bounded) because estates repeat them. */
@@ -311,7 +334,7 @@ export function mergePortRanges(ranges: readonly PortRange[]): PortRange[] {
   return merged;
 }
 
-function isMerged(ranges: readonly PortRange[]): boolean {
+export function isMerged(ranges: readonly PortRange[]): boolean {
   for (let i = 1; i < ranges.length; i++) {
     const previous = ranges[i - 1] as PortRange;
     if ((ranges[i] as PortRange).from <= previous.to + 1) return false;

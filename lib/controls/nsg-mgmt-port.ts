@@ -1,5 +1,5 @@
 import { defineControl } from './define.js';
-import { describeRule, describeSources, evaluateRules, formatPorts } from './nsg-rules.js';
+import { describeRule, describeSources, evaluateRules } from './nsg-rules.js';
 
 /** Remote administration / database ports reachable from the internet: one finding per offending rule. */
 export const nsgMgmtPort = defineControl({
@@ -23,7 +23,7 @@ export const nsgMgmtPort = defineControl({
       (rule, exposure) =>
         exposure.managementPorts.length === 0
           ? null
-          : `${describeRule(rule)} allows ${rule.protocol} from ${describeSources(exposure.internetSources)} to management port(s) ${formatPorts(exposure.managementPorts)}.`,
+          : `${describeRule(rule)} allows ${rule.protocol} from ${describeSources(exposure.internetSources)} to management port(s) ${exposure.managementPortsText}.`,
       'No inbound rule opens a management port to the internet.',
     );
   },

@@ -1,5 +1,5 @@
 import { defineControl } from './define.js';
-import { describeRule, describeSources, evaluateRules, formatPorts } from './nsg-rules.js';
+import { describeRule, describeSources, evaluateRules } from './nsg-rules.js';
 
 /**
  * Anything else admitted from the internet without an approved exception (public web front ends
@@ -30,7 +30,7 @@ export const nsgOpenInbound = defineControl({
         const target = exposure.portlessTraffic
           ? `${rule.protocol} traffic (no ports)`
           : exposure.managementPorts.length > 0
-            ? `port(s) ${rule.destinationPortRanges.join(', ')}, beyond management port(s) ${formatPorts(exposure.managementPorts)},`
+            ? `port(s) ${rule.destinationPortRanges.join(', ')}, beyond management port(s) ${exposure.managementPortsText},`
             : `port(s) ${rule.destinationPortRanges.join(', ')}`;
         return `${describeRule(rule)} allows ${exposure.portlessTraffic ? '' : `${rule.protocol} `}${target} from ${describeSources(exposure.internetSources)}.`;
       },

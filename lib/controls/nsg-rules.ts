@@ -2,10 +2,12 @@ import type { Verdict } from './define.js';
 import {
   classifySource,
   hasPortOutside,
+  isMerged,
   isPortlessProtocol,
   mergePortRanges,
   type PortRange,
   parsePortList,
+  portRangesOf,
   protocolCarriesPorts,
 } from './network.js';
 import { sameText } from './support.js';
@@ -23,7 +25,9 @@ export interface RuleExposure {
   rule: SecurityRule;
   internetSources: string[];
   /** management ports the rule opens (intersection with the configured list) */
-  managementPorts: PortRange[];
+  managementPorts: readonly PortRange[];
+  /** managementPorts as messages show them (formatPorts) */
+  managementPortsText: string;
   /** true when the rule also admits ports outside the management list */
   otherPorts: boolean;
   /** true when the protocol has no ports (ICMP, ESP, AH) */
@@ -43,6 +47,52 @@ function managementPortsOf(settings: EvaluationSettings): PortRange[] {
   return ranges;
 }
 
+/** What a rule's destination ports open, against one management list. */
+interface PortsJudgement {
+  managementPorts: readonly PortRange[];
+  managementPortsText: string;
+  otherPorts: boolean;
+}
+
+const NO_PORTS: PortsJudgement = Object.freeze({
+  managementPorts: Object.freeze([]),
+  managementPortsText: '',
+  otherPorts: false,
+});
+
+// Rules repeat a few port specs: judged once per spec (or spec list) and settings object
+// (immutable, as above). Single specs and lists are kept apart, so no key stands for both.
+const portsCache = new WeakMap<
+  EvaluationSettings,
+  { single: Map<string, PortsJudgement>; lists: Map<string, PortsJudgement> }
+>();
+const PORTS_CACHE_LIMIT = 10_000;
+
+function judgePorts(specs: readonly string[], settings: EvaluationSettings): PortsJudgement {
+  let caches = portsCache.get(settings);
+  if (!caches) {
+    caches = { single: new Map(), lists: new Map() };
+    portsCache.set(settings, caches);
+  }
+  const cache = specs.length === 1 ? caches.single : caches.lists;
+  const key = specs.length === 1 ? (specs[0] as string) : JSON.stringify(specs);
+  let judged = cache.get(key);
+  if (!judged) {
+    const managementPorts = managementPortsOf(settings);
+    const ports = portRangesOf(specs) ?? [];
+    const opened = intersect(ports, managementPorts);
+    judged = Object.freeze({
+      managementPorts: Object.freeze(opened),
+      managementPortsText: formatPorts(opened),
+      otherPorts: hasPortOutside(ports, managementPorts),
+    });
+    if (cache.size >= PORTS_CACHE_LIMIT) cache.clear();
+    cache.set(key, judged);
+  }
+  return judged;
+}
+
+/** The ports in both; `b` is merged (sorted, non-overlapping, non-adjacent). */
 function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[] {
   const out: PortRange[] = [];
   for (const x of a) {
@@ -52,7 +102,9 @@ function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[
       if (from <= to) out.push({ from, to });
     }
   }
-  return mergePortRanges(out);
+  // Pieces of one range of `a` are apart as `b`'s ranges are: with a single range (the usual
+  // rule) or a merged `a`, the result is already merged.
+  return a.length <= 1 || isMerged(a) ? out : mergePortRanges(out);
 }
 
 /**
@@ -61,17 +113,22 @@ function intersect(a: readonly PortRange[], b: readonly PortRange[]): PortRange[
  * them before they get here.
  */
 function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExposure | null {
-  if (rule.isDefault || !sameText(rule.direction, 'inbound') || !sameText(rule.access, 'allow')) return null;
-  const internetSources: string[] = [];
-  let otherSources = 0;
-  for (const source of rule.sourceAddressPrefixes) {
-    if (classifySource(source, settings.internetPrefixMaxLength) === 'internet') internetSources.push(source);
-    else otherSources++;
+  if (rule.isDefault || !sameText(rule.direction, 'Inbound') || !sameText(rule.access, 'Allow')) return null;
+  const sources = rule.sourceAddressPrefixes;
+  let internet = 0;
+  for (const source of sources) {
+    if (classifySource(source, settings.internetPrefixMaxLength) === 'internet') internet++;
   }
-  if (internetSources.length === 0) return null;
+  if (internet === 0) return null; // most rules: decided without allocating
+  const otherSources = sources.length - internet;
+  const internetSources =
+    otherSources === 0
+      ? sources.slice()
+      : sources.filter((source) => classifySource(source, settings.internetPrefixMaxLength) === 'internet');
 
-  const managementPorts = managementPortsOf(settings);
-  const ports = protocolCarriesPorts(rule.protocol) ? (parsePortList(rule.destinationPortRanges) ?? []) : [];
+  const ports = protocolCarriesPorts(rule.protocol)
+    ? judgePorts(rule.destinationPortRanges, settings)
+    : NO_PORTS;
   const remediation: RemediationPlan =
     otherSources > 0
       ? { kind: 'nsg-rule-remove-sources', ruleName: rule.name, removeSources: internetSources }
@@ -79,18 +136,17 @@ function assessRule(rule: SecurityRule, settings: EvaluationSettings): RuleExpos
   return {
     rule,
     internetSources,
-    managementPorts: intersect(ports, managementPorts),
-    otherPorts: hasPortOutside(ports, managementPorts),
+    managementPorts: ports.managementPorts,
+    managementPortsText: ports.managementPortsText,
+    otherPorts: ports.otherPorts,
     portlessTraffic: isPortlessProtocol(rule.protocol),
     remediation,
   };
 }
 
-/** The rules an NSG control judges: custom rules only; default rules are never flagged. */
-function judgedRules(resource: NetworkSecurityGroupResource | SecurityRuleResource): SecurityRule[] {
-  if (resource.kind === 'networkSecurityGroup')
-    return resource.securityRules.filter((rule) => !rule.isDefault);
-  return resource.rule.isDefault ? [] : [resource.rule];
+/** The rules an NSG control judges: custom rules only (evaluateRules skips default ones). */
+function judgedRules(resource: NetworkSecurityGroupResource | SecurityRuleResource): readonly SecurityRule[] {
+  return resource.kind === 'networkSecurityGroup' ? resource.securityRules : [resource.rule];
 }
 
 /**
@@ -107,6 +163,7 @@ export function evaluateRules(
 ): Finding[] {
   const failures: Finding[] = [];
   for (const rule of judgedRules(resource)) {
+    if (rule.isDefault) continue; // never flagged
     const exposure = assessRule(rule, settings);
     const message = exposure ? failure(rule, exposure) : null;
     if (!exposure || message === null) continue;

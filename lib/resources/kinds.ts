@@ -47,7 +47,12 @@ const KIND_BY_TYPE = new Map<string, ReadableKind>(
   ]),
 );
 
+/** Azure's own spelling, which most input uses: found without lower-casing. */
+const KIND_BY_SPELLING = new Map<string, ReadableKind>(
+  (Object.entries(READABLE_TYPE_NAMES) as [ReadableKind, string][]).map(([kind, type]) => [type, kind]),
+);
+
 /** The kind of an ARM type string, compared case-insensitively as ARM does; null for other types. */
 export function kindOfType(type: string): ReadableKind | null {
-  return KIND_BY_TYPE.get(type.trim().toLowerCase()) ?? null;
+  return KIND_BY_SPELLING.get(type) ?? KIND_BY_TYPE.get(type.trim().toLowerCase()) ?? null;
 }
