@@ -9,7 +9,7 @@ import https from 'node:https';
 import { createApp } from '../lib/app/app.js';
 import { TABLE_STORAGE_TARGETS, TablePacer } from '../lib/azure/table-pacing.js';
 import { loadConfig } from '../lib/config.js';
-import { sandboxCredential } from '../lib/dev/arm-sandbox/index.js';
+import { sandboxCredential } from '../lib/dev/arm-sandbox/credential.js';
 import { recordHash } from '../lib/evidence/hash.js';
 import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../lib/evidence/types.js';
 import { runSweep } from '../lib/sweep/run.js';
@@ -64,6 +64,8 @@ const config = loadConfig({
   DW_EXCEPTIONS_TABLE: `benchex${args.suffix}`,
   DW_ARM_ENDPOINT: args.sandboxUrl,
   DW_SUBSCRIPTION_IDS: args.subscription,
+  // iteration aid, e.g. DW_CONTROL_MODES=DIAG-RESOURCE-LOGS=off (the bench itself sets none)
+  ...(process.env.DW_CONTROL_MODES ? { DW_CONTROL_MODES: process.env.DW_CONTROL_MODES } : {}),
 });
 const pacer = new TablePacer({ ...TABLE_STORAGE_TARGETS, addedLatencyMs: args.tableLatencyMs });
 const agent = new https.Agent({ ca: readFileSync(args.caCertPath), keepAlive: true });

@@ -84,15 +84,44 @@ interface ChildFigures {
   firstError: string;
 }
 
-/** Runs bench/sweep-child.ts (the sweep, nothing else) and returns what it printed. */
-function runChild(args: Record<string, unknown>): Promise<ChildFigures> {
-  const script = fileURLToPath(new URL('./sweep-child.ts', import.meta.url));
+/**
+ * bench/sweep-child.ts bundled the way scripts/build.mjs bundles the deployed code (same esbuild
+ * options, lazily loaded chunks), so the child runs on plain node: its RSS is the deployed code's,
+ * without tsx's transpiler and its cache of transformed sources. Once per bench process.
+ */
+let bundled: Promise<string> | null = null;
+function bundleChild(): Promise<string> {
+  bundled ??= (async () => {
+    const esbuild = await import('esbuild');
+    const { BUNDLE_OPTIONS } = await import('../scripts/build.mjs');
+    await esbuild.build({
+      ...BUNDLE_OPTIONS,
+      entryPoints: ['bench/sweep-child.ts'],
+      outdir: 'dist/bench',
+      entryNames: '[name]',
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      write: true,
+    });
+    return fileURLToPath(new URL('../dist/bench/sweep-child.js', import.meta.url));
+  })();
+  return bundled;
+}
+
+/**
+ * Runs the sweep child (the sweep, nothing else) and returns what it printed. BENCH_SWEEP_TSX=1
+ * runs the TypeScript sources under tsx instead (what the figures were before the bundle).
+ */
+async function runChild(args: Record<string, unknown>): Promise<ChildFigures> {
+  const entry = process.env.BENCH_SWEEP_TSX
+    ? ['--import', 'tsx', fileURLToPath(new URL('./sweep-child.ts', import.meta.url))]
+    : [await bundleChild()];
   return new Promise((resolve, reject) => {
     // BENCH_SWEEP_HEAP_MIB caps the child's old space: shows the live set, not V8's lazy collection
     const heap = process.env.BENCH_SWEEP_HEAP_MIB
       ? [`--max-old-space-size=${process.env.BENCH_SWEEP_HEAP_MIB}`]
       : [];
-    const child = spawn(process.execPath, [...heap, '--import', 'tsx', script, JSON.stringify(args)], {
+    const child = spawn(process.execPath, [...heap, ...entry, JSON.stringify(args)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_EXTRA_CA_CERTS: String(args.caCertPath) },
     });
