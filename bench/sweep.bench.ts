@@ -121,7 +121,9 @@ async function runChild(args: Record<string, unknown>): Promise<ChildFigures> {
     const heap = process.env.BENCH_SWEEP_HEAP_MIB
       ? [`--max-old-space-size=${process.env.BENCH_SWEEP_HEAP_MIB}`]
       : [];
-    const child = spawn(process.execPath, [...heap, ...entry, JSON.stringify(args)], {
+    // BENCH_SWEEP_NODE_FLAGS: more node/V8 flags for the child alone (GC experiments)
+    const flags = process.env.BENCH_SWEEP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...heap, ...flags, ...entry, JSON.stringify(args)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_EXTRA_CA_CERTS: String(args.caCertPath) },
     });

@@ -8,6 +8,7 @@ import { countOutcome, emptyCounts, summarize } from './counts.js';
 import type { ListedResource, StorageAccountLike } from './enumerate.js';
 import {
   containersMatter,
+  handOut,
   listContainers,
   networkSecurityGroupPages,
   storageAccountPages,
@@ -229,7 +230,7 @@ export async function sweepOneSubscription(
     for await (const page of vaultPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
       for (const vault of page) related.addVault(vault);
-      for (const vault of page) await pool.submit(async () => void (await decide(vault, true)));
+      for (const vault of handOut(page)) await pool.submit(async () => void (await decide(vault, true)));
     }
   };
   const first = await Promise.allSettled([listWorkspaces(), listVaults()]);
@@ -240,7 +241,7 @@ export async function sweepOneSubscription(
   const listStorage = async () => {
     for await (const page of storageAccountPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
-      for (const account of page) {
+      for (const account of handOut(page)) {
         await pool.submit(async () => {
           const decisions = await decide(account, true);
           if (!account.id || !containersMatter(account as StorageAccountLike, decisions)) return;
@@ -262,7 +263,7 @@ export async function sweepOneSubscription(
   const listNetwork = async () => {
     for await (const page of networkSecurityGroupPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
-      for (const nsg of page) {
+      for (const nsg of handOut(page)) {
         await pool.submit(async () => {
           await decide(nsg, true);
         });
