@@ -5,8 +5,8 @@
  * prints one JSON line of figures. Not a bench module itself (no `.bench.ts`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import https from 'node:https';
+import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { createApp } from '../lib/app/app.js';
 import { TABLE_STORAGE_TARGETS, TablePacer } from '../lib/azure/table-pacing.js';

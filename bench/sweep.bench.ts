@@ -62,6 +62,8 @@ interface RunFigures {
   peakRssMiB: number;
   peakHeapMiB: number;
   baselineRssMiB: number;
+  /** V8 heap reserved (heapTotal) at the highest RSS sampled */
+  heapAtPeakMiB: number;
   status: string;
   errors: number;
   firstError: string;
@@ -79,6 +81,7 @@ interface ChildFigures {
   peakRssMiB: number;
   peakHeapMiB: number;
   baselineRssMiB: number;
+  atPeak: { heapTotal?: number };
   status: string;
   errors: number;
   firstError: string;
@@ -220,6 +223,7 @@ export async function sweepOnce(
       peakRssMiB: child.peakRssMiB,
       peakHeapMiB: child.peakHeapMiB,
       baselineRssMiB: child.baselineRssMiB,
+      heapAtPeakMiB: child.atPeak.heapTotal ?? 0,
       status: child.status,
       errors: child.errors,
       firstError: child.firstError,
@@ -259,13 +263,20 @@ export async function run(): Promise<void> {
           `${fmt(last.tableRequests / last.decisions, 3)} requests and ${fmt(last.tableOperations / last.decisions, 2)} entity ops per decision; ` +
           `${last.partitions} partitions; busiest ${last.busiest.partitionKey} ${fmt(last.busiest.share * 100)}% of ops; waited for targets ${fmt(last.tableWaitS)} s`,
       );
+      const runtime = process.env.BENCH_SWEEP_TSX
+        ? 'tsx running the TypeScript sources'
+        : 'plain node running the esbuild bundle, as deployed';
       console.log(
-        `  peak RSS of driftwarden (the sweep's own process: app, engine, store, SDKs): ` +
+        `  peak RSS of the sweep's own process (${runtime}: app, engine, evidence store, SDKs; the sandbox runs elsewhere): ` +
           `${figures.map((f) => fmt(f.peakRssMiB, 0)).join(' / ')} MiB (goal ≤ 256 MiB); before the sweep ` +
-          `${fmt(last.baselineRssMiB, 0)} MiB (Node, tsx, SDK code); peak JS heap ${figures.map((f) => fmt(f.peakHeapMiB, 0)).join(' / ')} MiB` +
+          `${fmt(last.baselineRssMiB, 0)} MiB (Node and driftwarden's code loaded, app created); ` +
+          `V8 heap reserved at the peak ${figures.map((f) => fmt(f.heapAtPeakMiB, 0)).join(' / ')} MiB, ` +
+          `peak JS heap used ${figures.map((f) => fmt(f.peakHeapMiB, 0)).join(' / ')} MiB` +
           (process.env.BENCH_SWEEP_HEAP_MIB
             ? ` (old space capped at ${process.env.BENCH_SWEEP_HEAP_MIB} MiB)`
-            : ''),
+            : '') +
+          (process.env.BENCH_SWEEP_NODE_FLAGS ? ` (node flags: ${process.env.BENCH_SWEEP_NODE_FLAGS})` : '') +
+          (process.env.DW_CONTROL_MODES ? ` (DW_CONTROL_MODES=${process.env.DW_CONTROL_MODES})` : ''),
       );
       if (estate.label === '2k+2k') {
         const memory = await sweepOnce(azurite, estate, 'memory');
