@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { Session } from 'node:inspector/promises';
-import { writeHeapSnapshot } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { createApp } from '../lib/app/app.js';
 import { TABLE_STORAGE_TARGETS, TablePacer } from '../lib/azure/table-pacing.js';
 import { loadConfig } from '../lib/config.js';
@@ -59,6 +59,8 @@ class MemoryEvidence implements Pick<EvidenceStore, 'append' | 'appendMany'> {
   }
 }
 
+// BENCH_SWEEP_V8_FLAGS: V8 flags set at run time (as the app itself could), unlike command-line flags
+if (process.env.BENCH_SWEEP_V8_FLAGS) setFlagsFromString(process.env.BENCH_SWEEP_V8_FLAGS);
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const config = loadConfig({
   DW_STORAGE: args.connectionString,

@@ -14,6 +14,12 @@
  * (80 drifted, ~80 writes) both buckets stay inside their bursts, so the bound is the
  * enumeration floor instead: list pages at 50 ms each, (pages) × 50 ms — printed as such.
  *
+ * driftwarden runs in a child process (bench/sweep-child.ts, bundled with scripts/build.mjs's esbuild
+ * options and run on plain node, as deployed; BENCH_SWEEP_TSX=1 runs the sources under tsx), so its
+ * peak RSS is its own. Memory switches for the child: BENCH_SWEEP_HEAP_MIB (old-space cap),
+ * BENCH_SWEEP_NODE_FLAGS, BENCH_SWEEP_V8_FLAGS (set at run time), BENCH_SWEEP_TRACE_S,
+ * BENCH_SWEEP_SNAPSHOT_S, BENCH_SWEEP_ALLOC_PROFILE (see sweep-child.ts); DW_CONTROL_MODES passes through.
+ *
  * `npm run bench -- sweep` prints per estate exactly one line
  *   sweep real-store <estate>: <wall> s, bound <bound> s, ratio <r>x
  * (the median of the runs), then the detail lines. BENCH_SWEEP_RUNS (default 3 for 2k+2k, 1 for
@@ -276,6 +282,9 @@ export async function run(): Promise<void> {
             ? ` (old space capped at ${process.env.BENCH_SWEEP_HEAP_MIB} MiB)`
             : '') +
           (process.env.BENCH_SWEEP_NODE_FLAGS ? ` (node flags: ${process.env.BENCH_SWEEP_NODE_FLAGS})` : '') +
+          (process.env.BENCH_SWEEP_V8_FLAGS
+            ? ` (V8 flags set at run time: ${process.env.BENCH_SWEEP_V8_FLAGS})`
+            : '') +
           (process.env.DW_CONTROL_MODES ? ` (DW_CONTROL_MODES=${process.env.DW_CONTROL_MODES})` : ''),
       );
       if (estate.label === '2k+2k') {
