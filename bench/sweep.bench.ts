@@ -14,6 +14,12 @@
  * (80 drifted, ~80 writes) both buckets stay inside their bursts, so the bound is the
  * enumeration floor instead: list pages at 50 ms each, (pages) × 50 ms — printed as such.
  *
+ * driftwarden runs in a child process (bench/sweep-child.ts, bundled with scripts/build.mjs's esbuild
+ * options and run on plain node, as deployed; BENCH_SWEEP_TSX=1 runs the sources under tsx), so its
+ * peak RSS is its own. Memory switches for the child: BENCH_SWEEP_HEAP_MIB (old-space cap),
+ * BENCH_SWEEP_NODE_FLAGS, BENCH_SWEEP_V8_FLAGS (set at run time), BENCH_SWEEP_TRACE_S,
+ * BENCH_SWEEP_SNAPSHOT_S, BENCH_SWEEP_ALLOC_PROFILE (see sweep-child.ts); DW_CONTROL_MODES passes through.
+ *
  * `npm run bench -- sweep` prints per estate exactly one line
  *   sweep real-store <estate>: <wall> s, bound <bound> s, ratio <r>x
  * (the median of the runs), then the detail lines. BENCH_SWEEP_RUNS (default 3 for 2k+2k, 1 for
@@ -62,6 +68,8 @@ interface RunFigures {
   peakRssMiB: number;
   peakHeapMiB: number;
   baselineRssMiB: number;
+  /** V8 heap reserved (heapTotal) at the highest RSS sampled */
+  heapAtPeakMiB: number;
   status: string;
   errors: number;
   firstError: string;
@@ -79,20 +87,52 @@ interface ChildFigures {
   peakRssMiB: number;
   peakHeapMiB: number;
   baselineRssMiB: number;
+  atPeak: { heapTotal?: number };
   status: string;
   errors: number;
   firstError: string;
 }
 
-/** Runs bench/sweep-child.ts (the sweep, nothing else) and returns what it printed. */
-function runChild(args: Record<string, unknown>): Promise<ChildFigures> {
-  const script = fileURLToPath(new URL('./sweep-child.ts', import.meta.url));
+/**
+ * bench/sweep-child.ts bundled the way scripts/build.mjs bundles the deployed code (same esbuild
+ * options, lazily loaded chunks), so the child runs on plain node: its RSS is the deployed code's,
+ * without tsx's transpiler and its cache of transformed sources. Once per bench process.
+ */
+let bundled: Promise<string> | null = null;
+function bundleChild(): Promise<string> {
+  bundled ??= (async () => {
+    const esbuild = await import('esbuild');
+    const { BUNDLE_OPTIONS } = await import('../scripts/build.mjs');
+    await esbuild.build({
+      ...BUNDLE_OPTIONS,
+      entryPoints: ['bench/sweep-child.ts'],
+      outdir: 'dist/bench',
+      entryNames: '[name]',
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      write: true,
+    });
+    return fileURLToPath(new URL('../dist/bench/sweep-child.js', import.meta.url));
+  })();
+  return bundled;
+}
+
+/**
+ * Runs the sweep child (the sweep, nothing else) and returns what it printed. BENCH_SWEEP_TSX=1
+ * runs the TypeScript sources under tsx instead (what the figures were before the bundle).
+ */
+async function runChild(args: Record<string, unknown>): Promise<ChildFigures> {
+  const entry = process.env.BENCH_SWEEP_TSX
+    ? ['--import', 'tsx', fileURLToPath(new URL('./sweep-child.ts', import.meta.url))]
+    : [await bundleChild()];
   return new Promise((resolve, reject) => {
     // BENCH_SWEEP_HEAP_MIB caps the child's old space: shows the live set, not V8's lazy collection
     const heap = process.env.BENCH_SWEEP_HEAP_MIB
       ? [`--max-old-space-size=${process.env.BENCH_SWEEP_HEAP_MIB}`]
       : [];
-    const child = spawn(process.execPath, [...heap, '--import', 'tsx', script, JSON.stringify(args)], {
+    // BENCH_SWEEP_NODE_FLAGS: more node/V8 flags for the child alone (GC experiments)
+    const flags = process.env.BENCH_SWEEP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...heap, ...flags, ...entry, JSON.stringify(args)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_EXTRA_CA_CERTS: String(args.caCertPath) },
     });
@@ -189,6 +229,7 @@ export async function sweepOnce(
       peakRssMiB: child.peakRssMiB,
       peakHeapMiB: child.peakHeapMiB,
       baselineRssMiB: child.baselineRssMiB,
+      heapAtPeakMiB: child.atPeak.heapTotal ?? 0,
       status: child.status,
       errors: child.errors,
       firstError: child.firstError,
@@ -228,13 +269,23 @@ export async function run(): Promise<void> {
           `${fmt(last.tableRequests / last.decisions, 3)} requests and ${fmt(last.tableOperations / last.decisions, 2)} entity ops per decision; ` +
           `${last.partitions} partitions; busiest ${last.busiest.partitionKey} ${fmt(last.busiest.share * 100)}% of ops; waited for targets ${fmt(last.tableWaitS)} s`,
       );
+      const runtime = process.env.BENCH_SWEEP_TSX
+        ? 'tsx running the TypeScript sources'
+        : 'plain node running the esbuild bundle, as deployed';
       console.log(
-        `  peak RSS of driftwarden (the sweep's own process: app, engine, store, SDKs): ` +
+        `  peak RSS of the sweep's own process (${runtime}: app, engine, evidence store, SDKs; the sandbox runs elsewhere): ` +
           `${figures.map((f) => fmt(f.peakRssMiB, 0)).join(' / ')} MiB (goal ≤ 256 MiB); before the sweep ` +
-          `${fmt(last.baselineRssMiB, 0)} MiB (Node, tsx, SDK code); peak JS heap ${figures.map((f) => fmt(f.peakHeapMiB, 0)).join(' / ')} MiB` +
+          `${fmt(last.baselineRssMiB, 0)} MiB (Node and driftwarden's code loaded, app created); ` +
+          `V8 heap reserved at the peak ${figures.map((f) => fmt(f.heapAtPeakMiB, 0)).join(' / ')} MiB, ` +
+          `peak JS heap used ${figures.map((f) => fmt(f.peakHeapMiB, 0)).join(' / ')} MiB` +
           (process.env.BENCH_SWEEP_HEAP_MIB
             ? ` (old space capped at ${process.env.BENCH_SWEEP_HEAP_MIB} MiB)`
-            : ''),
+            : '') +
+          (process.env.BENCH_SWEEP_NODE_FLAGS ? ` (node flags: ${process.env.BENCH_SWEEP_NODE_FLAGS})` : '') +
+          (process.env.BENCH_SWEEP_V8_FLAGS
+            ? ` (V8 flags set at run time: ${process.env.BENCH_SWEEP_V8_FLAGS})`
+            : '') +
+          (process.env.DW_CONTROL_MODES ? ` (DW_CONTROL_MODES=${process.env.DW_CONTROL_MODES})` : ''),
       );
       if (estate.label === '2k+2k') {
         const memory = await sweepOnce(azurite, estate, 'memory');

@@ -17,6 +17,33 @@ const REQUIRE_BANNER =
   "import { createRequire as __dwCreateRequire } from 'node:module'; const require = __dwCreateRequire(import.meta.url);";
 
 /**
+ * How driftwarden is bundled (both bundles; bench/sweep.bench.ts bundles its sweep child the same
+ * way, so its memory figures are the deployed code's).
+ * @type {import('esbuild').BuildOptions}
+ */
+export const BUNDLE_OPTIONS = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // Linked map without sources: stack traces map back (node --enable-source-maps), small file.
+  sourcemap: 'linked',
+  sourcesContent: false,
+  // Whitespace and syntax only: identifiers (and so class and function names in stack traces
+  // and error names) stay as written.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: { js: REQUIRE_BANNER },
+  legalComments: 'none',
+  // Provided by the Functions host at run time; not an npm package.
+  external: ['@azure/functions-core'],
+  metafile: true,
+  write: false,
+  logLevel: 'warning',
+};
+
+/**
  * Writes each output to a temporary name, then renames it: a process that imports dist/cli.js
  * while another builds it sees the old file or the new one, never half of one.
  * @param {import('esbuild').OutputFile[]} files
@@ -69,28 +96,7 @@ export async function build({ log = (line) => console.error(line) } = {}) {
   const esbuild = await import('esbuild');
   // The page's markup, CSS and script are inlined into a generated module the bundle imports.
   await buildPage();
-  /** @type {import('esbuild').BuildOptions} */
-  const common = {
-    absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // Linked map without sources: stack traces map back (node --enable-source-maps), small file.
-    sourcemap: 'linked',
-    sourcesContent: false,
-    // Whitespace and syntax only: identifiers (and so class and function names in stack traces
-    // and error names) stay as written.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    banner: { js: REQUIRE_BANNER },
-    legalComments: 'none',
-    // Provided by the Functions host at run time; not an npm package.
-    external: ['@azure/functions-core'],
-    metafile: true,
-    write: false,
-    logLevel: 'warning',
-  };
+  const common = BUNDLE_OPTIONS;
   const [functions, cli] = await Promise.all([
     esbuild.build({
       ...common,

@@ -19,6 +19,18 @@ export interface ArmConnection {
   clientOptions?: CommonClientOptions;
 }
 
+/**
+ * One export of a lazily imported SDK. In the functions bundle each such package is a chunk of its
+ * own, and a CommonJS-only one (@azure/arm-monitor, @azure/arm-operationalinsights) comes back as a
+ * namespace holding only `default` (its module.exports), where Node's loader would also give the
+ * named exports: look there too, or the bundled sweep cannot construct those clients.
+ */
+function named<T extends object, K extends keyof T>(namespace: T, name: K): T[K] {
+  const value = namespace[name] ?? (namespace as { default?: Partial<T> }).default?.[name];
+  if (value === undefined) throw new Error(`the SDK package exports no ${String(name)}`);
+  return value as T[K];
+}
+
 type Factory<T> = (
   credential: TokenCredential,
   subscriptionId: string,
@@ -59,14 +71,14 @@ export class ArmClients {
 
   storageFor(subscriptionId: string): Promise<StorageManagementClient> {
     return this.client('storage', subscriptionId, async () => {
-      const { StorageManagementClient } = await import('@azure/arm-storage');
+      const StorageManagementClient = named(await import('@azure/arm-storage'), 'StorageManagementClient');
       return (c, s, o) => new StorageManagementClient(c, s, o);
     });
   }
 
   networkFor(subscriptionId: string): Promise<NetworkManagementClient> {
     return this.client('network', subscriptionId, async () => {
-      const { NetworkManagementClient } = await import('@azure/arm-network');
+      const NetworkManagementClient = named(await import('@azure/arm-network'), 'NetworkManagementClient');
       return (c, s, o) => new NetworkManagementClient(c, s, o);
     });
   }
@@ -74,7 +86,10 @@ export class ArmClients {
   /** Log Analytics workspaces (@azure/arm-operationalinsights). */
   operationalInsightsFor(subscriptionId: string): Promise<OperationalInsightsManagementClient> {
     return this.client('operationalinsights', subscriptionId, async () => {
-      const { OperationalInsightsManagementClient } = await import('@azure/arm-operationalinsights');
+      const OperationalInsightsManagementClient = named(
+        await import('@azure/arm-operationalinsights'),
+        'OperationalInsightsManagementClient',
+      );
       return (c, s, o) => new OperationalInsightsManagementClient(c, s, o);
     });
   }
@@ -82,7 +97,7 @@ export class ArmClients {
   /** Diagnostic settings (@azure/arm-monitor); their scope is a resource id, the subscription only routes throttling. */
   monitorFor(subscriptionId: string): Promise<MonitorClient> {
     return this.client('monitor', subscriptionId, async () => {
-      const { MonitorClient } = await import('@azure/arm-monitor');
+      const MonitorClient = named(await import('@azure/arm-monitor'), 'MonitorClient');
       return (c, s, o) => new MonitorClient(c, s, o);
     });
   }
@@ -90,7 +105,7 @@ export class ArmClients {
   /** Key vaults and their keys (@azure/arm-keyvault). */
   keyVaultFor(subscriptionId: string): Promise<KeyVaultManagementClient> {
     return this.client('keyvault', subscriptionId, async () => {
-      const { KeyVaultManagementClient } = await import('@azure/arm-keyvault');
+      const KeyVaultManagementClient = named(await import('@azure/arm-keyvault'), 'KeyVaultManagementClient');
       return (c, s, o) => new KeyVaultManagementClient(c, s, o);
     });
   }

@@ -33,6 +33,21 @@ export function parseStorageAccountId(id: string): { resourceGroup: string; acco
     : null;
 }
 
+/**
+ * The resources of a listed page, each dropped from the page as it is handed out. The SDK's pager
+ * holds on to the page array until it has fetched the next one, so without this a page of 1,000
+ * NSGs (~7 MiB as SDK models) stays whole until its last resource is decided, and up to three
+ * pages per listing are alive at once; with it, each resource is freed once it is decided.
+ */
+export function* handOut<T>(page: T[]): Generator<T, void, undefined> {
+  const slots = page as (T | undefined)[];
+  for (let i = 0; i < slots.length; i++) {
+    const item = slots[i] as T;
+    slots[i] = undefined;
+    yield item;
+  }
+}
+
 /** The storage accounts of a subscription, one ARM page at a time. */
 export async function* storageAccountPages(
   arm: ArmClients,

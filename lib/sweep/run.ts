@@ -9,6 +9,7 @@ import { countOutcome, emptyCounts, summarize } from './counts.js';
 import type { ListedResource, StorageAccountLike } from './enumerate.js';
 import {
   containersMatter,
+  handOut,
   listContainers,
   networkSecurityGroupPages,
   storageAccountPages,
@@ -238,7 +239,7 @@ export async function sweepOneSubscription(
     for await (const page of vaultPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
       for (const vault of page) related.addVault(vault);
-      for (const vault of page) await pool.submit(async () => void (await decide(vault, true)));
+      for (const vault of handOut(page)) await pool.submit(async () => void (await decide(vault, true)));
     }
   };
   const first = await Promise.allSettled([listWorkspaces(), listVaults()]);
@@ -249,7 +250,7 @@ export async function sweepOneSubscription(
   const listStorage = async () => {
     for await (const page of storageAccountPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
-      for (const account of page) {
+      for (const account of handOut(page)) {
         await pool.submit(async () => {
           const decisions = await decide(account, true);
           if (!account.id || !containersMatter(account as StorageAccountLike, decisions)) return;
@@ -271,7 +272,7 @@ export async function sweepOneSubscription(
   const listNetwork = async () => {
     for await (const page of networkSecurityGroupPages(deps.arm, subscriptionId)) {
       progress.listed += page.length;
-      for (const nsg of page) {
+      for (const nsg of handOut(page)) {
         await pool.submit(async () => {
           await decide(nsg, true);
         });

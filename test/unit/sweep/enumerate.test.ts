@@ -1,11 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { containersMatter, parseStorageAccountId } from '../../../lib/sweep/enumerate.js';
+import { containersMatter, handOut, parseStorageAccountId } from '../../../lib/sweep/enumerate.js';
 import {
   estimateRemainingMs,
   formatDuration,
   formatProgress,
   ProgressReporter,
 } from '../../../lib/sweep/progress.js';
+
+describe('handOut', () => {
+  it('hands out every resource of a page in order, dropping each from the page as it goes', () => {
+    const page = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
+    const seen: string[] = [];
+    for (const resource of handOut(page)) {
+      seen.push(resource.id);
+      // the page no longer holds what was handed out, still holds what was not
+      expect(page.map((slot) => slot?.id ?? null)).toEqual(
+        ['a', 'b', 'c'].map((id) => (seen.includes(id) ? null : id)),
+      );
+    }
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(page).toHaveLength(3);
+  });
+});
 
 describe('containersMatter', () => {
   const remediated = [{ controlId: 'STG-PUBLIC-BLOB', outcome: 'remediated' }];
