@@ -4,6 +4,8 @@
  * {sandboxUrl, caCertPath, connectionString, subscription, suffix, evidence, tableLatencyMs};
  * prints one JSON line of figures. Not a bench module itself (no `.bench.ts`).
  */
+// as the deployed entry points do, first: V8's heap policy (lib/host/small-heap.ts)
+import '../lib/host/small-heap.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { Session } from 'node:inspector/promises';
@@ -24,6 +26,8 @@ interface Args {
   suffix: string;
   evidence: 'real' | 'memory';
   tableLatencyMs: number;
+  /** DW_CONTROL_MODES for this run ('' = the defaults) */
+  modes?: string;
 }
 
 /** Isolates the store's cost: idempotent, hash-chained in memory (the CPU side, no I/O). */
@@ -68,8 +72,10 @@ const config = loadConfig({
   DW_EXCEPTIONS_TABLE: `benchex${args.suffix}`,
   DW_ARM_ENDPOINT: args.sandboxUrl,
   DW_SUBSCRIPTION_IDS: args.subscription,
-  // iteration aid, e.g. DW_CONTROL_MODES=DIAG-RESOURCE-LOGS=off (the bench itself sets none)
-  ...(process.env.DW_CONTROL_MODES ? { DW_CONTROL_MODES: process.env.DW_CONTROL_MODES } : {}),
+  // the estate's modes (sweep.bench.ts ESTATES), else DW_CONTROL_MODES as an iteration aid
+  ...(args.modes || process.env.DW_CONTROL_MODES
+    ? { DW_CONTROL_MODES: args.modes || process.env.DW_CONTROL_MODES }
+    : {}),
 });
 const pacer = new TablePacer({ ...TABLE_STORAGE_TARGETS, addedLatencyMs: args.tableLatencyMs });
 const agent = new https.Agent({ ca: readFileSync(args.caCertPath), keepAlive: true });

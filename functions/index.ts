@@ -1,5 +1,6 @@
 // Entry point for the Functions runtime (package.json "main" → dist/functions/index.js).
 // Each import registers one function; local mode imports this same file.
+import '../lib/host/small-heap.js'; // first: V8 heap policy for the whole worker
 import './onResourceChange.js';
 import './monthlySweep.js';
 import './sweepSubscription.js';
