@@ -30,6 +30,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { TABLE_STORAGE_TARGETS } from '../lib/azure/table-pacing.js';
+import { createTableClient, ensureTable } from '../lib/azure/tables.js';
 import { ARM_LIKE_THROTTLE, generateEstate, startSandbox } from '../lib/dev/arm-sandbox/index.js';
 import { type AzuriteHandle, startAzurite } from '../lib/dev/local/azurite.js';
 
@@ -84,6 +85,8 @@ interface RunFigures {
   errors: number;
   firstError: string;
   drifted: number;
+  /** Azurite's raw insert rate (entity ops/s) into the sweep's table afterwards, and into an empty one */
+  azuriteRate: { full: number; empty: number } | null;
 }
 
 interface ChildFigures {
@@ -162,6 +165,30 @@ async function runChild(args: Record<string, unknown>): Promise<ChildFigures> {
   });
 }
 
+/**
+ * Azurite's own insert rate, with nothing of driftwarden in the way: 10 batches of 100 new
+ * entities (one partition each, one batch at a time) into `table`. Run into the sweep's table
+ * after the sweep and into an empty one, it shows what the table's size costs Azurite per
+ * operation (LokiJS keeps one collection per table with binary indices on PartitionKey and RowKey,
+ * updated on every insert), which real Table Storage does not charge.
+ */
+async function azuriteInsertRate(azurite: AzuriteHandle, table: string): Promise<number> {
+  const client = createTableClient({ connectionString: azurite.connectionString }, table);
+  await ensureTable(client);
+  const payload = 'x'.repeat(600);
+  const started = performance.now();
+  for (let batch = 0; batch < 10; batch++) {
+    const partitionKey = `probe~${randomBytes(4).toString('hex')}`;
+    await client.submitTransaction(
+      Array.from({ length: 100 }, (_, row) => [
+        'create',
+        { partitionKey, rowKey: String(row).padStart(4, '0'), payload },
+      ]),
+    );
+  }
+  return 1000 / ((performance.now() - started) / 1000);
+}
+
 export async function sweepOnce(
   azurite: AzuriteHandle,
   estate: (typeof ESTATES)[number],
@@ -184,17 +211,25 @@ export async function sweepOnce(
   try {
     // driftwarden runs in a child process, so its peak RSS is its own (the sandbox holds the estate here)
     sandbox.resetStats();
+    const suffix = randomBytes(4).toString('hex');
     const child = await runChild({
       sandboxUrl: sandbox.url,
       caCertPath: sandbox.caCertPath,
       connectionString: azurite.connectionString,
       subscription,
-      suffix: randomBytes(4).toString('hex'),
+      suffix,
       evidence,
       tableLatencyMs: TABLE_LATENCY_MS,
       modes: estate.modes,
     });
     const wallS = child.wallS;
+    const azuriteProbe =
+      evidence === 'real'
+        ? {
+            full: await azuriteInsertRate(azurite, `benchev${suffix}`),
+            empty: await azuriteInsertRate(azurite, `benchprobe${suffix}`),
+          }
+        : null;
     const stats = sandbox.stats();
     const lists = Object.entries(stats.requests.byKind).filter(([kind]) => LIST_KINDS.has(kind));
     const enumerationReads = lists.reduce((sum, [, count]) => sum + count, 0);
@@ -245,6 +280,7 @@ export async function sweepOnce(
       errors: child.errors,
       firstError: child.firstError,
       drifted: scenario.drifted?.length ?? 0,
+      azuriteRate: azuriteProbe,
     };
   } finally {
     await sandbox.stop();
@@ -300,10 +336,17 @@ export async function run(): Promise<void> {
             ? ` (DW_CONTROL_MODES=${estate.modes || process.env.DW_CONTROL_MODES})`
             : ' (every control at its default mode)'),
       );
-      if (estate.label === '2k+2k' && !process.env.BENCH_SWEEP_SKIP_MEMORY) {
+      if (last.azuriteRate)
+        console.log(
+          `  Azurite alone (100-entity batches, one at a time, nothing of driftwarden): ${fmt(last.azuriteRate.empty, 0)} entity ops/s into an empty table, ` +
+            `${fmt(last.azuriteRate.full, 0)}/s into this sweep's table after it (~${last.tableOperations} rows written); the sweep's ${last.tableOperations} ops at that rate alone ≈ ` +
+            `${fmt(last.tableOperations / last.azuriteRate.full)} s of Azurite, one request at a time`,
+        );
+      if (estate.modes && !process.env.BENCH_SWEEP_SKIP_MEMORY) {
         const memory = await sweepOnce(azurite, estate, 'memory');
         console.log(
-          `  same sweep, in-memory evidence (isolates the store's cost): ${fmt(memory.wallS)} s, ${fmt(memory.decisions / memory.wallS, 0)} decisions/s`,
+          `  same sweep, in-memory evidence (isolates the store's cost): ${fmt(memory.wallS)} s, ${fmt(memory.decisions / memory.wallS, 0)} decisions/s, ` +
+            `${fmt(memory.wallS / memory.boundS, 2)}x its bound of ${fmt(memory.boundS)} s`,
         );
       }
     }
