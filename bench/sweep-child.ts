@@ -14,9 +14,8 @@ import { createApp } from '../lib/app/app.js';
 import { TABLE_STORAGE_TARGETS, TablePacer } from '../lib/azure/table-pacing.js';
 import { loadConfig } from '../lib/config.js';
 import { sandboxCredential } from '../lib/dev/arm-sandbox/credential.js';
-import { recordHash } from '../lib/evidence/hash.js';
-import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../lib/evidence/types.js';
 import { runSweep } from '../lib/sweep/run.js';
+import { MemoryEvidence } from './memory-evidence.js';
 
 interface Args {
   sandboxUrl: string;
@@ -28,39 +27,6 @@ interface Args {
   tableLatencyMs: number;
   /** DW_CONTROL_MODES for this run ('' = the defaults) */
   modes?: string;
-}
-
-/** Isolates the store's cost: idempotent, hash-chained in memory (the CPU side, no I/O). */
-class MemoryEvidence implements Pick<EvidenceStore, 'append' | 'appendMany'> {
-  private readonly byKey = new Map<string, EvidenceRecord>();
-  private previousHash = '0'.repeat(64);
-  private sequence = 0;
-
-  async append(input: EvidenceInput): Promise<EvidenceRecord> {
-    const existing = this.byKey.get(input.idempotencyKey);
-    if (existing) return existing;
-    const sequence = ++this.sequence;
-    const unhashed = {
-      ...input,
-      recordId: `bench.${sequence}`,
-      time: new Date().toISOString(),
-      remediatorIdentity: 'bench',
-      remediatorVersion: '0',
-      chainId: 'bench',
-      sequence,
-      previousHash: this.previousHash,
-    };
-    const record: EvidenceRecord = { ...unhashed, hash: recordHash(unhashed) };
-    this.previousHash = record.hash;
-    this.byKey.set(input.idempotencyKey, record);
-    return record;
-  }
-
-  async appendMany(inputs: EvidenceInput[]): Promise<EvidenceRecord[]> {
-    const out: EvidenceRecord[] = [];
-    for (const input of inputs) out.push(await this.append(input));
-    return out;
-  }
 }
 
 // BENCH_SWEEP_V8_FLAGS: V8 flags set at run time (as the app itself could), unlike command-line flags
@@ -86,9 +52,7 @@ const runtime = await createApp(config, {
     clientOptions: { agent },
   },
   tablePacer: pacer,
-  ...(args.evidence === 'memory'
-    ? { evidence: new MemoryEvidence() as unknown as EvidenceStore } // the sweep path uses only append/appendMany
-    : {}),
+  ...(args.evidence === 'memory' ? { evidence: new MemoryEvidence().asStore() } : {}),
   log: () => {},
 }).sweep();
 pacer.resetStats();

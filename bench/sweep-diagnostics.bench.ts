@@ -11,9 +11,8 @@ import { createApp } from '../lib/app/app.js';
 import { loadConfig } from '../lib/config.js';
 import { ARM_LIKE_THROTTLE, generateEstate, startSandbox } from '../lib/dev/arm-sandbox/index.js';
 import { startAzurite } from '../lib/dev/local/azurite.js';
-import { recordHash } from '../lib/evidence/hash.js';
-import type { EvidenceInput, EvidenceRecord, EvidenceStore } from '../lib/evidence/types.js';
 import { runSweep } from '../lib/sweep/run.js';
+import { MemoryEvidence } from './memory-evidence.js';
 
 export const name = 'sweep-diagnostics';
 
@@ -33,40 +32,6 @@ const LIST_KINDS = new Set([
 const DIAG_SLICE = 1_000;
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
-
-/** Phase 1's evidence sink: idempotent, hash-chained in memory (the CPU side of the real store, no I/O). */
-class MemoryEvidence implements Pick<EvidenceStore, 'append' | 'appendMany'> {
-  readonly records: EvidenceRecord[] = [];
-  private readonly byKey = new Map<string, EvidenceRecord>();
-  private previousHash = '0'.repeat(64);
-
-  async append(input: EvidenceInput): Promise<EvidenceRecord> {
-    const existing = this.byKey.get(input.idempotencyKey);
-    if (existing) return existing;
-    const sequence = this.records.length + 1;
-    const unhashed = {
-      ...input,
-      recordId: `bench.${sequence}`,
-      time: new Date().toISOString(),
-      remediatorIdentity: 'bench',
-      remediatorVersion: '0',
-      chainId: 'bench',
-      sequence,
-      previousHash: this.previousHash,
-    };
-    const record: EvidenceRecord = { ...unhashed, hash: recordHash(unhashed) };
-    this.previousHash = record.hash;
-    this.records.push(record);
-    this.byKey.set(input.idempotencyKey, record);
-    return record;
-  }
-
-  async appendMany(inputs: EvidenceInput[]): Promise<EvidenceRecord[]> {
-    const out: EvidenceRecord[] = [];
-    for (const input of inputs) out.push(await this.append(input));
-    return out;
-  }
-}
 
 /** A 1,000-account + 1,000-NSG sweep with DIAG-RESOURCE-LOGS on: the cost of its per-resource reads. */
 async function runDiagnosticsSlice(connectionString: string): Promise<void> {
@@ -99,7 +64,7 @@ async function runDiagnosticsSlice(connectionString: string): Promise<void> {
         endpoint: sandbox.url,
         clientOptions: sandbox.clientOptions(),
       },
-      evidence: new MemoryEvidence() as unknown as EvidenceStore,
+      evidence: new MemoryEvidence().asStore(),
       log: () => {},
     }).sweep();
     sandbox.resetStats();
