@@ -8,8 +8,6 @@
  * Run: npx tsx -e "import('./bench/events.bench.ts').then(m=>m.run())"
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import { createApp } from '../lib/app/app.js';
@@ -17,6 +15,7 @@ import { loadConfig } from '../lib/config.js';
 import { type Sandbox, type Scenario, startSandbox } from '../lib/dev/arm-sandbox/index.js';
 import { startAzurite } from '../lib/dev/local/azurite.js';
 import { handleResourceChange, RecentEvents } from '../lib/events/handle.js';
+import { eventSink } from './event-sink.js';
 
 export const name = 'events';
 
@@ -123,45 +122,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, index)] as number;
 }
 
-/** Collects the sandbox's events (the bench hands them to the handler itself, to time just that). */
-async function eventSink(): Promise<{
-  url: string;
-  next(resourceId: string): Promise<unknown>;
-  close(): Promise<void>;
-}> {
-  const waiting: Array<{ resourceId: string; resolve: (event: unknown) => void }> = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<Record<string, unknown>>;
-      const first = body[0];
-      if (first?.eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent') {
-        res.end(
-          JSON.stringify({ validationResponse: (first.data as { validationCode: string }).validationCode }),
-        );
-        return;
-      }
-      for (const event of body) {
-        const claims = ((event.data as Record<string, unknown>)?.claims ?? {}) as Record<string, unknown>;
-        if (claims.upn !== ALICE.upn) continue; // our own writes: loop-guarded, not measured
-        const index = waiting.findIndex(
-          (w) => w.resourceId.toLowerCase() === String(event.subject).toLowerCase(),
-        );
-        if (index >= 0) waiting.splice(index, 1)[0]?.resolve(event);
-      }
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    next: (resourceId) => new Promise((resolve) => waiting.push({ resourceId, resolve })),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 async function measure(
   sandbox: Sandbox,
   connectionString: string,
@@ -187,7 +147,7 @@ async function measure(
     log: () => {},
     armPollIntervalMs: 10,
   }).eventPath();
-  const sink = await eventSink();
+  const sink = await eventSink(ALICE.upn);
   await sandbox.setWebhook({ url: sink.url });
   const alice = {
     storage: new StorageManagementClient(sandbox.credential(ALICE), SUB, { ...sandbox.clientOptions() }),

@@ -13,8 +13,6 @@
  *    ≥ 70 s of the read bucket alone). ARM calls, 429s, time to converge.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { createApp } from '../lib/app/app.js';
 import { TABLE_STORAGE_TARGETS, TablePacer } from '../lib/azure/table-pacing.js';
@@ -26,6 +24,7 @@ import { ResourceCoalescer } from '../lib/events/coalesce.js';
 import { handleResourceChange, RecentEvents } from '../lib/events/handle.js';
 import { TableEvidenceStore } from '../lib/evidence/table-store.js';
 import type { EvidenceInput } from '../lib/evidence/types.js';
+import { eventSink } from './event-sink.js';
 
 export const name = 'scale';
 
@@ -104,44 +103,13 @@ async function contention(connectionString: string, subChains: number) {
   };
 }
 
-/** Collects the sandbox's events for one subject (the bench hands them to the handler itself). */
-async function eventSink() {
-  const waiting: Array<(event: unknown) => void> = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<Record<string, unknown>>;
-      const first = body[0];
-      if (first?.eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent') {
-        res.end(
-          JSON.stringify({ validationResponse: (first.data as { validationCode: string }).validationCode }),
-        );
-        return;
-      }
-      for (const event of body) {
-        const claims = ((event.data as Record<string, unknown>)?.claims ?? {}) as Record<string, unknown>;
-        if (claims.upn === ALICE.upn) waiting.shift()?.(event);
-      }
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    next: () => new Promise<unknown>((resolve) => waiting.push(resolve)),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 const scenario: Scenario = {
   resources: [{ id: NSG, location: 'westeurope', properties: { securityRules: [] } }],
 };
 
 async function storm(connectionString: string, events: number, coalesce: boolean) {
   const sandbox = await startSandbox({ scenario, latencyMs: 50, throttle: ARM_LIKE_THROTTLE });
-  const sink = await eventSink();
+  const sink = await eventSink(ALICE.upn);
   try {
     await sandbox.setWebhook({ url: sink.url });
     const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
