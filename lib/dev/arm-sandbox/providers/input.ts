@@ -52,3 +52,12 @@ export function preconditionHeaders(ctx: RequestContext): { ifMatch?: string; if
     ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
   };
 }
+
+/** The body as resource input, with the 400 Storage, Key Vault and Monitor send for a non-object body. */
+export function requestContent(ctx: RequestContext): ResourceInput {
+  return resourceInput(
+    ctx,
+    'InvalidRequestContent',
+    'The request content was invalid and could not be deserialized.',
+  );
+}

@@ -7,7 +7,7 @@ import { ArmError, notFound } from '../../arm.js';
 import { type ArmReply, path, type RequestContext, type Route, type SandboxCore } from '../../context.js';
 import { vaultId } from '../../ids.js';
 import type { ArmResource } from '../../types.js';
-import { type ResourceInput, resourceInput, routeParams } from '../input.js';
+import { requestContent, routeParams } from '../input.js';
 import { acceptCreate, operationOf, requireLocation, unfinishedPoll } from '../operations.js';
 import { page } from '../paging.js';
 import {
@@ -25,14 +25,6 @@ const VAULTS = `${SUB}/resourceGroups/{g}/providers/Microsoft.KeyVault/vaults`;
 const KEYS = `${VAULTS}/{v}/keys`;
 const PROVIDER = 'Microsoft.KeyVault';
 
-function input(ctx: RequestContext): ResourceInput {
-  return resourceInput(
-    ctx,
-    'InvalidRequestContent',
-    'The request content was invalid and could not be deserialized.',
-  );
-}
-
 function requireVault(core: SandboxCore, ctx: RequestContext): ArmResource {
   const [s, g, v] = routeParams(ctx);
   const vault = core.store.get(vaultId(s, g, v));
@@ -48,7 +40,7 @@ function putVault(ctx: RequestContext, core: SandboxCore): ArmReply {
   const [s, g, v] = routeParams(ctx);
   const id = vaultId(s, g, v);
   const existing = core.store.get(id);
-  const body = input(ctx);
+  const body = requestContent(ctx);
   if (existing) {
     const next = updateVault(existing, body);
     core.store.put('keyVault', next);
@@ -68,7 +60,7 @@ function putVault(ctx: RequestContext, core: SandboxCore): ArmReply {
 }
 
 function patchVault(ctx: RequestContext, core: SandboxCore): ArmReply {
-  const next = updateVault(requireVault(core, ctx), input(ctx));
+  const next = updateVault(requireVault(core, ctx), requestContent(ctx));
   core.store.put('keyVault', next);
   core.recordChange(ctx, 'write', VAULT_TYPE, next.id, next);
   return { status: 200, body: next };
@@ -99,7 +91,7 @@ function putKey(ctx: RequestContext, core: SandboxCore): ArmReply {
   const existing = core.store.get(id);
   if (existing) return { status: 200, body: existing };
   validateKeyName(name);
-  const key = buildKey(id, name, vault, input(ctx));
+  const key = buildKey(id, name, vault, requestContent(ctx));
   core.store.put('keyVaultKey', key);
   core.recordChange(ctx, 'write', KEY_TYPE, key.id, key);
   return { status: 200, body: key };

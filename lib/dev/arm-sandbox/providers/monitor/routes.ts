@@ -11,7 +11,7 @@ import { type ArmReply, path, type RequestContext, type Route, type SandboxCore 
 import { diagnosticSettingId, workspaceId } from '../../ids.js';
 import { operationResultUrl } from '../../lro.js';
 import type { ArmResource } from '../../types.js';
-import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
+import { preconditionHeaders, requestContent, routeParams } from '../input.js';
 import {
   acceptCreate,
   operationCanceled,
@@ -38,14 +38,6 @@ const SUB = '/subscriptions/{s}';
 const WORKSPACES = `${SUB}/resourceGroups/{g}/providers/Microsoft.OperationalInsights/workspaces`;
 const PROVIDER = 'Microsoft.OperationalInsights';
 
-function input(ctx: RequestContext): ResourceInput {
-  return resourceInput(
-    ctx,
-    'InvalidRequestContent',
-    'The request content was invalid and could not be deserialized.',
-  );
-}
-
 function requireWorkspace(core: SandboxCore, ctx: RequestContext): ArmResource {
   const [s, g, w] = routeParams(ctx);
   const workspace = core.store.get(workspaceId(s, g, w));
@@ -58,7 +50,7 @@ function putWorkspace(ctx: RequestContext, core: SandboxCore): ArmReply {
   const id = workspaceId(s, g, w);
   const existing = core.store.get(id);
   checkPreconditions(preconditionHeaders(ctx), existing?.etag, existing !== undefined);
-  const body = input(ctx);
+  const body = requestContent(ctx);
   if (existing) {
     const next = updateWorkspace(existing, body);
     core.store.put('logAnalyticsWorkspace', next);
@@ -79,7 +71,7 @@ function putWorkspace(ctx: RequestContext, core: SandboxCore): ArmReply {
 function patchWorkspace(ctx: RequestContext, core: SandboxCore): ArmReply {
   const existing = requireWorkspace(core, ctx);
   checkPreconditions(preconditionHeaders(ctx), existing.etag, true);
-  const next = updateWorkspace(existing, input(ctx));
+  const next = updateWorkspace(existing, requestContent(ctx));
   core.store.put('logAnalyticsWorkspace', next);
   core.recordChange(ctx, 'write', WORKSPACE_TYPE, next.id, next);
   return { status: 200, body: next };
@@ -137,7 +129,7 @@ function writeTable(ctx: RequestContext, core: SandboxCore): ArmReply {
     );
   if (!existing && ctx.method === 'PATCH')
     throw new ArmError(404, 'ResourceNotFound', `The table '${name}' was not found.`);
-  const next = buildTable(id, existing?.name ?? name, input(ctx), existing, workspace);
+  const next = buildTable(id, existing?.name ?? name, requestContent(ctx), existing, workspace);
   next.properties.provisioningState = 'Updating';
   core.store.put('logAnalyticsTable', next);
   const operation = startOperation(
@@ -232,7 +224,7 @@ function putSetting(ctx: RequestContext, core: SandboxCore): ArmReply {
     id,
     name,
     scopeId,
-    input(ctx),
+    requestContent(ctx),
     (workspace) => core.store.get(workspace) !== undefined,
   );
   core.store.put('diagnosticSetting', setting);

@@ -7,7 +7,7 @@ import { type ArmReply, path, type RequestContext, type Route, type SandboxCore 
 import { containerId, storageAccountId } from '../../ids.js';
 import { operationResultUrl } from '../../lro.js';
 import type { ArmResource } from '../../types.js';
-import { preconditionHeaders, type ResourceInput, resourceInput, routeParams } from '../input.js';
+import { preconditionHeaders, requestContent, routeParams } from '../input.js';
 import { operationCanceled, operationOf, startOperation, unfinishedPoll } from '../operations.js';
 import { page } from '../paging.js';
 import {
@@ -23,14 +23,6 @@ import {
 const SUB = '/subscriptions/{s}';
 const ACCOUNTS = `${SUB}/resourceGroups/{g}/providers/Microsoft.Storage/storageAccounts`;
 const CONTAINERS = `${ACCOUNTS}/{a}/blobServices/default/containers`;
-
-function input(ctx: RequestContext): ResourceInput {
-  return resourceInput(
-    ctx,
-    'InvalidRequestContent',
-    'The request content was invalid and could not be deserialized.',
-  );
-}
 
 const params = routeParams;
 
@@ -50,7 +42,7 @@ function putAccount(ctx: RequestContext, core: SandboxCore): ArmReply {
   validateAccountName(a);
   const id = storageAccountId(s, g, a);
   const existing = core.store.get(id);
-  const body = input(ctx);
+  const body = requestContent(ctx);
   if (existing) {
     // An existing account: updated synchronously (the RP answers 200 with the account).
     const next = updateStorageAccount(existing, body);
@@ -92,7 +84,7 @@ function putAccount(ctx: RequestContext, core: SandboxCore): ArmReply {
 
 function patchAccount(ctx: RequestContext, core: SandboxCore): ArmReply {
   const existing = requireAccount(core, ctx);
-  const next = updateStorageAccount(existing, input(ctx));
+  const next = updateStorageAccount(existing, requestContent(ctx));
   core.store.put('storageAccount', next);
   core.recordChange(ctx, 'write', STORAGE_TYPE, next.id, next);
   return { status: 200, body: next };
@@ -133,7 +125,7 @@ function writeContainer(ctx: RequestContext, core: SandboxCore): ArmReply {
   if (!existing) validateContainerName(c);
   // No If-Match / If-None-Match here: the Microsoft.Storage spec declares none on container
   // create/update, so the RP ignores them (a caller must not count on them for concurrency).
-  const container = buildContainer(id, c, account, input(ctx), existing, true);
+  const container = buildContainer(id, c, account, requestContent(ctx), existing, true);
   core.store.put('blobContainer', container);
   core.recordChange(ctx, 'write', CONTAINER_TYPE, container.id, container);
   return { status: existing || ctx.method === 'PATCH' ? 200 : 201, body: container };
