@@ -11,72 +11,65 @@ export interface ParsedId {
   child?: string;
 }
 
-const WORKSPACE_OR_VAULT_ID =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.OperationalInsights\/workspaces|Microsoft\.KeyVault\/vaults)\/([^/]+)(?:\/(keys|tables)\/([^/]+))?\/?$/i;
+/** The top-level types the sandbox serves, the child segment under each, and their kinds. */
+const TYPES: ReadonlyArray<{
+  type: string;
+  childSegment: string;
+  kind: ResourceKind;
+  childKind: ResourceKind;
+}> = [
+  {
+    type: 'microsoft.storage/storageaccounts',
+    childSegment: 'blobservices/default/containers',
+    kind: 'storageAccount',
+    childKind: 'blobContainer',
+  },
+  {
+    type: 'microsoft.network/networksecuritygroups',
+    childSegment: 'securityrules',
+    kind: 'networkSecurityGroup',
+    childKind: 'securityRule',
+  },
+  {
+    type: 'microsoft.operationalinsights/workspaces',
+    childSegment: 'tables',
+    kind: 'logAnalyticsWorkspace',
+    childKind: 'logAnalyticsTable',
+  },
+  { type: 'microsoft.keyvault/vaults', childSegment: 'keys', kind: 'keyVault', childKind: 'keyVaultKey' },
+];
+
+const RESOURCE_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)(?:\/(blobServices\/default\/containers|[^/]+)\/([^/]+))?\/?$/i;
 const DIAGNOSTIC_SETTING_ID = /^(.+)\/providers\/Microsoft\.Insights\/diagnosticSettings\/([^/]+)\/?$/i;
 
-/** Workspaces and their tables, vaults, vault keys and diagnostic settings (whose scope must itself be a sandbox resource or a blob service). */
-function parseMonitoringId(id: string): ParsedId | undefined {
+/** A diagnostic setting, whose scope must itself be a sandbox resource or a blob service. */
+function parseDiagnosticSettingId(id: string): ParsedId | undefined {
   const diagnostic = DIAGNOSTIC_SETTING_ID.exec(id);
-  if (diagnostic) {
-    const [, scope = '', name = ''] = diagnostic;
-    const owner = parseResourceId(scope.replace(/\/blobServices\/default$/i, ''));
-    if (!owner || owner.kind === 'diagnosticSetting') return undefined;
-    return {
-      kind: 'diagnosticSetting',
-      subscriptionId: owner.subscriptionId,
-      resourceGroup: owner.resourceGroup,
-      parent: scope,
-      child: decodeURIComponent(name),
-    };
-  }
-  const match = WORKSPACE_OR_VAULT_ID.exec(id);
-  if (!match) return undefined;
-  const [, subscriptionId = '', resourceGroup = '', provider = '', parent = '', keys, child] = match;
-  const vault = provider.toLowerCase() === 'microsoft.keyvault/vaults';
-  if (keys !== undefined && child !== undefined) {
-    if ((keys.toLowerCase() === 'keys') !== vault) return undefined;
-    return {
-      kind: vault ? 'keyVaultKey' : 'logAnalyticsTable',
-      subscriptionId,
-      resourceGroup,
-      parent: decodeURIComponent(parent),
-      child: decodeURIComponent(child),
-    };
-  }
+  if (!diagnostic) return undefined;
+  const [, scope = '', name = ''] = diagnostic;
+  const owner = parseResourceId(scope.replace(/\/blobServices\/default$/i, ''));
+  if (!owner || owner.kind === 'diagnosticSetting') return undefined;
   return {
-    kind: vault ? 'keyVault' : 'logAnalyticsWorkspace',
-    subscriptionId,
-    resourceGroup,
-    parent: decodeURIComponent(parent),
+    kind: 'diagnosticSetting',
+    subscriptionId: owner.subscriptionId,
+    resourceGroup: owner.resourceGroup,
+    parent: scope,
+    child: decodeURIComponent(name),
   };
 }
 
-const RESOURCE_ID =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.Storage\/storageAccounts|Microsoft\.Network\/networkSecurityGroups)\/([^/]+)(?:\/(blobServices\/default\/containers|securityRules)\/([^/]+))?\/?$/i;
-
 export function parseResourceId(id: string): ParsedId | undefined {
+  if (DIAGNOSTIC_SETTING_ID.test(id)) return parseDiagnosticSettingId(id);
   const match = RESOURCE_ID.exec(id);
-  if (!match) return parseMonitoringId(id);
-  const [, subscriptionId = '', resourceGroup = '', provider = '', parent = '', childType, child] = match;
-  const storage = provider.toLowerCase().startsWith('microsoft.storage');
-  if (childType !== undefined && child !== undefined) {
-    const isContainer = childType.toLowerCase().startsWith('blobservices');
-    if (isContainer !== storage) return undefined;
-    return {
-      kind: storage ? 'blobContainer' : 'securityRule',
-      subscriptionId,
-      resourceGroup,
-      parent: decodeURIComponent(parent),
-      child: decodeURIComponent(child),
-    };
-  }
-  return {
-    kind: storage ? 'storageAccount' : 'networkSecurityGroup',
-    subscriptionId,
-    resourceGroup,
-    parent: decodeURIComponent(parent),
-  };
+  if (!match) return undefined;
+  const [, subscriptionId = '', resourceGroup = '', provider = '', parent = '', childSegment, child] = match;
+  const served = TYPES.find((entry) => entry.type === provider.toLowerCase());
+  if (!served) return undefined;
+  const common = { subscriptionId, resourceGroup, parent: decodeURIComponent(parent) };
+  if (childSegment === undefined || child === undefined) return { kind: served.kind, ...common };
+  if (childSegment.toLowerCase() !== served.childSegment) return undefined;
+  return { kind: served.childKind, ...common, child: decodeURIComponent(child) };
 }
 
 export function storageAccountId(subscriptionId: string, resourceGroup: string, account: string): string {
